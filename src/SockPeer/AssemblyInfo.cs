@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+// Only blittable signatures compile: no hidden marshalling in the kernel-facing layer.
+[assembly: DisableRuntimeMarshalling]

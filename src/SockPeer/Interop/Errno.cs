@@ -1,0 +1,62 @@
+namespace SockPeer.Interop;
+
+/// <summary>Linux errno values the engine tells apart (asm-generic/errno-base.h, errno.h).</summary>
+public enum Errno
+{
+    /// <summary>No error.</summary>
+    None = 0,
+    /// <summary>Operation not permitted.</summary>
+    EPERM = 1,
+    /// <summary>No such file or directory.</summary>
+    ENOENT = 2,
+    /// <summary>No such process.</summary>
+    ESRCH = 3,
+    /// <summary>Interrupted system call.</summary>
+    EINTR = 4,
+    /// <summary>Bad file descriptor.</summary>
+    EBADF = 9,
+    /// <summary>Try again.</summary>
+    EAGAIN = 11,
+    /// <summary>Out of memory.</summary>
+    ENOMEM = 12,
+    /// <summary>Permission denied.</summary>
+    EACCES = 13,
+    /// <summary>Not a directory.</summary>
+    ENOTDIR = 20,
+    /// <summary>Invalid argument.</summary>
+    EINVAL = 22,
+    /// <summary>Too many open files.</summary>
+    EMFILE = 24,
+    /// <summary>Function not implemented.</summary>
+    ENOSYS = 38,
+    /// <summary>Message too long.</summary>
+    EMSGSIZE = 90,
+    /// <summary>Protocol not supported.</summary>
+    EPROTONOSUPPORT = 93,
+    /// <summary>Address family not supported.</summary>
+    EAFNOSUPPORT = 97,
+    /// <summary>No buffer space available.</summary>
+    ENOBUFS = 105,
+    /// <summary>Stale handle (wrong socket cookie).</summary>
+    ESTALE = 116,
+}
+
+internal static class ErrnoText
+{
+    internal static string Describe(Errno errno) => errno switch
+    {
+        Errno.None => "no error",
+        Errno.EPERM => "EPERM (operation not permitted)",
+        Errno.ENOENT => "ENOENT (no such file or directory)",
+        Errno.ESRCH => "ESRCH (no such process)",
+        Errno.EINTR => "EINTR (interrupted)",
+        Errno.EACCES => "EACCES (permission denied)",
+        Errno.EINVAL => "EINVAL (invalid argument)",
+        Errno.EMFILE => "EMFILE (too many open files)",
+        Errno.ENOBUFS => "ENOBUFS (no buffer space)",
+        Errno.EMSGSIZE => "EMSGSIZE (message too long)",
+        Errno.ESTALE => "ESTALE (stale cookie)",
+        Errno.EPROTONOSUPPORT => "EPROTONOSUPPORT (protocol not supported)",
+        _ => $"errno {(int)errno}",
+    };
+}

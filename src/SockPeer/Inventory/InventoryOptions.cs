@@ -1,0 +1,20 @@
+using SockPeer.Netlink;
+
+namespace SockPeer.Inventory;
+
+/// <summary>Where the reader takes its data from. The defaults read this machine.</summary>
+public sealed record InventoryOptions
+{
+    /// <summary>Where procfs is mounted.</summary>
+    public string ProcRoot { get; init; } = "/proc";
+    /// <summary>The passwd file for user names.</summary>
+    public string PasswdPath { get; init; } = "/etc/passwd";
+    /// <summary>Opens sock_diag channels; replaceable to inject faults.</summary>
+    public IDiagChannelFactory? Channels { get; init; }
+    /// <summary>Threads for the /proc walk; 0 means one per core.</summary>
+    public int Parallelism { get; init; }
+    /// <summary>Map holders from /proc (the expensive part); off gives sockets only.</summary>
+    public bool ResolveHolders { get; init; } = true;
+    /// <summary>Check each socket file's path against the socket's file identity.</summary>
+    public bool CheckFiles { get; init; } = true;
+}

@@ -1,0 +1,47 @@
+using SockPeer.Model;
+
+namespace SockPeer.Inventory;
+
+/// <summary>
+/// One immutable snapshot: every AF_UNIX socket that could be seen, the processes holding them,
+/// and warnings about anything that could not be read.
+/// </summary>
+public sealed class SocketInventory
+{
+    private readonly Dictionary<uint, UnixSocket> _byInode;
+    private readonly Dictionary<int, ProcessInfo> _byPid;
+
+    /// <summary>Builds a snapshot from its parts.</summary>
+    public SocketInventory(IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<string> warnings, bool peersKnown)
+    {
+        Sockets = sockets;
+        Processes = processes;
+        Warnings = warnings;
+        PeersKnown = peersKnown;
+        _byInode = new Dictionary<uint, UnixSocket>(sockets.Count);
+        foreach (var s in sockets)
+        {
+            _byInode[s.Inode] = s;
+        }
+        _byPid = new Dictionary<int, ProcessInfo>(processes.Count);
+        foreach (var p in processes)
+        {
+            _byPid[p.Pid] = p;
+        }
+    }
+
+    /// <summary>Sockets, ordered by inode.</summary>
+    public IReadOnlyList<UnixSocket> Sockets { get; }
+    /// <summary>Processes holding at least one socket, ordered by pid.</summary>
+    public IReadOnlyList<ProcessInfo> Processes { get; }
+    /// <summary>What could not be read, or may be incomplete.</summary>
+    public IReadOnlyList<string> Warnings { get; }
+    /// <summary>False when sock_diag was unavailable and peers could not be known.</summary>
+    public bool PeersKnown { get; }
+
+    /// <summary>The socket with this inode, if seen.</summary>
+    public UnixSocket? Find(uint inode) => _byInode.GetValueOrDefault(inode);
+
+    /// <summary>The process with this pid, if it holds a socket.</summary>
+    public ProcessInfo? FindProcess(int pid) => _byPid.GetValueOrDefault(pid);
+}

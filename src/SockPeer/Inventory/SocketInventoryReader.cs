@@ -1,0 +1,538 @@
+using System.Text;
+using SockPeer.Interop;
+using SockPeer.Model;
+using SockPeer.Netlink;
+using SockPeer.Proc;
+
+namespace SockPeer.Inventory;
+
+/// <summary>
+/// Takes snapshots of every AF_UNIX socket in the caller's network namespace, with peers, listeners,
+/// pending clients, file status, in-flight sockets and holders. An instance keeps only reusable
+/// buffers, so a watcher or exporter can call <see cref="Read"/> again and again.
+/// </summary>
+public sealed class SocketInventoryReader
+{
+    private const UnixDiagShow MainShow = UnixDiagShow.Name | UnixDiagShow.Vfs | UnixDiagShow.Peer | UnixDiagShow.RqLen | UnixDiagShow.Uid;
+    private const UnixDiagShow ListenerShow = UnixDiagShow.Icons | UnixDiagShow.RqLen;
+
+    private readonly InventoryOptions _options;
+    private readonly IDiagChannelFactory _channels;
+    private readonly DiagDump _dump = new();
+    private readonly object _gate = new();
+
+    /// <summary>Creates a reader; null options read this machine.</summary>
+    public SocketInventoryReader(InventoryOptions? options = null)
+    {
+        _options = options ?? new InventoryOptions();
+        _channels = _options.Channels ?? new KernelDiagChannelFactory();
+    }
+
+    /// <summary>Takes one snapshot.</summary>
+    public SocketInventory Read()
+    {
+        lock (_gate)
+        {
+            return ReadLocked();
+        }
+    }
+
+    private SocketInventory ReadLocked()
+    {
+        var warnings = new List<string>();
+        ulong? netns = ReadNetNs(_options.ProcRoot + "/thread-self/ns/net");
+        List<UnixDiagRecord> records;
+        var icons = new Dictionary<uint, uint[]>();
+        var partialPending = new HashSet<uint>();
+        bool peersKnown = true;
+        try
+        {
+            using IDiagChannel channel = _channels.Open();
+            long inUseBefore = ReadUnixInUse(warnings: null);
+            DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow);
+            long inUseAfter = ReadUnixInUse(warnings: null);
+            warnings.AddRange(main.Warnings);
+            records = main.Records;
+            ReadPending(channel, records, icons, partialPending, warnings);
+            CrossCheckCount(records, inUseBefore, inUseAfter, warnings);
+        }
+        catch (DiagUnavailableException e)
+        {
+            peersKnown = false;
+            records = ReadProcNetUnix(warnings, e.Message);
+        }
+
+        var index = new Dictionary<uint, int>(records.Count);
+        for (int i = 0; i < records.Count; i++)
+        {
+            index[records[i].Inode] = i;
+        }
+
+        ProcScanResult? scan = null;
+        if (_options.ResolveHolders)
+        {
+            var users = ReadUsers();
+            try
+            {
+                scan = new ProcScanner(_options.ProcRoot, _options.Parallelism).Scan(index, users);
+            }
+            catch (IOException e)
+            {
+                warnings.Add($"holders are unknown: {e.Message}");
+            }
+            if (scan is { ProcessesDenied: > 0 })
+            {
+                warnings.Add($"{scan.ProcessesDenied} of {scan.ProcessesDenied + scan.ProcessesScanned} processes could not be inspected "
+                    + "(permission denied); sockets they hold are listed without those holders; run as root to see them");
+            }
+        }
+
+        var sockets = Join(records, index, icons, partialPending, scan, netns, peersKnown, warnings);
+        var processes = scan is null ? [] : scan.Processes.Values.OrderBy(p => p.Pid).ToArray();
+        return new SocketInventory(sockets, processes, warnings, peersKnown);
+    }
+
+    /// <summary>
+    /// Pending clients come from a second dump of listeners only: a listener with thousands of
+    /// pending clients makes a record too large for one reply, and the kernel then ends the dump
+    /// early without an error. Listeners the dump skipped are asked for one by one.
+    /// </summary>
+    private void ReadPending(IDiagChannel channel, List<UnixDiagRecord> records, Dictionary<uint, uint[]> icons, HashSet<uint> partial, List<string> warnings)
+    {
+        int listeners = 0;
+        foreach (var r in records)
+        {
+            if (r.State == UnixDiagState.Listen)
+            {
+                listeners++;
+            }
+        }
+        if (listeners == 0)
+        {
+            return;
+        }
+        DiagDumpResult dump;
+        try
+        {
+            dump = _dump.Dump(channel, UnixDiagState.ListenOnly, ListenerShow);
+        }
+        catch (DiagUnavailableException e)
+        {
+            warnings.Add($"pending connections are unknown: {e.Message}");
+            return;
+        }
+        foreach (var r in dump.Records)
+        {
+            if (r.Icons is not null)
+            {
+                icons[r.Inode] = r.Icons;
+            }
+        }
+        foreach (var r in records)
+        {
+            if (r.State != UnixDiagState.Listen || icons.ContainsKey(r.Inode))
+            {
+                continue;
+            }
+            UnixDiagRecord? one = _dump.QueryOne(channel, r.Inode, r.Cookie, ListenerShow, out Errno errno);
+            if (one?.Icons is not null)
+            {
+                icons[r.Inode] = one.Icons;
+            }
+            else if (errno != Errno.ENOENT && errno != Errno.ESTALE && r.RQueue > 0)
+            {
+                partial.Add(r.Inode);
+            }
+        }
+        if (partial.Count > 0)
+        {
+            warnings.Add($"{partial.Count} listener(s) have more pending connections than the kernel can list in one reply; "
+                + "their pending counts are exact, their lists of pending clients are partial");
+        }
+    }
+
+    /// <summary>
+    /// The kernel counts sockets in use per namespace (/proc/net/protocols, UNIX and UNIX-STREAM);
+    /// pending server halves count there but have no inode and are not dumped.
+    /// </summary>
+    private void CrossCheckCount(List<UnixDiagRecord> records, long before, long after, List<string> warnings)
+    {
+        if (before < 0 || after < 0)
+        {
+            return;
+        }
+        long embryos = 0;
+        foreach (var r in records)
+        {
+            if (r.State == UnixDiagState.Listen)
+            {
+                embryos += r.RQueue;
+            }
+        }
+        long expected = Math.Min(before, after) - embryos;
+        long slack = Math.Abs(after - before);
+        long missing = expected - records.Count;
+        if (missing > slack)
+        {
+            warnings.Add($"sock_diag returned {records.Count} sockets but the kernel counts about {expected} in use; "
+                + $"up to {missing} may be missing from this snapshot");
+        }
+    }
+
+    private long ReadUnixInUse(List<string>? warnings)
+    {
+        byte[] buffer = new byte[8192];
+        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(_options.ProcRoot + "/thread-self/net/protocols"), ref buffer);
+        if (n <= 0)
+        {
+            warnings?.Add("cannot read /proc/net/protocols to cross-check the socket count");
+            return -1;
+        }
+        long total = 0;
+        bool found = false;
+        foreach (var line in new LineEnumerator(buffer.AsSpan(0, n)))
+        {
+            if (!line.StartsWith("UNIX"u8))
+            {
+                continue;
+            }
+            // protocol size sockets ...
+            var fields = Encoding.ASCII.GetString(line).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 2 && (fields[0] == "UNIX" || fields[0] == "UNIX-STREAM") && long.TryParse(fields[2], out long v) && v >= 0)
+            {
+                total += v;
+                found = true;
+            }
+        }
+        return found ? total : -1;
+    }
+
+    private List<UnixDiagRecord> ReadProcNetUnix(List<string> warnings, string why)
+    {
+        byte[] buffer = new byte[64 * 1024];
+        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(_options.ProcRoot + "/thread-self/net/unix"), ref buffer, limit: 1 << 30);
+        if (n < 0)
+        {
+            throw new InventoryException($"sock_diag is unavailable ({why}) and /proc/net/unix cannot be read: {ErrnoText.Describe((Errno)(-n))}");
+        }
+        var entries = ProcNetUnix.Parse(buffer.AsSpan(0, n), out int malformed);
+        warnings.Add($"sock_diag is unavailable ({why}); sockets come from /proc/net/unix: peers are unknown, and names with newlines or NULs may be garbled");
+        if (malformed > 0)
+        {
+            warnings.Add($"{malformed} lines of /proc/net/unix could not be parsed (a name with a newline breaks a row)");
+        }
+        var records = new List<UnixDiagRecord>(entries.Count);
+        var seen = new HashSet<uint>();
+        foreach (var e in entries)
+        {
+            if (!seen.Add(e.Inode))
+            {
+                continue;
+            }
+            byte state = e.Listening ? UnixDiagState.Listen : e.SocketState == 3 ? UnixDiagState.Established : UnixDiagState.Close;
+            records.Add(new UnixDiagRecord { Type = (byte)e.Type, State = state, Inode = e.Inode, Name = e.Path });
+        }
+        return records;
+    }
+
+    private Dictionary<uint, string>? ReadUsers()
+    {
+        try
+        {
+            return ProcParsers.ParsePasswd(File.ReadAllBytes(_options.PasswdPath));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    internal static ulong? ReadNetNs(string link)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        int n = ProcFs.ReadLink(Libc.AT_FDCWD, ProcFs.Zero(link), buffer);
+        return n > 0 && ProcParsers.TryParseNetNsLink(buffer[..n], out ulong ns) ? ns : null;
+    }
+
+    private List<UnixSocket> Join(List<UnixDiagRecord> records, Dictionary<uint, int> index, Dictionary<uint, uint[]> icons,
+        HashSet<uint> partialPending, ProcScanResult? scan, ulong? netns, bool peersKnown, List<string> warnings)
+    {
+        int count = records.Count;
+        // Listeners by file identity (pathname) and by name (abstract: one namespace per dump).
+        var listenerByFile = new Dictionary<(uint, uint), uint>();
+        var listenerByName = new Dictionary<string, uint>();
+        var pendingOn = new Dictionary<uint, uint>();
+        foreach (var r in records)
+        {
+            if (r.State != UnixDiagState.Listen)
+            {
+                continue;
+            }
+            if (r.HasVfs)
+            {
+                listenerByFile[(r.VfsDevice, r.VfsInode)] = r.Inode;
+            }
+            else if (r.Name is { Length: > 0 } n && n[0] == 0)
+            {
+                listenerByName[Convert.ToBase64String(n)] = r.Inode;
+            }
+            if (icons.TryGetValue(r.Inode, out uint[]? waiting))
+            {
+                foreach (uint c in waiting)
+                {
+                    if (c != 0)
+                    {
+                        pendingOn[c] = r.Inode;
+                    }
+                }
+            }
+        }
+
+        // Reverse peers: who names each socket as its peer.
+        var clients = new Dictionary<uint, List<uint>>();
+        foreach (var r in records)
+        {
+            if (!r.HasPeer || r.Peer == 0 || !index.TryGetValue(r.Peer, out int pi))
+            {
+                continue;
+            }
+            var p = records[pi];
+            if (!(p.HasPeer && p.Peer == r.Inode))
+            {
+                if (!clients.TryGetValue(r.Peer, out var list))
+                {
+                    clients[r.Peer] = list = [];
+                }
+                list.Add(r.Inode);
+            }
+        }
+
+        HolderEntry[] holders = scan?.Holders ?? [];
+        var files = new FileChecker(_options.ProcRoot, _options.CheckFiles);
+        var sockets = new UnixSocket[count];
+        int h = 0;
+        var order = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            order[i] = i;
+        }
+        Array.Sort(order, (a, b) => records[a].Inode.CompareTo(records[b].Inode));
+
+        for (int k = 0; k < count; k++)
+        {
+            var r = records[order[k]];
+            while (h < holders.Length && holders[h].Inode < r.Inode)
+            {
+                h++;
+            }
+            int start = h;
+            while (h < holders.Length && holders[h].Inode == r.Inode)
+            {
+                h++;
+            }
+            SocketHolder[] own = start == h ? [] : new SocketHolder[h - start];
+            for (int j = start; j < h; j++)
+            {
+                own[j - start] = new SocketHolder(holders[j].Pid, holders[j].Fd);
+            }
+
+            bool listening = r.State == UnixDiagState.Listen;
+            bool isPendingClient = pendingOn.TryGetValue(r.Inode, out uint waitingOn);
+            uint? peer = null;
+            if (peersKnown && r.HasPeer && !isPendingClient)
+            {
+                peer = r.Peer;
+            }
+            uint? listener = null;
+            if (!listening && r.Type != (byte)UnixSocketType.Dgram && r.Name is { Length: > 0 } name)
+            {
+                if (r.HasVfs && listenerByFile.TryGetValue((r.VfsDevice, r.VfsInode), out uint l))
+                {
+                    listener = l;
+                }
+                else if (!r.HasVfs && name[0] == 0 && listenerByName.TryGetValue(Convert.ToBase64String(name), out uint la))
+                {
+                    listener = la;
+                }
+            }
+            bool pair = false;
+            if (peer is uint pp && pp != 0 && r.Name is null && index.TryGetValue(pp, out int pIndex))
+            {
+                var p = records[pIndex];
+                pair = p.Name is null && p.HasPeer && p.Peer == r.Inode;
+            }
+            SocketFile? file = null;
+            if (r.HasVfs)
+            {
+                var status = files.Check(r.Name, r.VfsDevice, r.VfsInode, own);
+                file = new SocketFile(r.VfsDevice >> 20, r.VfsDevice & 0xFFFFF, r.VfsInode, status);
+            }
+            uint[] pending = [];
+            if (listening && icons.TryGetValue(r.Inode, out uint[]? ic))
+            {
+                pending = Array.FindAll(ic, x => x != 0);
+            }
+            sockets[k] = new UnixSocket
+            {
+                Inode = r.Inode,
+                Cookie = r.Cookie,
+                NetNs = netns,
+                Type = r.Type switch { 1 => UnixSocketType.Stream, 2 => UnixSocketType.Dgram, 5 => UnixSocketType.SeqPacket, _ => UnixSocketType.Unknown },
+                State = r.State switch { UnixDiagState.Listen => UnixSocketState.Listening, UnixDiagState.Established => UnixSocketState.Connected, _ => UnixSocketState.Unconnected },
+                NameBytes = r.Name is { Length: > 0 } ? r.Name : null,
+                File = file,
+                Peer = peer,
+                Listener = listener,
+                PendingOn = isPendingClient ? waitingOn : null,
+                Pending = pending,
+                PendingCount = listening && r.HasRqLen ? r.RQueue : null,
+                PendingPartial = partialPending.Contains(r.Inode) || (listening && r.HasRqLen && pending.Length < r.RQueue && !icons.ContainsKey(r.Inode)),
+                Backlog = listening && r.HasRqLen ? r.WQueue : null,
+                Clients = clients.TryGetValue(r.Inode, out var cl) ? cl.ToArray() : [],
+                IsSocketPair = pair,
+                RecvQueue = listening ? 0 : r.RQueue,
+                SendQueue = listening ? 0 : r.WQueue,
+                Shutdown = (r.Shutdown & 3) switch { 1 => ShutdownState.Read, 2 => ShutdownState.Write, 3 => ShutdownState.Both, _ => ShutdownState.None },
+                Uid = r.HasUid ? r.Uid : null,
+                Holders = own,
+            };
+        }
+
+        if (scan is not null)
+        {
+            MarkInFlight(sockets, scan, warnings);
+        }
+        return [.. sockets];
+    }
+
+    /// <summary>
+    /// A socket no process holds, while every process could be inspected, is in flight or orphaned.
+    /// The queue that holds it is one whose fdinfo shows scm_fds &gt; 0; the kernel does not say which
+    /// descriptor waits where, so the answer is exact only when a single queue holds descriptors.
+    /// </summary>
+    private void MarkInFlight(UnixSocket[] sockets, ProcScanResult scan, List<string> warnings)
+    {
+        if (scan.ProcessesDenied > 0)
+        {
+            return;
+        }
+        int orphans = 0;
+        foreach (var s in sockets)
+        {
+            if (s.Holders.Count == 0 && s.PendingOn is null)
+            {
+                orphans++;
+            }
+        }
+        if (orphans == 0)
+        {
+            return;
+        }
+        var scanner = new ProcScanner(_options.ProcRoot);
+        var receivers = new List<(int Index, int Count)>();
+        for (int i = 0; i < sockets.Length; i++)
+        {
+            var s = sockets[i];
+            if (s.Holders.Count == 0 || s.State == UnixSocketState.Listening || (s.RecvQueue == 0 && s.Type != UnixSocketType.Dgram))
+            {
+                continue;
+            }
+            var holder = s.Holders[0];
+            if (scanner.ReadScmFds(holder.Pid, holder.Fd) is int n && n > 0)
+            {
+                receivers.Add((i, n));
+            }
+        }
+        if (receivers.Count == 0)
+        {
+            return;
+        }
+        uint? on = receivers.Count == 1 ? sockets[receivers[0].Index].Inode : null;
+        int marked = 0;
+        for (int i = 0; i < sockets.Length; i++)
+        {
+            var s = sockets[i];
+            if (s.Holders.Count == 0 && s.PendingOn is null)
+            {
+                sockets[i] = s with { InFlight = true, InFlightOn = on };
+                marked++;
+            }
+        }
+        if (on is null)
+        {
+            warnings.Add($"{marked} socket(s) held by no process are in flight on one of {receivers.Count} queues; the kernel does not tell which one");
+        }
+    }
+
+    /// <summary>Compares a socket's path with its file identity, resolving it inside a holder's root.</summary>
+    private sealed class FileChecker(string procRoot, bool enabled)
+    {
+        private readonly Dictionary<(int, string), SocketFileStatus> _cache = [];
+
+        public SocketFileStatus Check(byte[]? name, uint device, uint inode, SocketHolder[] holders)
+        {
+            if (!enabled || name is not { Length: > 0 } || name[0] == 0)
+            {
+                return SocketFileStatus.Unknown;
+            }
+            int pid = holders.Length > 0 ? holders[0].Pid : 0;
+            string path = Encoding.UTF8.GetString(name);
+            if (_cache.TryGetValue((pid, path), out var cached) && cached != SocketFileStatus.Replaced)
+            {
+                return cached;
+            }
+            SocketFileStatus status = Resolve(name, device, inode, pid);
+            _cache[(pid, path)] = status;
+            return status;
+        }
+
+        private SocketFileStatus Resolve(byte[] name, uint device, uint inode, int pid)
+        {
+            bool relative = name[0] != (byte)'/';
+            Errno errno = Errno.EACCES;
+            uint major = 0, minor = 0;
+            ulong ino = 0;
+            if (pid > 0)
+            {
+                // The holder's own view: its root for absolute paths, its cwd for relative ones.
+                byte[] prefix = Encoding.ASCII.GetBytes($"{procRoot}/{pid}/{(relative ? "cwd/" : "root")}");
+                byte[] full = new byte[prefix.Length + name.Length + 1];
+                prefix.CopyTo(full, 0);
+                name.CopyTo(full, prefix.Length);
+                errno = ProcFs.Stat(Libc.AT_FDCWD, full, follow: false, out major, out minor, out ino, out _, out _);
+            }
+            if (errno is Errno.EACCES or Errno.EPERM && !relative)
+            {
+                errno = ProcFs.Stat(Libc.AT_FDCWD, ProcFs.Zero(name), follow: false, out major, out minor, out ino, out _, out _);
+            }
+            if (errno == Errno.None)
+            {
+                bool same = ino == inode && major == device >> 20 && minor == (device & 0xFFFFF);
+                // A relative path is resolved from the holder's cwd now, which may not be where it was bound.
+                return same ? SocketFileStatus.Ok : relative ? SocketFileStatus.Unknown : SocketFileStatus.Replaced;
+            }
+            if ((errno is Errno.ENOENT or Errno.ENOTDIR) && !relative)
+            {
+                return SocketFileStatus.Deleted;
+            }
+            return SocketFileStatus.Unknown;
+        }
+    }
+}
+
+/// <summary>A snapshot could not be taken at all.</summary>
+public sealed class InventoryException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public InventoryException() { }
+
+    /// <summary>Creates the exception.</summary>
+    public InventoryException(string message) : base(message) { }
+
+    /// <summary>Creates the exception.</summary>
+    public InventoryException(string message, Exception inner) : base(message, inner) { }
+}

@@ -1,0 +1,85 @@
+namespace SockPeer.Model;
+
+/// <summary>The file a pathname socket was bound to: the kernel's device and inode of it.</summary>
+public sealed record SocketFile(uint Major, uint Minor, ulong Inode, SocketFileStatus Status)
+{
+    /// <summary>`MAJ:MIN`.</summary>
+    public string Device => $"{Major}:{Minor}";
+}
+
+/// <summary>One (pid, fd) that holds a socket.</summary>
+public readonly record struct SocketHolder(int Pid, int Fd);
+
+/// <summary>One AF_UNIX socket with every join the engine made. Inodes are system-wide keys.</summary>
+public sealed record UnixSocket
+{
+    /// <summary>Socket inode (socket:[N]).</summary>
+    public required uint Inode { get; init; }
+    /// <summary>sock_diag cookie; 0 when unknown (the /proc fallback).</summary>
+    public ulong Cookie { get; init; }
+    /// <summary>Inode of the network namespace the socket lives in, when known.</summary>
+    public ulong? NetNs { get; init; }
+    /// <summary>Type.</summary>
+    public required UnixSocketType Type { get; init; }
+    /// <summary>State.</summary>
+    public required UnixSocketState State { get; init; }
+    /// <summary>Exact name bytes (abstract names with their leading NUL); null when unnamed.</summary>
+    public byte[]? NameBytes { get; init; }
+    /// <summary>Display text of the name; null when unnamed.</summary>
+    public string? Name => NameBytes is null ? null : SocketName.Display(NameBytes);
+    /// <summary>Whether the name is in the abstract namespace.</summary>
+    public bool IsAbstract => NameBytes is { Length: > 0 } n && n[0] == 0;
+    /// <summary>The socket file, for a pathname socket whose file identity the kernel gave.</summary>
+    public SocketFile? File { get; init; }
+    /// <summary>Peer inode: 0 when the peer closed, null when there is none (or unknown).</summary>
+    public uint? Peer { get; init; }
+    /// <summary>For an accepted socket, the listener it came from.</summary>
+    public uint? Listener { get; init; }
+    /// <summary>For a client waiting in an accept queue, that listener.</summary>
+    public uint? PendingOn { get; init; }
+    /// <summary>Listeners: clients waiting in the accept queue (0 entries for clients that already closed are dropped).</summary>
+    public IReadOnlyList<uint> Pending { get; init; } = [];
+    /// <summary>Listeners: how many connections wait to be accepted.</summary>
+    public uint? PendingCount { get; init; }
+    /// <summary>Listeners: true when the kernel could not list every pending client.</summary>
+    public bool PendingPartial { get; init; }
+    /// <summary>Listeners: the backlog limit.</summary>
+    public uint? Backlog { get; init; }
+    /// <summary>Sockets whose peer is this one while this one's peer is not them (datagram servers' clients).</summary>
+    public IReadOnlyList<uint> Clients { get; init; } = [];
+    /// <summary>Both ends unnamed, each the other's peer.</summary>
+    public bool IsSocketPair { get; init; }
+    /// <summary>Bytes (or, for listeners, connections) queued for receiving.</summary>
+    public uint RecvQueue { get; init; }
+    /// <summary>Send queue (write memory in use; listeners: backlog).</summary>
+    public uint SendQueue { get; init; }
+    /// <summary>Shutdown state.</summary>
+    public ShutdownState Shutdown { get; init; }
+    /// <summary>Owner uid, when the kernel gave it.</summary>
+    public uint? Uid { get; init; }
+    /// <summary>Every (pid, fd) holding the socket, sorted.</summary>
+    public IReadOnlyList<SocketHolder> Holders { get; init; } = [];
+    /// <summary>No process holds it and it is believed to be in an SCM_RIGHTS message.</summary>
+    public bool InFlight { get; init; }
+    /// <summary>The socket whose receive queue holds this one in flight, when it can be told.</summary>
+    public uint? InFlightOn { get; init; }
+}
+
+/// <summary>A process that holds at least one AF_UNIX socket.</summary>
+public sealed record ProcessInfo
+{
+    /// <summary>Process id.</summary>
+    public required int Pid { get; init; }
+    /// <summary>Parent process id.</summary>
+    public int PPid { get; init; }
+    /// <summary>comm.</summary>
+    public required string Command { get; init; }
+    /// <summary>argv, as /proc/PID/cmdline shows it.</summary>
+    public IReadOnlyList<string> CommandLine { get; init; } = [];
+    /// <summary>Real uid.</summary>
+    public uint Uid { get; init; }
+    /// <summary>User name for <see cref="Uid"/>, when the passwd file has one.</summary>
+    public string? User { get; init; }
+    /// <summary>Inode of its network namespace, when readable.</summary>
+    public ulong? NetNs { get; init; }
+}

@@ -1,0 +1,373 @@
+using SockPeer.Interop;
+using SockPeer.Model;
+
+namespace SockPeer.Proc;
+
+/// <summary>One (socket inode, pid, fd) found in an fd table.</summary>
+public readonly record struct HolderEntry(uint Inode, int Pid, int Fd)
+{
+    /// <summary>Orders by inode, then pid, then fd.</summary>
+    public static int Compare(HolderEntry x, HolderEntry other)
+    {
+        int c = x.Inode.CompareTo(other.Inode);
+        if (c != 0)
+        {
+            return c;
+        }
+        c = x.Pid.CompareTo(other.Pid);
+        return c != 0 ? c : x.Fd.CompareTo(other.Fd);
+    }
+}
+
+/// <summary>What a walk of /proc found.</summary>
+public sealed class ProcScanResult
+{
+    /// <summary>Holders of the sockets asked about, sorted by inode, pid, fd, without duplicates.</summary>
+    public required HolderEntry[] Holders { get; init; }
+    /// <summary>Processes that hold at least one of those sockets.</summary>
+    public required Dictionary<int, ProcessInfo> Processes { get; init; }
+    /// <summary>Processes whose fd tables were read.</summary>
+    public int ProcessesScanned { get; init; }
+    /// <summary>Processes whose fd tables could not be read (EACCES, EPERM).</summary>
+    public int ProcessesDenied { get; init; }
+}
+
+/// <summary>
+/// Maps socket inodes to the processes and fds that hold them by walking /proc/PID/fd (and the fd
+/// tables of threads that unshared theirs). Uses directory fds, getdents64 and readlinkat with
+/// per-thread buffers, spread over the cores. No state survives a scan.
+/// </summary>
+public sealed class ProcScanner
+{
+    private readonly string _procRoot;
+    private readonly int _parallelism;
+    private static ReadOnlySpan<byte> FdZ => "fd\0"u8;
+    private static ReadOnlySpan<byte> TaskZ => "task\0"u8;
+
+    /// <summary>Scans the procfs mounted at <paramref name="procRoot"/>.</summary>
+    public ProcScanner(string procRoot = "/proc", int parallelism = 0)
+    {
+        _procRoot = procRoot;
+        _parallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount;
+    }
+
+    /// <summary>Finds every holder of the sockets in <paramref name="sockets"/> (keys are socket inodes).</summary>
+    public ProcScanResult Scan<TValue>(Dictionary<uint, TValue> sockets, IReadOnlyDictionary<uint, string>? users = null)
+    {
+        int procFd = ProcFs.OpenDirectory(_procRoot);
+        if (procFd < 0)
+        {
+            throw new IOException($"cannot open {_procRoot}: {ErrnoText.Describe((Errno)(-procFd))}");
+        }
+        try
+        {
+            int[] pids = ListPids(procFd);
+            var workers = new List<FdWorker>();
+            var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
+            Parallel.For(0, pids.Length, options,
+                () => new FdWorker(procFd),
+                (i, _, worker) =>
+                {
+                    worker.ScanProcess(pids[i], sockets);
+                    return worker;
+                },
+                worker =>
+                {
+                    lock (workers)
+                    {
+                        workers.Add(worker);
+                    }
+                });
+
+            int total = 0, scanned = 0, denied = 0;
+            foreach (var w in workers)
+            {
+                total += w.Holders.Count;
+                scanned += w.Scanned;
+                denied += w.Denied;
+            }
+            var holders = new HolderEntry[total];
+            int at = 0;
+            var holderPids = new HashSet<int>();
+            foreach (var w in workers)
+            {
+                w.Holders.CopyTo(holders, at);
+                at += w.Holders.Count;
+                holderPids.UnionWith(w.HolderPids);
+            }
+            Array.Sort(holders, HolderEntry.Compare);
+            holders = Deduplicate(holders);
+
+            int[] infoPids = [.. holderPids];
+            var infos = new ProcessInfo?[infoPids.Length];
+            Parallel.For(0, infoPids.Length, options,
+                () => new InfoReader(procFd),
+                (i, _, reader) =>
+                {
+                    infos[i] = reader.Read(infoPids[i], users);
+                    return reader;
+                },
+                _ => { });
+            var processes = new Dictionary<int, ProcessInfo>(infoPids.Length);
+            foreach (var info in infos)
+            {
+                if (info is not null)
+                {
+                    processes[info.Pid] = info;
+                }
+            }
+            return new ProcScanResult
+            {
+                Holders = holders,
+                Processes = processes,
+                ProcessesScanned = scanned,
+                ProcessesDenied = denied,
+            };
+        }
+        finally
+        {
+            ProcFs.Close(procFd);
+        }
+    }
+
+    /// <summary>Reads scm_fds from /proc/PID/fdinfo/FD; null when unreadable or absent.</summary>
+    public int? ReadScmFds(int pid, int fd)
+    {
+        byte[] buffer = new byte[512];
+        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero($"{_procRoot}/{pid}/fdinfo/{fd}"), ref buffer);
+        return n > 0 && ProcParsers.TryParseScmFds(buffer.AsSpan(0, n), out int count) ? count : null;
+    }
+
+    private static HolderEntry[] Deduplicate(HolderEntry[] sorted)
+    {
+        if (sorted.Length < 2)
+        {
+            return sorted;
+        }
+        int w = 1;
+        for (int r = 1; r < sorted.Length; r++)
+        {
+            if (sorted[r] != sorted[w - 1])
+            {
+                sorted[w++] = sorted[r];
+            }
+        }
+        return w == sorted.Length ? sorted : sorted[..w];
+    }
+
+    private static int[] ListPids(int procFd)
+    {
+        var pids = new List<int>(1024);
+        int dir = ProcFs.OpenDirectory(procFd, ".\0"u8);
+        if (dir < 0)
+        {
+            throw new IOException($"cannot list /proc: {ErrnoText.Describe((Errno)(-dir))}");
+        }
+        try
+        {
+            byte[] buffer = new byte[32 * 1024];
+            while (true)
+            {
+                int n = ProcFs.GetDents(dir, buffer);
+                if (n <= 0)
+                {
+                    break;
+                }
+                var reader = new DirentReader(buffer.AsSpan(0, n));
+                while (reader.TryRead(out var name, out _))
+                {
+                    if (ProcParsers.TryParseDecimal(name, out int pid))
+                    {
+                        pids.Add(pid);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ProcFs.Close(dir);
+        }
+        return [.. pids];
+    }
+
+    /// <summary>Per-thread scanning state: buffers are reused for every process the thread takes.</summary>
+    private sealed class FdWorker(int procFd)
+    {
+        private readonly byte[] _dents = new byte[32 * 1024];
+        private readonly byte[] _tasks = new byte[8 * 1024];
+        private readonly byte[] _path = new byte[64];
+        public readonly List<HolderEntry> Holders = new(4096);
+        public readonly HashSet<int> HolderPids = [];
+        public int Scanned;
+        public int Denied;
+
+        public void ScanProcess<TValue>(int pid, Dictionary<uint, TValue> sockets)
+        {
+            Span<byte> path = _path;
+            if (!pid.TryFormat(path, out int len))
+            {
+                return;
+            }
+            path[len++] = (byte)'/';
+            int pidDirLen = len;
+            FdZ.CopyTo(path[len..]);
+            Errno errno = ScanFdDirectory(path[..(len + FdZ.Length)], pid, sockets);
+            if (errno is Errno.EACCES or Errno.EPERM)
+            {
+                Denied++;
+                return;
+            }
+            if (errno != Errno.None)
+            {
+                return; // vanished: normal
+            }
+            Scanned++;
+
+            // Threads normally share the leader's fd table; the ones that unshared it (or outlived
+            // the leader) have their own, and only those are worth a second walk.
+            TaskZ.CopyTo(path[pidDirLen..]);
+            if (ProcFs.Stat(procFd, path[..(pidDirLen + TaskZ.Length)], follow: true, out _, out _, out _, out _, out uint nlink) != Errno.None
+                || nlink <= 3)
+            {
+                return;
+            }
+            ScanThreads(pid, path[..(pidDirLen + TaskZ.Length)].ToArray(), sockets);
+        }
+
+        private void ScanThreads<TValue>(int pid, byte[] taskDirZ, Dictionary<uint, TValue> sockets)
+        {
+            int dir = ProcFs.OpenDirectory(procFd, taskDirZ);
+            if (dir < 0)
+            {
+                return;
+            }
+            var tids = new List<int>();
+            try
+            {
+                while (true)
+                {
+                    int n = ProcFs.GetDents(dir, _tasks);
+                    if (n <= 0)
+                    {
+                        break;
+                    }
+                    var reader = new DirentReader(_tasks.AsSpan(0, n));
+                    while (reader.TryRead(out var name, out _))
+                    {
+                        if (ProcParsers.TryParseDecimal(name, out int tid) && tid != pid)
+                        {
+                            tids.Add(tid);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ProcFs.Close(dir);
+            }
+            foreach (int tid in tids)
+            {
+                if (ProcFs.SameFileTable(pid, tid) == 0)
+                {
+                    continue;
+                }
+                byte[] p = ProcFs.Zero($"{pid}/task/{tid}/fd");
+                _ = ScanFdDirectory(p, pid, sockets);
+            }
+        }
+
+        private Errno ScanFdDirectory<TValue>(ReadOnlySpan<byte> pathZ, int pid, Dictionary<uint, TValue> sockets)
+        {
+            int dir = ProcFs.OpenDirectory(procFd, pathZ);
+            if (dir < 0)
+            {
+                return (Errno)(-dir);
+            }
+            Span<byte> link = stackalloc byte[64];
+            try
+            {
+                while (true)
+                {
+                    int n = ProcFs.GetDents(dir, _dents);
+                    if (n < 0)
+                    {
+                        return (Errno)(-n);
+                    }
+                    if (n == 0)
+                    {
+                        return Errno.None;
+                    }
+                    var reader = new DirentReader(_dents.AsSpan(0, n));
+                    while (reader.TryRead(out var name, out var nameZ, out _))
+                    {
+                        if (name.IsEmpty || name[0] == (byte)'.')
+                        {
+                            continue;
+                        }
+                        int l = ProcFs.ReadLink(dir, nameZ, link);
+                        // Cheap reject of files, pipes and anon inodes before any parsing.
+                        if (l < 10 || link[0] != (byte)'s')
+                        {
+                            continue;
+                        }
+                        if (ProcParsers.TryParseSocketLink(link[..l], out uint inode)
+                            && sockets.ContainsKey(inode)
+                            && ProcParsers.TryParseDecimal(name, out int fd))
+                        {
+                            Holders.Add(new HolderEntry(inode, pid, fd));
+                            HolderPids.Add(pid);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ProcFs.Close(dir);
+            }
+        }
+    }
+
+    /// <summary>Reads comm, status, cmdline and ns/net of one process.</summary>
+    private sealed class InfoReader(int procFd)
+    {
+        private byte[] _buffer = new byte[4096];
+
+        public ProcessInfo? Read(int pid, IReadOnlyDictionary<uint, string>? users)
+        {
+            int n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/comm"), ref _buffer);
+            if (n < 0)
+            {
+                return null; // exited since the fd walk
+            }
+            string command = ProcParsers.ParseComm(_buffer.AsSpan(0, n));
+            int ppid = 0;
+            uint uid = 0;
+            n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/status"), ref _buffer);
+            if (n > 0)
+            {
+                _ = ProcParsers.TryParseStatus(_buffer.AsSpan(0, n), out ppid, out uid);
+            }
+            n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/cmdline"), ref _buffer);
+            string[] cmdline = n > 0 ? ProcParsers.ParseCmdline(_buffer.AsSpan(0, n)) : [];
+            ulong? netns = null;
+            Span<byte> link = stackalloc byte[64];
+            int l = ProcFs.ReadLink(procFd, ProcFs.Zero($"{pid}/ns/net"), link);
+            if (l > 0 && ProcParsers.TryParseNetNsLink(link[..l], out ulong ns))
+            {
+                netns = ns;
+            }
+            string? user = null;
+            _ = users?.TryGetValue(uid, out user);
+            return new ProcessInfo
+            {
+                Pid = pid,
+                PPid = ppid,
+                Command = command,
+                CommandLine = cmdline,
+                Uid = uid,
+                User = user,
+                NetNs = netns,
+            };
+        }
+    }
+}
