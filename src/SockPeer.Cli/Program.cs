@@ -1,1 +1,41 @@
-return 0;
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using SockPeer.Cli.Commands;
+
+namespace SockPeer.Cli;
+
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        var json = new Option<bool>("--json") { Description = "Write JSON (schema 1, see docs/schema.md)", Recursive = true };
+        var root = new RootCommand("sockpeer: who is on the other end of each Unix socket");
+        root.Options.Add(json);
+        new ListCommand(json).AddTo(root);
+
+        var list = new Command("list", "List every Unix socket: connections with both ends, listeners, pairs, pending, in flight (the default)");
+        new ListCommand(json).AddTo(list);
+        root.Subcommands.Add(list);
+        root.Subcommands.Add(new PeerCommand(json).Build());
+        root.Subcommands.Add(new WhoCommand(json).Build());
+        root.Subcommands.Add(new DemoCommand(json).Build());
+        foreach (var hidden in DemoRoles.Build())
+        {
+            root.Subcommands.Add(hidden);
+        }
+
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            return CommandRunner.Fail($"{parse.Errors[0].Message} (try 'sockpeer --help')", ReturnCode.Usage);
+        }
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (IOException)
+        {
+            return (int)ReturnCode.Ok; // output closed while writing help or version
+        }
+    }
+}

@@ -1,0 +1,216 @@
+using System.Text;
+using SockPeer.Interop;
+using SockPeer.Inventory;
+using SockPeer.Model;
+using SockPeer.Proc;
+
+namespace SockPeer.Queries;
+
+/// <summary>The answer to "who is on the other end of this socket".</summary>
+public sealed record PeerReport(UnixSocket Socket, UnixSocket? Peer, UnixSocket? Listener, IReadOnlyList<ProcessInfo> Processes);
+
+/// <summary>One connection to a listening or bound socket: the server end and the client end.</summary>
+public sealed record WhoConnection(UnixSocket Server, UnixSocket? Client);
+
+/// <summary>What a socket path reaches now, and everything connected to it.</summary>
+public sealed record WhoReport(
+    string Path,
+    IReadOnlyList<UnixSocket> Listeners,
+    IReadOnlyList<UnixSocket> Stale,
+    IReadOnlyList<WhoConnection> Connections,
+    IReadOnlyList<UnixSocket> Pending,
+    IReadOnlyList<ProcessInfo> Processes);
+
+/// <summary>How resolving a (pid, fd) to a socket inode went.</summary>
+public enum FdLookupStatus
+{
+    /// <summary>The fd is a socket; the inode is set.</summary>
+    Socket,
+    /// <summary>No such process.</summary>
+    NoProcess,
+    /// <summary>The process has no such fd.</summary>
+    NoFd,
+    /// <summary>The fd is not a socket.</summary>
+    NotSocket,
+    /// <summary>The fd table cannot be read.</summary>
+    Denied,
+}
+
+/// <summary>Whether a path names a socket file.</summary>
+public enum PathLookupStatus
+{
+    /// <summary>The path is a socket file.</summary>
+    Socket,
+    /// <summary>Nothing at that path.</summary>
+    Missing,
+    /// <summary>The path is not a socket.</summary>
+    NotSocket,
+    /// <summary>The path cannot be examined.</summary>
+    Denied,
+}
+
+/// <summary>Questions asked of a snapshot.</summary>
+public static class SocketQueries
+{
+    private const ushort S_IFMT = 0xF000;
+    private const ushort S_IFSOCK = 0xC000;
+
+    /// <summary>Reads /proc/PID/fd/FD and tells whether it is a socket.</summary>
+    public static FdLookupStatus LookupFd(int pid, int fd, out uint inode, out string target, string procRoot = "/proc")
+    {
+        inode = 0;
+        target = "";
+        Span<byte> buffer = stackalloc byte[4096];
+        int n = ProcFs.ReadLink(Libc.AT_FDCWD, ProcFs.Zero($"{procRoot}/{pid}/fd/{fd}"), buffer);
+        if (n < 0)
+        {
+            var errno = (Errno)(-n);
+            if (errno is Errno.EACCES or Errno.EPERM)
+            {
+                return FdLookupStatus.Denied;
+            }
+            return Directory.Exists($"{procRoot}/{pid}") ? FdLookupStatus.NoFd : FdLookupStatus.NoProcess;
+        }
+        target = SocketName.Escape(buffer[..n]);
+        return ProcParsers.TryParseSocketLink(buffer[..n], out inode) ? FdLookupStatus.Socket : FdLookupStatus.NotSocket;
+    }
+
+    /// <summary>stat of a path: whether it is a socket file, and its device and inode.</summary>
+    public static PathLookupStatus LookupPath(string path, out uint major, out uint minor, out ulong inode)
+    {
+        Errno errno = ProcFs.Stat(Libc.AT_FDCWD, ProcFs.Zero(path), follow: true, out major, out minor, out inode, out ushort mode, out _);
+        if (errno is Errno.ENOENT or Errno.ENOTDIR)
+        {
+            return PathLookupStatus.Missing;
+        }
+        if (errno != Errno.None)
+        {
+            return PathLookupStatus.Denied;
+        }
+        return (mode & S_IFMT) == S_IFSOCK ? PathLookupStatus.Socket : PathLookupStatus.NotSocket;
+    }
+
+    /// <summary>The peer, listener and every process at either end of <paramref name="socket"/>.</summary>
+    public static PeerReport Peer(SocketInventory inventory, UnixSocket socket)
+    {
+        UnixSocket? peer = socket.Peer is uint p and not 0 ? inventory.Find(p) : null;
+        uint? listenerInode = socket.Listener ?? socket.PendingOn ?? peer?.Listener;
+        UnixSocket? listener = listenerInode is uint l ? inventory.Find(l) : null;
+        var pids = new SortedSet<int>();
+        foreach (var s in new[] { socket, peer, listener })
+        {
+            if (s is null)
+            {
+                continue;
+            }
+            foreach (var h in s.Holders)
+            {
+                pids.Add(h.Pid);
+            }
+        }
+        return new PeerReport(socket, peer, listener, Collect(inventory, pids));
+    }
+
+    /// <summary>
+    /// The socket(s) that <paramref name="path"/> reaches now (same file identity), older sockets
+    /// still bound to the same name, and every connection and pending client of the current ones.
+    /// </summary>
+    public static WhoReport Who(SocketInventory inventory, string path, uint major, uint minor, ulong inode)
+    {
+        byte[] pathBytes = Encoding.UTF8.GetBytes(path);
+        string? full = null;
+        try
+        {
+            full = System.IO.Path.GetFullPath(path);
+        }
+        catch (ArgumentException)
+        {
+        }
+        byte[]? fullBytes = full is null ? null : Encoding.UTF8.GetBytes(full);
+
+        var listeners = new List<UnixSocket>();
+        var stale = new List<UnixSocket>();
+        foreach (var s in inventory.Sockets)
+        {
+            bool isServer = s.State == UnixSocketState.Listening || (s.Type == UnixSocketType.Dgram && s.Listener is null);
+            if (!isServer)
+            {
+                continue;
+            }
+            if (s.File is { } f && f.Inode == inode && f.Major == major && f.Minor == minor)
+            {
+                listeners.Add(s);
+            }
+            else if (s.NameBytes is { } n && (n.AsSpan().SequenceEqual(pathBytes) || (fullBytes is not null && n.AsSpan().SequenceEqual(fullBytes))))
+            {
+                stale.Add(s);
+            }
+        }
+
+        var connections = new List<WhoConnection>();
+        var pending = new List<UnixSocket>();
+        var pids = new SortedSet<int>();
+        var listenerInodes = new HashSet<uint>();
+        foreach (var l in listeners)
+        {
+            listenerInodes.Add(l.Inode);
+            AddPids(pids, l);
+            if (l.State == UnixSocketState.Listening)
+            {
+                foreach (uint c in l.Pending)
+                {
+                    if (inventory.Find(c) is { } waiting)
+                    {
+                        pending.Add(waiting);
+                        AddPids(pids, waiting);
+                    }
+                }
+            }
+            else
+            {
+                foreach (uint c in l.Clients)
+                {
+                    var client = inventory.Find(c);
+                    connections.Add(new WhoConnection(l, client));
+                    AddPids(pids, client);
+                }
+            }
+        }
+        foreach (var s in inventory.Sockets)
+        {
+            if (s.Listener is uint li && listenerInodes.Contains(li))
+            {
+                var client = s.Peer is uint p and not 0 ? inventory.Find(p) : null;
+                connections.Add(new WhoConnection(s, client));
+                AddPids(pids, s);
+                AddPids(pids, client);
+            }
+        }
+        return new WhoReport(path, listeners, stale, connections, pending, Collect(inventory, pids));
+    }
+
+    private static void AddPids(SortedSet<int> pids, UnixSocket? s)
+    {
+        if (s is null)
+        {
+            return;
+        }
+        foreach (var h in s.Holders)
+        {
+            pids.Add(h.Pid);
+        }
+    }
+
+    private static List<ProcessInfo> Collect(SocketInventory inventory, IEnumerable<int> pids)
+    {
+        var list = new List<ProcessInfo>();
+        foreach (int pid in pids)
+        {
+            if (inventory.FindProcess(pid) is { } p)
+            {
+                list.Add(p);
+            }
+        }
+        return list;
+    }
+}
