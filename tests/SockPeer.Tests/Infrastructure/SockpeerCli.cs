@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace SockPeer.Tests.Infrastructure;
+
+/// <summary>What one run of the published sockpeer printed.</summary>
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public JsonElement Json()
+    {
+        using var doc = JsonDocument.Parse(Stdout);
+        return doc.RootElement.Clone();
+    }
+}
+
+/// <summary>
+/// Runs the NativeAOT executable: $SOCKPEER_BIN, or artifacts/sockpeer/sockpeer under the repository
+/// (published once on first use when missing). Only the published binary proves AOT works.
+/// </summary>
+public static class SockpeerCli
+{
+    private static readonly Lazy<string> Binary = new(FindOrPublish, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public static string Path => Binary.Value;
+
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "SockPeer.slnx")))
+            {
+                dir = dir.Parent;
+            }
+            return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+        }
+    }
+
+    public static CliResult Run(params string[] args) => RunWith(null, args);
+
+    public static CliResult RunWith(IDictionary<string, string>? environment, params string[] args)
+    {
+        var info = new ProcessStartInfo(Path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+        if (environment is not null)
+        {
+            foreach (var (k, v) in environment)
+            {
+                info.Environment[k] = v;
+            }
+        }
+        using var p = Process.Start(info)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromSeconds(120)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"sockpeer {string.Join(' ', args)} did not finish");
+        }
+        p.WaitForExit();
+        return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Runs with --json, asserts exit 0 and no stack trace, and returns the document.</summary>
+    public static JsonElement Json(params string[] args)
+    {
+        var result = Run([.. args, "--json"]);
+        Xunit.Assert.True(result.ExitCode == 0, $"sockpeer {string.Join(' ', args)} exited {result.ExitCode}: {result.Stderr}");
+        Xunit.Assert.DoesNotContain("   at ", result.Stderr);
+        return result.Json();
+    }
+
+    private static string FindOrPublish()
+    {
+        string? env = Environment.GetEnvironmentVariable("SOCKPEER_BIN");
+        if (!string.IsNullOrEmpty(env))
+        {
+            return env;
+        }
+        string root = RepoRoot;
+        string bin = System.IO.Path.Combine(root, "artifacts", "sockpeer", "sockpeer");
+        if (!File.Exists(bin))
+        {
+            var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, WorkingDirectory = root };
+            foreach (var a in new[] { "publish", "src/SockPeer.Cli", "-c", "Release", "-o", "artifacts/sockpeer" })
+            {
+                info.ArgumentList.Add(a);
+            }
+            using var p = Process.Start(info)!;
+            p.WaitForExit();
+            if (p.ExitCode != 0 || !File.Exists(bin))
+            {
+                throw new InvalidOperationException("dotnet publish of sockpeer failed");
+            }
+        }
+        return bin;
+    }
+}
