@@ -11,6 +11,7 @@ internal static class Program
         var json = new Option<bool>("--json") { Description = "Write JSON (schema 1, see docs/schema.md)", Recursive = true };
         var root = new RootCommand("sockpeer: who is on the other end of each Unix socket");
         root.Options.Add(json);
+        root.Options.Add(Snapshot.NetNs);
         new ListCommand(json).AddTo(root);
 
         var list = new Command("list", "List every Unix socket: connections with both ends, listeners, pairs, pending, in flight (the default)");
@@ -24,7 +25,8 @@ internal static class Program
             root.Subcommands.Add(hidden);
         }
 
-        ParseResult parse = root.Parse(args);
+        // "@name" is an abstract socket name here, never a response file.
+        ParseResult parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             return CommandRunner.Fail($"{parse.Errors[0].Message} (try 'sockpeer --help')", ReturnCode.Usage);

@@ -54,7 +54,7 @@ internal sealed class DemoCommand(Option<bool> json)
                 replies.Add(reply.StartsWith("reply ", StringComparison.Ordinal) ? reply[6..] : reply);
             }
 
-            var inventory = new SocketInventoryReader().Read();
+            var inventory = Snapshot.Take(parse);
             if (SocketQueries.LookupFd(client.Id, fd, out uint inode, out _) != FdLookupStatus.Socket || inventory.Find(inode) is not { } socket)
             {
                 throw new CliException("the demo client's socket was not found");

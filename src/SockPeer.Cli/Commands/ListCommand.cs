@@ -54,7 +54,7 @@ internal sealed class ListCommand
             },
             User = parse.GetValue(_user),
         };
-        var inventory = new SocketInventoryReader().Read();
+        var inventory = Snapshot.Take(parse);
         using var stdout = Output.OpenStdout();
         if (parse.GetValue(_json))
         {

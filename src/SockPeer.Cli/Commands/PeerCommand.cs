@@ -63,11 +63,11 @@ internal sealed class PeerCommand
     {
         string[] args = parse.GetValue(_target) ?? [];
         uint inode = ResolveTarget(args);
-        var inventory = new SocketInventoryReader().Read();
+        var inventory = Snapshot.Take(parse);
         var socket = inventory.Find(inode) ?? throw new CliException(
             args.Length == 2
-                ? $"fd {args[1]} of process {args[0]} is socket:[{inode}], which is not a Unix socket in this network namespace"
-                : $"no Unix socket with inode {inode} in this network namespace");
+                ? $"fd {args[1]} of process {args[0]} is socket:[{inode}], which is not a Unix socket in the namespaces covered"
+                : $"no Unix socket with inode {inode} in the namespaces covered");
         var report = SocketQueries.Peer(inventory, socket);
         using var stdout = Output.OpenStdout();
         if (parse.GetValue(_json))

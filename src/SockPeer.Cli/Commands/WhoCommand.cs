@@ -41,7 +41,7 @@ internal sealed class WhoCommand
             default:
                 break;
         }
-        var inventory = new SocketInventoryReader().Read();
+        var inventory = Snapshot.Take(parse);
         var report = SocketQueries.Who(inventory, path, major, minor, inode);
         using var stdout = Output.OpenStdout();
         if (parse.GetValue(_json))

@@ -175,8 +175,10 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, Socket
 
     private string Holder(SocketHolder h)
     {
-        string command = inventory.FindProcess(h.Pid) is { } p ? SocketName.Escape(p.Command) : "?";
-        return $"{command}[{h.Pid}]:{h.Fd}";
+        var p = inventory.FindProcess(h.Pid);
+        string command = p is null ? "?" : SocketName.Escape(p.Command);
+        string container = p?.Container is { Runtime: not "systemd" } c ? $"{{{c.Runtime}:{SocketName.Escape(c.Name ?? c.Id ?? "?")}}}" : "";
+        return $"{command}[{h.Pid}]{container}:{h.Fd}";
     }
 
     public void WritePeer(PeerReport report)
@@ -250,7 +252,8 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, Socket
             var p = inventory.FindProcess(h.Pid);
             string cmdline = p is null ? "" : SocketName.Escape(string.Join(' ', p.CommandLine));
             string user = p?.User ?? p?.Uid.ToString() ?? "?";
-            output.WriteLine($"          {Holder(h)}  user {SocketName.Escape(user)}  {cmdline}");
+            string container = p?.Container is { } c ? $"  {c.Runtime} {SocketName.Escape(c.Name ?? "")}{(c.Id is null ? "" : " " + c.Id)}" : "";
+            output.WriteLine($"          {Holder(h)}  user {SocketName.Escape(user)}{container}  {cmdline}");
         }
     }
 

@@ -246,7 +246,18 @@ internal static class JsonRenderer
             w.WriteString("user", p.User);
         }
         WriteNullable(w, "netns", p.NetNs);
-        w.WriteNull("container");
+        if (p.Container is { } c)
+        {
+            w.WriteStartObject("container");
+            w.WriteString("runtime", c.Runtime);
+            w.WriteString("id", c.Id);
+            w.WriteString("name", c.Name);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("container");
+        }
         w.WriteEndObject();
     }
 }

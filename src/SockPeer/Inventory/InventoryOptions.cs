@@ -17,4 +17,19 @@ public sealed record InventoryOptions
     public bool ResolveHolders { get; init; } = true;
     /// <summary>Check each socket file's path against the socket's file identity.</summary>
     public bool CheckFiles { get; init; } = true;
+    /// <summary>Which network namespaces to dump.</summary>
+    public NetNsScope NetNs { get; init; } = NetNsScope.Current;
+    /// <summary>With <see cref="NetNsScope.One"/>: a namespace inode, or a path such as /run/netns/NAME or /proc/PID/ns/net.</summary>
+    public string? NetNsTarget { get; init; }
+}
+
+/// <summary>Which network namespaces a snapshot covers.</summary>
+public enum NetNsScope
+{
+    /// <summary>The caller's own.</summary>
+    Current,
+    /// <summary>Every namespace in use on the host (needs CAP_SYS_ADMIN to enter the others).</summary>
+    All,
+    /// <summary>The one named by <see cref="InventoryOptions.NetNsTarget"/>.</summary>
+    One,
 }

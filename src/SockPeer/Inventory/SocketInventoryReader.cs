@@ -40,26 +40,65 @@ public sealed class SocketInventoryReader
     private SocketInventory ReadLocked()
     {
         var warnings = new List<string>();
-        ulong? netns = ReadNetNs(_options.ProcRoot + "/thread-self/ns/net");
-        List<UnixDiagRecord> records;
+        var records = new List<UnixDiagRecord>();
+        var recordNs = new List<ulong?>();
         var icons = new Dictionary<uint, uint[]>();
         var partialPending = new HashSet<uint>();
         bool peersKnown = true;
+
+        ulong? currentNs = ReadNetNs(_options.ProcRoot + "/thread-self/ns/net");
+        List<NetNsHandle> others = SelectNamespaces(currentNs, out bool includeCurrent, warnings);
         try
         {
-            using IDiagChannel channel = _channels.Open();
-            long inUseBefore = ReadUnixInUse(warnings: null);
-            DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow);
-            long inUseAfter = ReadUnixInUse(warnings: null);
-            warnings.AddRange(main.Warnings);
-            records = main.Records;
-            ReadPending(channel, records, icons, partialPending, warnings);
-            CrossCheckCount(records, inUseBefore, inUseAfter, warnings);
+            if (includeCurrent)
+            {
+                try
+                {
+                    using IDiagChannel channel = _channels.Open();
+                    DumpNamespace(channel, currentNs, _options.ProcRoot + "/thread-self/net/protocols", records, recordNs, icons, partialPending, warnings);
+                }
+                catch (DiagUnavailableException e)
+                {
+                    peersKnown = false;
+                    foreach (var r in ReadProcNetUnix(warnings, e.Message))
+                    {
+                        records.Add(r);
+                        recordNs.Add(currentNs);
+                    }
+                }
+            }
+            int denied = 0;
+            Errno deniedWhy = Errno.None;
+            foreach (var ns in others)
+            {
+                try
+                {
+                    using IDiagChannel channel = ns.OpenChannel();
+                    string protocols = ns.SamplePid > 0 ? $"{_options.ProcRoot}/{ns.SamplePid}/net/protocols" : "";
+                    DumpNamespace(channel, ns.Inode, protocols, records, recordNs, icons, partialPending, warnings);
+                }
+                catch (DiagUnavailableException e) when (e.Errno is Errno.EPERM or Errno.EACCES)
+                {
+                    denied++;
+                    deniedWhy = e.Errno;
+                }
+                catch (Exception e) when (e is DiagUnavailableException or IOException)
+                {
+                    warnings.Add($"network namespace {ns.Inode} ({ns.Source}) could not be dumped: {e.Message}");
+                }
+            }
+            if (denied > 0)
+            {
+                warnings.Add($"{denied} other network namespace(s) could not be entered ({ErrnoText.Describe(deniedWhy)}; needs CAP_SYS_ADMIN): "
+                    + "their sockets are missing, and peers that live there show as not seen");
+            }
         }
-        catch (DiagUnavailableException e)
+        finally
         {
-            peersKnown = false;
-            records = ReadProcNetUnix(warnings, e.Message);
+            foreach (var ns in others)
+            {
+                ns.Dispose();
+            }
         }
 
         var index = new Dictionary<uint, int>(records.Count);
@@ -87,9 +126,110 @@ public sealed class SocketInventoryReader
             }
         }
 
-        var sockets = Join(records, index, icons, partialPending, scan, netns, peersKnown, warnings);
-        var processes = scan is null ? [] : scan.Processes.Values.OrderBy(p => p.Pid).ToArray();
+        var sockets = Join(records, recordNs, index, icons, partialPending, scan, peersKnown, warnings);
+        var processes = scan is null ? [] : NameContainers(scan.Processes.Values.OrderBy(p => p.Pid));
         return new SocketInventory(sockets, processes, warnings, peersKnown);
+    }
+
+    /// <summary>Which namespaces besides (or instead of) the caller's own to dump.</summary>
+    private List<NetNsHandle> SelectNamespaces(ulong? currentNs, out bool includeCurrent, List<string> warnings)
+    {
+        includeCurrent = true;
+        switch (_options.NetNs)
+        {
+            case NetNsScope.All:
+            {
+                var all = NetNsDiscovery.Discover(_options.ProcRoot);
+                var others = new List<NetNsHandle>();
+                foreach (var ns in all)
+                {
+                    if (ns.Inode == currentNs)
+                    {
+                        ns.Dispose();
+                    }
+                    else
+                    {
+                        others.Add(ns);
+                    }
+                }
+                return others;
+            }
+            case NetNsScope.One:
+            {
+                string target = _options.NetNsTarget ?? "current";
+                if (target == "current" || (ulong.TryParse(target, out ulong wanted) && wanted == currentNs))
+                {
+                    return [];
+                }
+                includeCurrent = false;
+                if (ulong.TryParse(target, out wanted))
+                {
+                    NetNsHandle? match = null;
+                    foreach (var ns in NetNsDiscovery.Discover(_options.ProcRoot))
+                    {
+                        if (ns.Inode == wanted && match is null)
+                        {
+                            match = ns;
+                        }
+                        else
+                        {
+                            ns.Dispose();
+                        }
+                    }
+                    return match is null ? throw new InventoryException($"no network namespace with inode {wanted} is in use") : [match];
+                }
+                var handle = NetNsHandle.Open(target, 0) ?? throw new InventoryException($"{target}: not a network namespace that can be opened");
+                if (handle.Inode == currentNs)
+                {
+                    handle.Dispose();
+                    includeCurrent = true;
+                    return [];
+                }
+                return [handle];
+            }
+            default:
+                _ = warnings;
+                return [];
+        }
+    }
+
+    private void DumpNamespace(IDiagChannel channel, ulong? netns, string protocolsPath, List<UnixDiagRecord> records, List<ulong?> recordNs,
+        Dictionary<uint, uint[]> icons, HashSet<uint> partialPending, List<string> warnings)
+    {
+        long inUseBefore = ReadUnixInUse(protocolsPath);
+        DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow);
+        long inUseAfter = ReadUnixInUse(protocolsPath);
+        warnings.AddRange(main.Warnings);
+        ReadPending(channel, main.Records, icons, partialPending, warnings);
+        CrossCheckCount(main.Records, inUseBefore, inUseAfter, warnings);
+        foreach (var r in main.Records)
+        {
+            records.Add(r);
+            recordNs.Add(netns);
+        }
+    }
+
+    /// <summary>Docker keeps container names on disk; other runtimes' ids stay ids.</summary>
+    private static ProcessInfo[] NameContainers(IEnumerable<ProcessInfo> processes)
+    {
+        var names = new Dictionary<string, string?>();
+        var result = new List<ProcessInfo>();
+        foreach (var p in processes)
+        {
+            if (p.Container is { Runtime: "docker", Id: { } id, Name: null } c)
+            {
+                if (!names.TryGetValue(id, out string? name))
+                {
+                    names[id] = name = DockerNames.Find(id);
+                }
+                result.Add(name is null ? p : p with { Container = c with { Name = name } });
+            }
+            else
+            {
+                result.Add(p);
+            }
+        }
+        return [.. result];
     }
 
     /// <summary>
@@ -179,13 +319,16 @@ public sealed class SocketInventoryReader
         }
     }
 
-    private long ReadUnixInUse(List<string>? warnings)
+    private static long ReadUnixInUse(string path)
     {
+        if (path.Length == 0)
+        {
+            return -1;
+        }
         byte[] buffer = new byte[8192];
-        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(_options.ProcRoot + "/thread-self/net/protocols"), ref buffer);
+        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(path), ref buffer);
         if (n <= 0)
         {
-            warnings?.Add("cannot read /proc/net/protocols to cross-check the socket count");
             return -1;
         }
         long total = 0;
@@ -258,16 +401,17 @@ public sealed class SocketInventoryReader
         return n > 0 && ProcParsers.TryParseNetNsLink(buffer[..n], out ulong ns) ? ns : null;
     }
 
-    private List<UnixSocket> Join(List<UnixDiagRecord> records, Dictionary<uint, int> index, Dictionary<uint, uint[]> icons,
-        HashSet<uint> partialPending, ProcScanResult? scan, ulong? netns, bool peersKnown, List<string> warnings)
+    private List<UnixSocket> Join(List<UnixDiagRecord> records, List<ulong?> recordNs, Dictionary<uint, int> index, Dictionary<uint, uint[]> icons,
+        HashSet<uint> partialPending, ProcScanResult? scan, bool peersKnown, List<string> warnings)
     {
         int count = records.Count;
         // Listeners by file identity (pathname) and by name (abstract: one namespace per dump).
         var listenerByFile = new Dictionary<(uint, uint), uint>();
-        var listenerByName = new Dictionary<string, uint>();
+        var listenerByName = new Dictionary<(ulong?, string), uint>();
         var pendingOn = new Dictionary<uint, uint>();
-        foreach (var r in records)
+        for (int i = 0; i < records.Count; i++)
         {
+            var r = records[i];
             if (r.State != UnixDiagState.Listen)
             {
                 continue;
@@ -278,7 +422,7 @@ public sealed class SocketInventoryReader
             }
             else if (r.Name is { Length: > 0 } n && n[0] == 0)
             {
-                listenerByName[Convert.ToBase64String(n)] = r.Inode;
+                listenerByName[(recordNs[i], Convert.ToBase64String(n))] = r.Inode;
             }
             if (icons.TryGetValue(r.Inode, out uint[]? waiting))
             {
@@ -325,6 +469,7 @@ public sealed class SocketInventoryReader
         for (int k = 0; k < count; k++)
         {
             var r = records[order[k]];
+            ulong? netns = recordNs[order[k]];
             while (h < holders.Length && holders[h].Inode < r.Inode)
             {
                 h++;
@@ -354,7 +499,7 @@ public sealed class SocketInventoryReader
                 {
                     listener = l;
                 }
-                else if (!r.HasVfs && name[0] == 0 && listenerByName.TryGetValue(Convert.ToBase64String(name), out uint la))
+                else if (!r.HasVfs && name[0] == 0 && listenerByName.TryGetValue((netns, Convert.ToBase64String(name)), out uint la))
                 {
                     listener = la;
                 }

@@ -82,4 +82,6 @@ public sealed record ProcessInfo
     public string? User { get; init; }
     /// <summary>Inode of its network namespace, when readable.</summary>
     public ulong? NetNs { get; init; }
+    /// <summary>The container or service unit it runs in, from its cgroup; null when none.</summary>
+    public Proc.ContainerInfo? Container { get; init; }
 }

@@ -358,6 +358,12 @@ public sealed class ProcScanner
             }
             string? user = null;
             _ = users?.TryGetValue(uid, out user);
+            ContainerInfo? container = null;
+            n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/cgroup"), ref _buffer);
+            if (n > 0)
+            {
+                container = CgroupParser.Parse(_buffer.AsSpan(0, n));
+            }
             return new ProcessInfo
             {
                 Pid = pid,
@@ -367,6 +373,7 @@ public sealed class ProcScanner
                 Uid = uid,
                 User = user,
                 NetNs = netns,
+                Container = container,
             };
         }
     }

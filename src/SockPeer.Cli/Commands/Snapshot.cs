@@ -1,0 +1,28 @@
+using System.CommandLine;
+using SockPeer.Inventory;
+
+namespace SockPeer.Cli.Commands;
+
+/// <summary>Takes the snapshot every command works on, covering the namespaces --netns asks for.</summary>
+internal static class Snapshot
+{
+    public static readonly Option<string> NetNs = new("--netns")
+    {
+        Description = "Network namespaces to cover: all (default; needs root to enter the others), current, an namespace inode, or a path like /run/netns/NAME",
+        Recursive = true,
+        DefaultValueFactory = _ => "all",
+    };
+
+    public static SocketInventory Take(ParseResult parse)
+    {
+        string scope = parse.GetValue(NetNs) ?? "all";
+        var options = scope switch
+        {
+            "all" => new InventoryOptions { NetNs = NetNsScope.All },
+            "current" => new InventoryOptions { NetNs = NetNsScope.Current },
+            _ when scope.Length > 0 && (char.IsAsciiDigit(scope[0]) || scope[0] == '/') => new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = scope },
+            _ => throw new CliException($"--netns takes all, current, a namespace inode or a path, not '{scope}'", ReturnCode.Usage),
+        };
+        return new SocketInventoryReader(options).Read();
+    }
+}
