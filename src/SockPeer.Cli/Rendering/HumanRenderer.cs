@@ -150,7 +150,9 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, Socket
     {
         if (s.Holders.Count == 0)
         {
-            return s.InFlight ? $"(in flight) #{s.Inode}" : $"(no holder) #{s.Inode}";
+            return s.InFlight ? $"(in flight) #{s.Inode}"
+                : inventory.ProcessesNotInspected > 0 ? $"(holder not visible) #{s.Inode}"
+                : $"(no holder) #{s.Inode}";
         }
         var first = s.Holders[0];
         string text = Holder(first);

@@ -39,6 +39,9 @@ public sealed class SocketInventory
     /// <summary>False when sock_diag was unavailable and peers could not be known.</summary>
     public bool PeersKnown { get; }
 
+    /// <summary>Processes whose fd tables could not be read: sockets they hold show fewer (or no) holders.</summary>
+    public int ProcessesNotInspected { get; init; }
+
     /// <summary>The socket with this inode, if seen.</summary>
     public UnixSocket? Find(uint inode) => _byInode.GetValueOrDefault(inode);
 

@@ -113,7 +113,7 @@ public sealed class SocketInventoryReader
             var users = ReadUsers();
             try
             {
-                scan = new ProcScanner(_options.ProcRoot, _options.Parallelism).Scan(index, users);
+                scan = new ProcScanner(_options.ProcRoot, _options.Parallelism).Scan(index, records.Count, users);
             }
             catch (IOException e)
             {
@@ -128,7 +128,7 @@ public sealed class SocketInventoryReader
 
         var sockets = Join(records, recordNs, index, icons, partialPending, scan, peersKnown, warnings);
         var processes = scan is null ? [] : NameContainers(scan.Processes.Values.OrderBy(p => p.Pid));
-        return new SocketInventory(sockets, processes, warnings, peersKnown);
+        return new SocketInventory(sockets, processes, warnings, peersKnown) { ProcessesNotInspected = scan?.ProcessesDenied ?? 0 };
     }
 
     /// <summary>Which namespaces besides (or instead of) the caller's own to dump.</summary>
@@ -455,10 +455,8 @@ public sealed class SocketInventoryReader
             }
         }
 
-        HolderEntry[] holders = scan?.Holders ?? [];
         var files = new FileChecker(_options.ProcRoot, _options.CheckFiles);
         var sockets = new UnixSocket[count];
-        int h = 0;
         var order = new int[count];
         for (int i = 0; i < count; i++)
         {
@@ -470,20 +468,7 @@ public sealed class SocketInventoryReader
         {
             var r = records[order[k]];
             ulong? netns = recordNs[order[k]];
-            while (h < holders.Length && holders[h].Inode < r.Inode)
-            {
-                h++;
-            }
-            int start = h;
-            while (h < holders.Length && holders[h].Inode == r.Inode)
-            {
-                h++;
-            }
-            SocketHolder[] own = start == h ? [] : new SocketHolder[h - start];
-            for (int j = start; j < h; j++)
-            {
-                own[j - start] = new SocketHolder(holders[j].Pid, holders[j].Fd);
-            }
+            IReadOnlyList<SocketHolder> own = scan is null ? [] : scan.HoldersOf(order[k]);
 
             bool listening = r.State == UnixDiagState.Listen;
             bool isPendingClient = pendingOn.TryGetValue(r.Inode, out uint waitingOn);
@@ -618,13 +603,13 @@ public sealed class SocketInventoryReader
     {
         private readonly Dictionary<(int, string), SocketFileStatus> _cache = [];
 
-        public SocketFileStatus Check(byte[]? name, uint device, uint inode, SocketHolder[] holders)
+        public SocketFileStatus Check(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
         {
             if (!enabled || name is not { Length: > 0 } || name[0] == 0)
             {
                 return SocketFileStatus.Unknown;
             }
-            int pid = holders.Length > 0 ? holders[0].Pid : 0;
+            int pid = holders.Count > 0 ? holders[0].Pid : 0;
             string path = Encoding.UTF8.GetString(name);
             if (_cache.TryGetValue((pid, path), out var cached) && cached != SocketFileStatus.Replaced)
             {

@@ -3,33 +3,22 @@ using SockPeer.Model;
 
 namespace SockPeer.Proc;
 
-/// <summary>One (socket inode, pid, fd) found in an fd table.</summary>
-public readonly record struct HolderEntry(uint Inode, int Pid, int Fd)
-{
-    /// <summary>Orders by inode, then pid, then fd.</summary>
-    public static int Compare(HolderEntry x, HolderEntry other)
-    {
-        int c = x.Inode.CompareTo(other.Inode);
-        if (c != 0)
-        {
-            return c;
-        }
-        c = x.Pid.CompareTo(other.Pid);
-        return c != 0 ? c : x.Fd.CompareTo(other.Fd);
-    }
-}
-
 /// <summary>What a walk of /proc found.</summary>
 public sealed class ProcScanResult
 {
-    /// <summary>Holders of the sockets asked about, sorted by inode, pid, fd, without duplicates.</summary>
-    public required HolderEntry[] Holders { get; init; }
+    /// <summary>Holders grouped by socket index (the values of the index the scan was given), each group sorted by pid and fd, without duplicates.</summary>
+    public required SocketHolder[] Holders { get; init; }
+    /// <summary>Group boundaries: the holders of socket i are Holders[Offsets[i]..Offsets[i + 1]].</summary>
+    public required int[] Offsets { get; init; }
     /// <summary>Processes that hold at least one of those sockets.</summary>
     public required Dictionary<int, ProcessInfo> Processes { get; init; }
     /// <summary>Processes whose fd tables were read.</summary>
     public int ProcessesScanned { get; init; }
     /// <summary>Processes whose fd tables could not be read (EACCES, EPERM).</summary>
     public int ProcessesDenied { get; init; }
+
+    /// <summary>The holders of socket <paramref name="index"/>, without copying.</summary>
+    public ArraySegment<SocketHolder> HoldersOf(int index) => new(Holders, Offsets[index], Offsets[index + 1] - Offsets[index]);
 }
 
 /// <summary>
@@ -51,8 +40,8 @@ public sealed class ProcScanner
         _parallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount;
     }
 
-    /// <summary>Finds every holder of the sockets in <paramref name="sockets"/> (keys are socket inodes).</summary>
-    public ProcScanResult Scan<TValue>(Dictionary<uint, TValue> sockets, IReadOnlyDictionary<uint, string>? users = null)
+    /// <summary>Finds every holder of the sockets in <paramref name="sockets"/> (socket inode → index below <paramref name="socketCount"/>).</summary>
+    public ProcScanResult Scan(Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users = null)
     {
         int procFd = ProcFs.OpenDirectory(_procRoot);
         if (procFd < 0)
@@ -79,24 +68,15 @@ public sealed class ProcScanner
                     }
                 });
 
-            int total = 0, scanned = 0, denied = 0;
-            foreach (var w in workers)
-            {
-                total += w.Holders.Count;
-                scanned += w.Scanned;
-                denied += w.Denied;
-            }
-            var holders = new HolderEntry[total];
-            int at = 0;
+            int scanned = 0, denied = 0;
             var holderPids = new HashSet<int>();
             foreach (var w in workers)
             {
-                w.Holders.CopyTo(holders, at);
-                at += w.Holders.Count;
+                scanned += w.Scanned;
+                denied += w.Denied;
                 holderPids.UnionWith(w.HolderPids);
             }
-            Array.Sort(holders, HolderEntry.Compare);
-            holders = Deduplicate(holders);
+            var (holders, offsets) = Group(workers, socketCount);
 
             int[] infoPids = [.. holderPids];
             var infos = new ProcessInfo?[infoPids.Length];
@@ -119,6 +99,7 @@ public sealed class ProcScanner
             return new ProcScanResult
             {
                 Holders = holders,
+                Offsets = offsets,
                 Processes = processes,
                 ProcessesScanned = scanned,
                 ProcessesDenied = denied,
@@ -138,22 +119,61 @@ public sealed class ProcScanner
         return n > 0 && ProcParsers.TryParseScmFds(buffer.AsSpan(0, n), out int count) ? count : null;
     }
 
-    private static HolderEntry[] Deduplicate(HolderEntry[] sorted)
+    /// <summary>
+    /// Counting sort by socket index (linear, where a comparison sort of half a million entries is
+    /// not), then each small group sorted by pid and fd and stripped of duplicates (threads that
+    /// share a table, or a pid seen twice while /proc changes).
+    /// </summary>
+    private static (SocketHolder[] Holders, int[] Offsets) Group(List<FdWorker> workers, int socketCount)
     {
-        if (sorted.Length < 2)
+        var offsets = new int[socketCount + 1];
+        foreach (var w in workers)
         {
-            return sorted;
-        }
-        int w = 1;
-        for (int r = 1; r < sorted.Length; r++)
-        {
-            if (sorted[r] != sorted[w - 1])
+            foreach (var e in w.Holders)
             {
-                sorted[w++] = sorted[r];
+                offsets[e.Index + 1]++;
             }
         }
-        return w == sorted.Length ? sorted : sorted[..w];
+        for (int i = 0; i < socketCount; i++)
+        {
+            offsets[i + 1] += offsets[i];
+        }
+        var holders = new SocketHolder[offsets[socketCount]];
+        var next = (int[])offsets.Clone();
+        foreach (var w in workers)
+        {
+            foreach (var e in w.Holders)
+            {
+                holders[next[e.Index]++] = new SocketHolder(e.Pid, e.Fd);
+            }
+        }
+        int write = 0;
+        for (int i = 0; i < socketCount; i++)
+        {
+            int start = offsets[i], end = offsets[i + 1];
+            offsets[i] = write;
+            if (end - start > 1)
+            {
+                holders.AsSpan(start, end - start).Sort(default(HolderOrder));
+            }
+            for (int r = start; r < end; r++)
+            {
+                if (r == start || holders[r] != holders[r - 1])
+                {
+                    holders[write++] = holders[r];
+                }
+            }
+        }
+        offsets[socketCount] = write;
+        return (write == holders.Length ? holders : holders[..write], offsets);
     }
+
+    private readonly struct HolderOrder : IComparer<SocketHolder>
+    {
+        public int Compare(SocketHolder x, SocketHolder y) => x.Pid != y.Pid ? x.Pid.CompareTo(y.Pid) : x.Fd.CompareTo(y.Fd);
+    }
+
+    private readonly record struct Found(int Index, int Pid, int Fd);
 
     private static int[] ListPids(int procFd)
     {
@@ -196,12 +216,12 @@ public sealed class ProcScanner
         private readonly byte[] _dents = new byte[32 * 1024];
         private readonly byte[] _tasks = new byte[8 * 1024];
         private readonly byte[] _path = new byte[64];
-        public readonly List<HolderEntry> Holders = new(4096);
+        public readonly List<Found> Holders = new(4096);
         public readonly HashSet<int> HolderPids = [];
         public int Scanned;
         public int Denied;
 
-        public void ScanProcess<TValue>(int pid, Dictionary<uint, TValue> sockets)
+        public void ScanProcess(int pid, Dictionary<uint, int> sockets)
         {
             Span<byte> path = _path;
             if (!pid.TryFormat(path, out int len))
@@ -234,7 +254,7 @@ public sealed class ProcScanner
             ScanThreads(pid, path[..(pidDirLen + TaskZ.Length)].ToArray(), sockets);
         }
 
-        private void ScanThreads<TValue>(int pid, byte[] taskDirZ, Dictionary<uint, TValue> sockets)
+        private void ScanThreads(int pid, byte[] taskDirZ, Dictionary<uint, int> sockets)
         {
             int dir = ProcFs.OpenDirectory(procFd, taskDirZ);
             if (dir < 0)
@@ -276,7 +296,7 @@ public sealed class ProcScanner
             }
         }
 
-        private Errno ScanFdDirectory<TValue>(ReadOnlySpan<byte> pathZ, int pid, Dictionary<uint, TValue> sockets)
+        private Errno ScanFdDirectory(ReadOnlySpan<byte> pathZ, int pid, Dictionary<uint, int> sockets)
         {
             int dir = ProcFs.OpenDirectory(procFd, pathZ);
             if (dir < 0)
@@ -311,10 +331,10 @@ public sealed class ProcScanner
                             continue;
                         }
                         if (ProcParsers.TryParseSocketLink(link[..l], out uint inode)
-                            && sockets.ContainsKey(inode)
+                            && sockets.TryGetValue(inode, out int index)
                             && ProcParsers.TryParseDecimal(name, out int fd))
                         {
-                            Holders.Add(new HolderEntry(inode, pid, fd));
+                            Holders.Add(new Found(index, pid, fd));
                             HolderPids.Add(pid);
                         }
                     }
