@@ -68,6 +68,15 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, Socket
             right = $"#{lis} (not accepted yet)";
             name = NameOf(inventory.Find(lis)) ;
         }
+        else if (s.AwaitingAccept)
+        {
+            state = "pending";
+            stateColor = Terminal.Yellow;
+            left = End(s);
+            arrow = "-->";
+            right = "(listener unknown: not accepted yet)";
+            name = "";
+        }
         else if (peer is not null && peer.Peer == s.Inode)
         {
             shown.Add(peer.Inode);
@@ -195,6 +204,7 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, Socket
             string why = report.Socket switch
             {
                 { PendingOn: uint l } => $"none yet: waiting in the accept queue of #{l}",
+                { AwaitingAccept: true } => "none yet: waiting to be accepted (the listener could not list it)",
                 { Peer: 0 } => "closed: the other end is gone",
                 { Peer: uint p } => $"#{p} (not seen in this snapshot)",
                 { State: UnixSocketState.Listening } => "none: a listener; see its pending and accepted connections with 'sockpeer who'",

@@ -218,6 +218,7 @@ internal static class JsonRenderer
         WriteNullable(w, "inFlightOn", s.InFlightOn);
         w.WriteBoolean("socketpair", s.IsSocketPair);
         WriteNullable(w, "pendingOn", s.PendingOn);
+        w.WriteBoolean("awaitingAccept", s.AwaitingAccept);
         w.WriteBoolean("pendingPartial", s.PendingPartial);
         WriteInodes(w, "clients", s.Clients);
         w.WriteBoolean("inFlight", s.InFlight);

@@ -472,8 +472,12 @@ public sealed class SocketInventoryReader
 
             bool listening = r.State == UnixDiagState.Listen;
             bool isPendingClient = pendingOn.TryGetValue(r.Inode, out uint waitingOn);
+            // A client whose server half has no inode yet (not accepted) reports peer 0 like one whose
+            // peer closed; only the latter has been shut down by the kernel.
+            bool awaitingAccept = isPendingClient || (peersKnown && r.HasPeer && r.Peer == 0 && r.Shutdown == 0
+                && r.State == UnixDiagState.Established && r.Type != (byte)UnixSocketType.Dgram);
             uint? peer = null;
-            if (peersKnown && r.HasPeer && !isPendingClient)
+            if (peersKnown && r.HasPeer && !awaitingAccept)
             {
                 peer = r.Peer;
             }
@@ -518,6 +522,7 @@ public sealed class SocketInventoryReader
                 Peer = peer,
                 Listener = listener,
                 PendingOn = isPendingClient ? waitingOn : null,
+                AwaitingAccept = awaitingAccept,
                 Pending = pending,
                 PendingCount = listening && r.HasRqLen ? r.RQueue : null,
                 PendingPartial = partialPending.Contains(r.Inode) || (listening && r.HasRqLen && pending.Length < r.RQueue && !icons.ContainsKey(r.Inode)),

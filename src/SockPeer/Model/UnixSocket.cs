@@ -35,8 +35,10 @@ public sealed record UnixSocket
     public uint? Peer { get; init; }
     /// <summary>For an accepted socket, the listener it came from.</summary>
     public uint? Listener { get; init; }
-    /// <summary>For a client waiting in an accept queue, that listener.</summary>
+    /// <summary>For a client waiting in an accept queue, that listener (when the kernel listed it).</summary>
     public uint? PendingOn { get; init; }
+    /// <summary>A connected client whose connection has not been accepted yet (its listener may be unknown when the pending list was partial).</summary>
+    public bool AwaitingAccept { get; init; }
     /// <summary>Listeners: clients waiting in the accept queue (0 entries for clients that already closed are dropped).</summary>
     public IReadOnlyList<uint> Pending { get; init; } = [];
     /// <summary>Listeners: how many connections wait to be accepted.</summary>
