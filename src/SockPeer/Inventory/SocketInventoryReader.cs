@@ -301,12 +301,18 @@ public sealed class SocketInventoryReader
         {
             return;
         }
+        // Also counted but not dumped: sockets closed while a survivor still points at them (a
+        // stream peer that closed, a datagram server that went away); the survivor reports peer 0.
         long embryos = 0;
         foreach (var r in records)
         {
             if (r.State == UnixDiagState.Listen)
             {
                 embryos += r.RQueue;
+            }
+            else if (r.HasPeer && r.Peer == 0 && (r.Shutdown != 0 || r.Type == (byte)UnixSocketType.Dgram))
+            {
+                embryos++;
             }
         }
         long expected = Math.Min(before, after) - embryos;
