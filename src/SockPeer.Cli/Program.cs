@@ -33,7 +33,13 @@ internal static class Program
         }
         try
         {
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
+            {
+                Console.Error.WriteLine($"sockpeer: stats: at exit allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, heap {GC.GetTotalMemory(false) >> 20} MiB, "
+                    + $"GCs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, working set {Environment.WorkingSet >> 20} MiB");
+            }
+            return code;
         }
         catch (IOException)
         {

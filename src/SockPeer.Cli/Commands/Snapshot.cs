@@ -23,6 +23,13 @@ internal static class Snapshot
             _ when scope.Length > 0 && (char.IsAsciiDigit(scope[0]) || scope[0] == '/') => new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = scope },
             _ => throw new CliException($"--netns takes all, current, a namespace inode or a path, not '{scope}'", ReturnCode.Usage),
         };
-        return new SocketInventoryReader(options).Read();
+        var inventory = new SocketInventoryReader(options).Read();
+        if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
+        {
+            var t = inventory.Timings;
+            Console.Error.WriteLine($"sockpeer: stats: dump {t.Dump.TotalMilliseconds:F1} ms, scan {t.Scan.TotalMilliseconds:F1} ms, join {t.Join.TotalMilliseconds:F1} ms, "
+                + $"{inventory.Sockets.Count} sockets, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, heap {GC.GetTotalMemory(false) >> 20} MiB, gen0 GCs {GC.CollectionCount(0)}");
+        }
+        return inventory;
     }
 }

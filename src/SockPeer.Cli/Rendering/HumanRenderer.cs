@@ -38,158 +38,221 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, Socket
         return lines;
     }
 
+    // One reusable line buffer and one cached "command[pid]" per process: the list of a busy host
+    // has tens of thousands of lines, and per-line strings would dominate peak memory.
+    private readonly System.Text.StringBuilder _line = new(256);
+    private readonly Dictionary<int, string> _processText = [];
+
     private void WriteSocketLine(UnixSocket s, HashSet<uint> shown)
     {
         shown.Add(s.Inode);
-        string type = s.Type.ToText();
         UnixSocket? peer = s.Peer is uint p and not 0 ? inventory.Find(p) : null;
-        string state, stateColor = "", left, arrow, right, name;
+        var line = _line.Clear();
+        Field(line, s.Type.ToText(), TypeWidth, Terminal.Dim);
 
-        if (s.State == UnixSocketState.Listening)
+        if (s.InFlight)
         {
-            state = "listen";
-            stateColor = Terminal.Green;
-            left = End(s);
-            arrow = "   ";
-            string pending = s.PendingCount is uint pc ? $"backlog {pc}/{s.Backlog}" : "backlog ?";
+            Field(line, "in-flight", StateWidth, Terminal.Cyan);
+            EndField(line, s);
+            line.Append(peer is not null ? " <-> " : "     ");
+            int at = line.Length;
+            line.Append(s.InFlightOn is uint q ? $"queued on #{q}" : "queued (socket unknown)");
+            PadTo(line, at, EndWidth);
+            AppendName(line, s.IsSocketPair ? null : s, s.IsSocketPair ? "(socketpair)" : null);
+        }
+        else if (s.State == UnixSocketState.Listening)
+        {
+            Field(line, "listen", StateWidth, Terminal.Green);
+            EndField(line, s);
+            line.Append("     ");
+            int at = line.Length;
+            line.Append("backlog ");
+            if (s.PendingCount is uint pc)
+            {
+                line.Append(pc).Append('/').Append(s.Backlog);
+            }
+            else
+            {
+                line.Append('?');
+            }
             if (s.PendingPartial)
             {
-                pending += " (list partial)";
+                line.Append(" (list partial)");
             }
-            right = pending;
-            name = NameOf(s);
+            PadTo(line, at, EndWidth);
+            AppendName(line, s, null);
         }
         else if (s.PendingOn is uint lis)
         {
-            state = "pending";
-            stateColor = Terminal.Yellow;
-            left = End(s);
-            arrow = "-->";
-            right = $"#{lis} (not accepted yet)";
-            name = NameOf(inventory.Find(lis)) ;
+            Field(line, "pending", StateWidth, Terminal.Yellow);
+            EndField(line, s);
+            line.Append(" --> ");
+            int at = line.Length;
+            line.Append('#').Append(lis).Append(" (not accepted yet)");
+            PadTo(line, at, EndWidth);
+            AppendName(line, inventory.Find(lis), null);
         }
         else if (s.AwaitingAccept)
         {
-            state = "pending";
-            stateColor = Terminal.Yellow;
-            left = End(s);
-            arrow = "-->";
-            right = "(listener unknown: not accepted yet)";
-            name = "";
+            Field(line, "pending", StateWidth, Terminal.Yellow);
+            EndField(line, s);
+            line.Append(" --> ");
+            line.Append("(listener unknown: not accepted yet)");
         }
         else if (peer is not null && peer.Peer == s.Inode)
         {
             shown.Add(peer.Inode);
             // The client goes on the left: an accepted socket is the server end.
             var (client, server) = s.Listener is not null ? (peer, s) : (s, peer);
-            state = s.IsSocketPair ? "pair" : "conn";
-            stateColor = s.IsSocketPair ? Terminal.Magenta : "";
-            left = End(client);
-            arrow = "<->";
-            right = End(server);
-            name = s.IsSocketPair ? "(socketpair)" : NameOf(server.NameBytes is not null ? server : client);
+            if (s.IsSocketPair)
+            {
+                Field(line, "pair", StateWidth, Terminal.Magenta);
+            }
+            else
+            {
+                Field(line, "conn", StateWidth, null);
+            }
+            EndField(line, client);
+            line.Append(" <-> ");
+            EndField(line, server);
+            AppendName(line, s.IsSocketPair ? null : server.NameBytes is not null ? server : client, s.IsSocketPair ? "(socketpair)" : null);
         }
         else if (peer is not null)
         {
-            state = "conn";
-            left = End(s);
-            arrow = "-->";
-            right = End(peer);
-            name = NameOf(peer);
-        }
-        else if (s.Peer == 0)
-        {
-            state = "closed";
-            stateColor = Terminal.Red;
-            left = End(s);
-            arrow = "-->";
-            right = "(peer closed)";
-            name = NameOf(s);
+            Field(line, "conn", StateWidth, null);
+            EndField(line, s);
+            line.Append(" --> ");
+            EndField(line, peer);
+            AppendName(line, peer, null);
         }
         else if (s.Peer is uint gone)
         {
-            state = "conn";
-            left = End(s);
-            arrow = "-->";
-            right = $"#{gone} (not seen)";
-            name = NameOf(s);
+            bool closed = gone == 0;
+            Field(line, closed ? "closed" : "conn", StateWidth, closed ? Terminal.Red : null);
+            EndField(line, s);
+            line.Append(" --> ");
+            int at = line.Length;
+            line.Append(closed ? "(peer closed)" : $"#{gone} (not seen)");
+            PadTo(line, at, EndWidth);
+            AppendName(line, s, null);
         }
         else
         {
-            state = s.State == UnixSocketState.Connected ? "bound" : "unconn";
-            stateColor = Terminal.Dim;
-            left = End(s);
-            arrow = "   ";
-            right = s.Clients.Count > 0 ? $"{s.Clients.Count} client(s)" : "";
-            name = NameOf(s);
+            Field(line, s.State == UnixSocketState.Connected ? "bound" : "unconn", StateWidth, Terminal.Dim);
+            EndField(line, s);
+            line.Append("     ");
+            int at = line.Length;
+            if (s.Clients.Count > 0)
+            {
+                line.Append(s.Clients.Count).Append(" client(s)");
+            }
+            PadTo(line, at, EndWidth);
+            AppendName(line, s, null);
         }
-        if (s.InFlight)
+        output.WriteLine(line);
+    }
+
+    private void Field(System.Text.StringBuilder line, string text, int width, string? color)
+    {
+        if (color is not null && terminal.Color)
         {
-            state = "in-flight";
-            stateColor = Terminal.Cyan;
-            right = s.InFlightOn is uint q ? $"queued on #{q}" : "queued (socket unknown)";
+            line.Append("\u001b[").Append(color).Append('m').Append(text).Append("\u001b[0m");
         }
-        output.Write(terminal.Paint(Pad(type, TypeWidth), Terminal.Dim));
-        output.Write(stateColor.Length > 0 ? terminal.Paint(Pad(state, StateWidth), stateColor) : Pad(state, StateWidth));
-        output.Write(Pad(left, EndWidth));
-        output.Write(' ');
-        output.Write(arrow);
-        output.Write(' ');
-        output.Write(Pad(right, EndWidth));
-        output.WriteLine(name);
+        else
+        {
+            line.Append(text);
+        }
+        line.Append(' ', Math.Max(1, width - text.Length));
+    }
+
+    private static void PadTo(System.Text.StringBuilder line, int start, int width)
+        => line.Append(' ', Math.Max(1, width - (line.Length - start)));
+
+    private void EndField(System.Text.StringBuilder line, UnixSocket s)
+    {
+        int at = line.Length;
+        AppendEnd(line, s);
+        PadTo(line, at, EndWidth);
+    }
+
+    private void AppendName(System.Text.StringBuilder line, UnixSocket? s, string? literal)
+    {
+        if (literal is not null)
+        {
+            line.Append(literal);
+            return;
+        }
+        if (s?.Name is not { } name)
+        {
+            return;
+        }
+        line.Append(name);
+        if (s.File is { Status: not SocketFileStatus.Ok and not SocketFileStatus.Unknown } f)
+        {
+            line.Append(' ').Append(terminal.Paint($"({f.Status.ToText()})", Terminal.Red));
+        }
     }
 
     private static string Pad(string text, int width) => text.Length >= width ? text + " " : text.PadRight(width);
 
-    private string NameOf(UnixSocket? s)
-    {
-        if (s?.Name is not { } name)
-        {
-            return "";
-        }
-        if (s.File is { Status: not SocketFileStatus.Ok and not SocketFileStatus.Unknown } f)
-        {
-            return name + " " + terminal.Paint($"({f.Status.ToText()})", Terminal.Red);
-        }
-        return name;
-    }
-
     /// <summary>`cmd[pid]:fd #inode`, with the count of further holders.</summary>
     public string End(UnixSocket s)
     {
+        var sb = new System.Text.StringBuilder(64);
+        AppendEnd(sb, s);
+        return sb.ToString();
+    }
+
+    private void AppendEnd(System.Text.StringBuilder sb, UnixSocket s)
+    {
         if (s.Holders.Count == 0)
         {
-            return s.InFlight ? $"(in flight) #{s.Inode}"
-                : inventory.ProcessesNotInspected > 0 ? $"(holder not visible) #{s.Inode}"
-                : $"(no holder) #{s.Inode}";
+            sb.Append(s.InFlight ? "(in flight)" : inventory.ProcessesNotInspected > 0 ? "(holder not visible)" : "(no holder)");
+            sb.Append(" #").Append(s.Inode);
+            return;
         }
-        var first = s.Holders[0];
-        string text = Holder(first);
-        int pids = 1;
-        for (int i = 1; i < s.Holders.Count; i++)
-        {
-            if (s.Holders[i].Pid != s.Holders[i - 1].Pid)
-            {
-                pids++;
-            }
-        }
+        AppendHolder(sb, s.Holders[0]);
         if (s.Holders.Count == 2)
         {
-            text += "," + Holder(s.Holders[1]);
+            sb.Append(',');
+            AppendHolder(sb, s.Holders[1]);
         }
         else if (s.Holders.Count > 2)
         {
-            text += $" +{s.Holders.Count - 1}" + (pids > 1 ? $" in {pids} procs" : "");
+            int pids = 1;
+            for (int i = 1; i < s.Holders.Count; i++)
+            {
+                if (s.Holders[i].Pid != s.Holders[i - 1].Pid)
+                {
+                    pids++;
+                }
+            }
+            sb.Append(" +").Append(s.Holders.Count - 1);
+            if (pids > 1)
+            {
+                sb.Append(" in ").Append(pids).Append(" procs");
+            }
         }
-        return $"{text} #{s.Inode}";
+        sb.Append(" #").Append(s.Inode);
+    }
+
+    private void AppendHolder(System.Text.StringBuilder sb, SocketHolder h)
+    {
+        if (!_processText.TryGetValue(h.Pid, out string? text))
+        {
+            var p = inventory.FindProcess(h.Pid);
+            string command = p is null ? "?" : SocketName.Escape(p.Command);
+            string container = p?.Container is { Runtime: not "systemd" } c ? $"{{{c.Runtime}:{SocketName.Escape(c.Name ?? c.Id ?? "?")}}}" : "";
+            _processText[h.Pid] = text = $"{command}[{h.Pid}]{container}";
+        }
+        sb.Append(text).Append(':').Append(h.Fd);
     }
 
     private string Holder(SocketHolder h)
     {
-        var p = inventory.FindProcess(h.Pid);
-        string command = p is null ? "?" : SocketName.Escape(p.Command);
-        string container = p?.Container is { Runtime: not "systemd" } c ? $"{{{c.Runtime}:{SocketName.Escape(c.Name ?? c.Id ?? "?")}}}" : "";
-        return $"{command}[{h.Pid}]{container}:{h.Fd}";
+        var sb = new System.Text.StringBuilder(48);
+        AppendHolder(sb, h);
+        return sb.ToString();
     }
 
     public void WritePeer(PeerReport report)

@@ -39,6 +39,9 @@ public sealed class SocketInventory
     /// <summary>False when sock_diag was unavailable and peers could not be known.</summary>
     public bool PeersKnown { get; }
 
+    /// <summary>How long each phase of taking the snapshot took.</summary>
+    public SnapshotTimings Timings { get; init; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+
     /// <summary>Processes whose fd tables could not be read: sockets they hold show fewer (or no) holders.</summary>
     public int ProcessesNotInspected { get; init; }
 
@@ -48,3 +51,6 @@ public sealed class SocketInventory
     /// <summary>The process with this pid, if it holds a socket.</summary>
     public ProcessInfo? FindProcess(int pid) => _byPid.GetValueOrDefault(pid);
 }
+
+/// <summary>Where the time of one snapshot went: sock_diag dumps, the /proc walk, and the joins.</summary>
+public sealed record SnapshotTimings(TimeSpan Dump, TimeSpan Scan, TimeSpan Join);

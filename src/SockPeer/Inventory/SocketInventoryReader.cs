@@ -39,6 +39,7 @@ public sealed class SocketInventoryReader
 
     private SocketInventory ReadLocked()
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var warnings = new List<string>();
         var records = new List<UnixDiagRecord>();
         var recordNs = new List<ulong?>();
@@ -101,6 +102,7 @@ public sealed class SocketInventoryReader
             }
         }
 
+        long dumped = System.Diagnostics.Stopwatch.GetTimestamp();
         var index = new Dictionary<uint, int>(records.Count);
         for (int i = 0; i < records.Count; i++)
         {
@@ -126,9 +128,18 @@ public sealed class SocketInventoryReader
             }
         }
 
+        long scanned = System.Diagnostics.Stopwatch.GetTimestamp();
         var sockets = Join(records, recordNs, index, icons, partialPending, scan, peersKnown, warnings);
         var processes = scan is null ? [] : NameContainers(scan.Processes.Values.OrderBy(p => p.Pid));
-        return new SocketInventory(sockets, processes, warnings, peersKnown) { ProcessesNotInspected = scan?.ProcessesDenied ?? 0 };
+        long joined = System.Diagnostics.Stopwatch.GetTimestamp();
+        return new SocketInventory(sockets, processes, warnings, peersKnown)
+        {
+            ProcessesNotInspected = scan?.ProcessesDenied ?? 0,
+            Timings = new SnapshotTimings(
+                System.Diagnostics.Stopwatch.GetElapsedTime(started, dumped),
+                System.Diagnostics.Stopwatch.GetElapsedTime(dumped, scanned),
+                System.Diagnostics.Stopwatch.GetElapsedTime(scanned, joined)),
+        };
     }
 
     /// <summary>Which namespaces besides (or instead of) the caller's own to dump.</summary>
