@@ -572,20 +572,21 @@ public sealed class SocketInventoryReader
         {
             return;
         }
-        int orphans = 0;
-        foreach (var s in sockets)
+        var candidates = new List<int>();
+        for (int i = 0; i < sockets.Length; i++)
         {
-            if (s.Holders.Count == 0 && s.PendingOn is null)
+            if (IsOrphan(sockets[i]))
             {
-                orphans++;
+                candidates.Add(i);
             }
         }
-        if (orphans == 0)
+        if (candidates.Count == 0)
         {
             return;
         }
         var scanner = new ProcScanner(_options.ProcRoot);
         var receivers = new List<(int Index, int Count)>();
+        long queued = 0;
         for (int i = 0; i < sockets.Length; i++)
         {
             var s = sockets[i];
@@ -597,27 +598,59 @@ public sealed class SocketInventoryReader
             if (scanner.ReadScmFds(holder.Pid, holder.Fd) is int n && n > 0)
             {
                 receivers.Add((i, n));
+                queued += n;
             }
         }
         if (receivers.Count == 0)
         {
             return;
         }
-        uint? on = receivers.Count == 1 ? sockets[receivers[0].Index].Inode : null;
-        int marked = 0;
-        for (int i = 0; i < sockets.Length; i++)
+        if (candidates.Count > queued)
         {
-            var s = sockets[i];
-            if (s.Holders.Count == 0 && s.PendingOn is null)
-            {
-                sockets[i] = s with { InFlight = true, InFlightOn = on };
-                marked++;
-            }
+            // More orphans than queued descriptors: leave out pairs whose both ends nobody holds
+            // (kernel-held or leaked long ago), which cannot both be what was just sent.
+            candidates.RemoveAll(i => sockets[i].Peer is uint p and not 0 && Find(sockets, p) is { } peer && IsOrphan(peer));
+        }
+        if (candidates.Count > queued)
+        {
+            warnings.Add($"{candidates.Count} socket(s) are held by no process while {queued} descriptor(s) wait in flight on {receivers.Count} queue(s); "
+                + "which of those sockets are in flight cannot be told");
+            return;
+        }
+        uint? on = receivers.Count == 1 ? sockets[receivers[0].Index].Inode : null;
+        foreach (int i in candidates)
+        {
+            sockets[i] = sockets[i] with { InFlight = true, InFlightOn = on };
         }
         if (on is null)
         {
-            warnings.Add($"{marked} socket(s) held by no process are in flight on one of {receivers.Count} queues; the kernel does not tell which one");
+            warnings.Add($"{candidates.Count} socket(s) held by no process are in flight on one of {receivers.Count} queues; the kernel does not tell which one");
         }
+
+        static bool IsOrphan(UnixSocket s) => s.Holders.Count == 0 && s.PendingOn is null && !s.AwaitingAccept;
+    }
+
+    private static UnixSocket? Find(UnixSocket[] byInode, uint inode)
+    {
+        int lo = 0, hi = byInode.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            uint v = byInode[mid].Inode;
+            if (v == inode)
+            {
+                return byInode[mid];
+            }
+            if (v < inode)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return null;
     }
 
     /// <summary>Compares a socket's path with its file identity, resolving it inside a holder's root.</summary>
