@@ -1,0 +1,70 @@
+using SockPeer.Inventory;
+using SockPeer.Model;
+using SockPeer.Tests.Infrastructure;
+using Xunit;
+
+namespace SockPeer.Tests.Inventory;
+
+/// <summary>A socket path with a space, a newline and a byte that is not UTF-8.</summary>
+public class OddPathNameTests
+{
+    private const string OddPath = """
+        d = os.fsencode(sys.argv[1])
+        p = d + b"/a b\nc\xff.sock"
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(p)
+        srv.listen(4)
+        ready(dir=sys.argv[1], path_hex=p.hex(), listener=ino(srv), listener_fd=srv.fileno())
+        hold()
+        """;
+
+    private static string Display(Scenario s) => s.Str("dir") + "/a b\\nc\\xff.sock";
+
+    [Fact]
+    public void Library_keeps_the_exact_bytes_and_escapes_the_display_name()
+    {
+        using var scenario = Scenario.Start(OddPath);
+        var inventory = new SocketInventoryReader().Read();
+
+        var listener = inventory.Find(scenario.Inode("listener"))!;
+        Assert.Equal(Convert.FromHexString(scenario.Str("path_hex")), listener.NameBytes);
+        Assert.Equal(Display(scenario), listener.Name);
+        Assert.DoesNotContain(listener.Name!, char.IsControl);
+        Assert.False(listener.IsAbstract);
+        Assert.Equal(SocketFileStatus.Ok, listener.File!.Status);
+        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("listener_fd"))], listener.Holders);
+    }
+
+    [Fact]
+    public void Cli_json_has_the_exact_bytes_and_an_escaped_name()
+    {
+        using var scenario = Scenario.Start(OddPath);
+        var list = ScenarioCli.List(scenario);
+
+        var listener = list.Socket(scenario.Inode("listener"));
+        Assert.Equal(Convert.ToBase64String(Convert.FromHexString(scenario.Str("path_hex"))), listener.Str("nameBytes"));
+        string name = listener.Str("name")!;
+        Assert.Equal(Display(scenario), name);
+        Assert.DoesNotContain(name, char.IsControl);
+        Assert.DoesNotContain('\uFFFD', name);
+        Assert.Equal("ok", listener.GetProperty("file").Str("status"));
+    }
+
+    [Fact]
+    public void Human_list_shows_the_socket_on_one_line()
+    {
+        using var scenario = Scenario.Start(OddPath);
+        var result = SockpeerCli.Run("list", "--pid", scenario.Pid.ToString());
+        Assert.Equal(0, result.ExitCode);
+
+        string[] lines = result.Stdout.Split('\n');
+        string inode = "#" + scenario.Inode("listener");
+        var line = Assert.Single(lines, l => l.Contains(inode + " ", StringComparison.Ordinal));
+        Assert.EndsWith(Display(scenario), line);
+        // Nothing of the name spills onto a line of its own.
+        Assert.DoesNotContain(lines, l => l.StartsWith('c') && l.Contains(".sock", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.Contains("a b", StringComparison.Ordinal));
+        Assert.DoesNotContain('\uFFFD', result.Stdout);
+        Assert.DoesNotContain('\r', result.Stdout);
+    }
+}
