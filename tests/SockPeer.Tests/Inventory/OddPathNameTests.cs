@@ -18,6 +18,20 @@ public class OddPathNameTests
         hold()
         """;
 
+    // Two listeners whose paths differ only in a byte that is not UTF-8; one path is unlinked.
+    private const string TwinPaths = """
+        d = os.fsencode(sys.argv[1])
+        gone = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        gone.bind(d + b"/x\xfe.sock")
+        gone.listen(1)
+        os.unlink(d + b"/x\xfe.sock")
+        live = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        live.bind(d + b"/x\xff.sock")
+        live.listen(1)
+        ready(gone=ino(gone), live=ino(live))
+        hold()
+        """;
+
     private static string Display(Scenario s) => s.Str("dir") + "/a b\\nc\\xff.sock";
 
     [Fact]
@@ -66,5 +80,19 @@ public class OddPathNameTests
         Assert.Single(lines, l => l.Contains("a b", StringComparison.Ordinal));
         Assert.DoesNotContain('\uFFFD', result.Stdout);
         Assert.DoesNotContain('\r', result.Stdout);
+    }
+
+    [Fact]
+    public void Paths_that_differ_only_in_a_non_utf8_byte_each_get_their_own_file_status()
+    {
+        using var scenario = Scenario.Start(TwinPaths);
+        var inventory = new SocketInventoryReader().Read();
+
+        Assert.Equal(SocketFileStatus.Deleted, inventory.Find(scenario.Inode("gone"))!.File!.Status);
+        Assert.Equal(SocketFileStatus.Ok, inventory.Find(scenario.Inode("live"))!.File!.Status);
+
+        var list = ScenarioCli.List(scenario);
+        Assert.Equal("deleted", list.Socket(scenario.Inode("gone")).GetProperty("file").Str("status"));
+        Assert.Equal("ok", list.Socket(scenario.Inode("live")).GetProperty("file").Str("status"));
     }
 }

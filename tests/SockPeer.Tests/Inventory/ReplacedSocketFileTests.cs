@@ -29,6 +29,7 @@ public class ReplacedSocketFileTests
 
     [Theory]
     [InlineData(false)]
+    [InlineData(true)]
     public void Library_reports_the_old_file_replaced_and_the_new_one_ok(bool newerHasLowerInode)
     {
         using var scenario = Scenario.Start(Replaced(newerHasLowerInode));
@@ -48,6 +49,7 @@ public class ReplacedSocketFileTests
 
     [Theory]
     [InlineData(false)]
+    [InlineData(true)]
     public void Cli_json_reports_the_old_file_replaced_and_the_new_one_ok(bool newerHasLowerInode)
     {
         using var scenario = Scenario.Start(Replaced(newerHasLowerInode));
