@@ -51,7 +51,7 @@ public class AbstractNameWithNulTests
         Assert.Null(client.NameBytes);
         Assert.Null(client.Listener);
         Assert.Equal(UnixSocketState.Listening, listener.State);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("listener_fd"))], listener.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("listener_fd"))], listener.Holders);
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public class DatagramServerTests
         Assert.Equal(UnixSocketState.Unconnected, unconnected.State);
         Assert.Null(unconnected.Peer);
         Assert.Empty(unconnected.Clients);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("unconnected_fd"))], unconnected.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("unconnected_fd"))], unconnected.Holders);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public class DeletedSocketFileTests
         Assert.Equal((ulong)scenario.Info.GetProperty("file_ino").GetUInt64(), listener.File.Inode);
         Assert.Equal($"{scenario.Int("major")}:{scenario.Int("minor")}", listener.File.Device);
         Assert.Equal(UnixSocketState.Listening, listener.State);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("listener_fd"))], listener.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("listener_fd"))], listener.Holders);
     }
 
     [Fact]

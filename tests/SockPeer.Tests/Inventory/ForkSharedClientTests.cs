@@ -30,7 +30,7 @@ public class ForkSharedClientTests
         """;
 
     private static HashSet<(int, int)> ClientHolders(Scenario s) =>
-        [(s.Pid, s.Int("client_fd")), (s.Int("child_pid"), s.Int("child_client_fd"))];
+        [(s.Int("pid"), s.Int("client_fd")), (s.Int("child_pid"), s.Int("child_client_fd"))];
 
     [Fact]
     public void Library_lists_both_holders_and_the_accepted_peer()
@@ -40,17 +40,17 @@ public class ForkSharedClientTests
 
         var client = inventory.Find(scenario.Inode("client"))!;
         var accepted = inventory.Find(scenario.Inode("accepted"))!;
-        Assert.NotEqual(scenario.Pid, scenario.Int("child_pid"));
+        Assert.NotEqual(scenario.Int("pid"), scenario.Int("child_pid"));
         Assert.Equal(ClientHolders(scenario), client.Holders.Select(h => (h.Pid, h.Fd)).ToHashSet());
         Assert.Equal(2, client.Holders.Count);
         Assert.Equal(accepted.Inode, client.Peer);
         Assert.Equal(client.Inode, accepted.Peer);
         Assert.Equal(scenario.Inode("listener"), accepted.Listener);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("accepted_fd"))], accepted.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("accepted_fd"))], accepted.Holders);
         Assert.False(client.IsSocketPair);
         Assert.Equal(UnixSocketState.Connected, client.State);
         Assert.NotNull(inventory.FindProcess(scenario.Int("child_pid")));
-        Assert.Equal(scenario.Pid, inventory.FindProcess(scenario.Int("child_pid"))!.PPid);
+        Assert.Equal(scenario.Int("pid"), inventory.FindProcess(scenario.Int("child_pid"))!.PPid);
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public class ForkSharedClientTests
         Assert.Equal(scenario.Inode("accepted"), client.NullableUInt("peer"));
         Assert.Equal(scenario.Inode("client"), accepted.NullableUInt("peer"));
         Assert.Equal(scenario.Inode("listener"), accepted.NullableUInt("listener"));
-        Assert.Equal([(scenario.Pid, scenario.Int("accepted_fd"))], accepted.Holders());
+        Assert.Equal([(scenario.Int("pid"), scenario.Int("accepted_fd"))], accepted.Holders());
         Assert.Contains(list.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == scenario.Int("child_pid"));
     }
 }

@@ -36,9 +36,9 @@ public class InFlightSocketTests
         Assert.Equal(r.Inode, x.InFlightOn);
         Assert.Equal(y.Inode, x.Peer);
         Assert.Equal(x.Inode, y.Peer);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("y_fd"))], y.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("y_fd"))], y.Holders);
         Assert.False(y.InFlight);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("r_fd"))], r.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("r_fd"))], r.Holders);
         Assert.False(r.InFlight);
         Assert.Equal(scenario.Inode("s"), r.Peer);
     }
@@ -57,6 +57,6 @@ public class InFlightSocketTests
         var r = list.Socket(scenario.Inode("r"));
         Assert.False(r.Bool("inFlight"));
         Assert.Null(r.NullableUInt("inFlightOn"));
-        Assert.Equal([(scenario.Pid, scenario.Int("r_fd"))], r.Holders());
+        Assert.Equal([(scenario.Int("pid"), scenario.Int("r_fd"))], r.Holders());
     }
 }

@@ -46,7 +46,7 @@ public class OddPathNameTests
         Assert.DoesNotContain(listener.Name!, char.IsControl);
         Assert.False(listener.IsAbstract);
         Assert.Equal(SocketFileStatus.Ok, listener.File!.Status);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("listener_fd"))], listener.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("listener_fd"))], listener.Holders);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class OddPathNameTests
     public void Human_list_shows_the_socket_on_one_line()
     {
         using var scenario = Scenario.Start(OddPath);
-        var result = SockpeerCli.Run("list", "--pid", scenario.Pid.ToString());
+        var result = SockpeerCli.Run("list", "--pid", scenario.Int("pid").ToString());
         Assert.Equal(0, result.ExitCode);
 
         string[] lines = result.Stdout.Split('\n');

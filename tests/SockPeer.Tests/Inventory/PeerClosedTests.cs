@@ -1,5 +1,7 @@
+using SockPeer.Interop;
 using SockPeer.Inventory;
 using SockPeer.Model;
+using SockPeer.Netlink;
 using SockPeer.Tests.Infrastructure;
 using Xunit;
 
@@ -31,6 +33,24 @@ public class PeerClosedTests
         """;
 
     [Fact]
+    public void Kernel_sends_peer_zero_and_shutdown_3_for_the_survivor()
+    {
+        using var scenario = Scenario.Start(OneSideCloses);
+        using var channel = new KernelDiagChannelFactory().Open();
+        var dump = new DiagDump();
+        foreach (var name in new[] { "accepted", "pair_end" })
+        {
+            var record = dump.QueryOne(channel, scenario.Inode(name), ulong.MaxValue, UnixDiagShow.Peer, out Errno errno);
+            Assert.True(record is not null, $"{name}: {errno}");
+            Assert.True(record.HasPeer);
+            Assert.Equal(0u, record.Peer);
+            Assert.True(record.HasShutdown);
+            Assert.Equal(3, record.Shutdown);
+            Assert.Equal(UnixDiagState.Established, record.State);
+        }
+    }
+
+    [Fact]
     public void Library_reports_peer_zero_and_both_directions_shut()
     {
         using var scenario = Scenario.Start(OneSideCloses);
@@ -41,7 +61,7 @@ public class PeerClosedTests
         Assert.Equal(ShutdownState.Both, accepted.Shutdown);
         Assert.Equal(UnixSocketState.Connected, accepted.State);
         Assert.Equal(scenario.Inode("listener"), accepted.Listener);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("accepted_fd"))], accepted.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("accepted_fd"))], accepted.Holders);
 
         var end = inventory.Find(scenario.Inode("pair_end"))!;
         Assert.Equal(0u, end.Peer);

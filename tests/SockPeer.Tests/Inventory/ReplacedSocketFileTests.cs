@@ -43,8 +43,8 @@ public class ReplacedSocketFileTests
         Assert.Equal(SocketFileStatus.Replaced, a.File!.Status);
         Assert.Equal(SocketFileStatus.Ok, b.File!.Status);
         Assert.NotEqual(a.File.Inode, b.File.Inode);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("a_fd"))], a.Holders);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("b_fd"))], b.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("a_fd"))], a.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("b_fd"))], b.Holders);
     }
 
     [Theory]

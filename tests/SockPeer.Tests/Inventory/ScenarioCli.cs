@@ -16,7 +16,7 @@ internal static class ScenarioCli
 {
     public static JsonElement List(Scenario scenario)
     {
-        var result = SockpeerCli.Run("list", "--pid", scenario.Pid.ToString(), "--json");
+        var result = SockpeerCli.Run("list", "--pid", scenario.Int("pid").ToString(), "--json");
         Assert.True(result.ExitCode == 0, $"sockpeer list exited {result.ExitCode}: {result.Stderr}");
         Assert.DoesNotContain("   at ", result.Stderr);
         SchemaAssert.Valid(result.Stdout, "list");

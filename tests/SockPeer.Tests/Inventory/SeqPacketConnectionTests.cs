@@ -49,7 +49,7 @@ public class SeqPacketConnectionTests
         Assert.Equal(scenario.Str("path"), accepted.Name);
         Assert.Equal(0u, listener.PendingCount);
         Assert.Equal(4u, listener.Backlog);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("accepted_fd"))], accepted.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("accepted_fd"))], accepted.Holders);
         Assert.Equal([new SocketHolder(scenario.Int("client_pid"), scenario.Int("client_fd"))], client.Holders);
     }
 

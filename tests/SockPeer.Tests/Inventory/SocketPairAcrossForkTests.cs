@@ -30,7 +30,7 @@ public class SocketPairAcrossForkTests
 
         var a = inventory.Find(scenario.Inode("a"))!;
         var b = inventory.Find(scenario.Inode("b"))!;
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("a_fd"))], a.Holders);
+        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("a_fd"))], a.Holders);
         Assert.Equal([new SocketHolder(scenario.Int("child_pid"), scenario.Int("b_fd"))], b.Holders);
         Assert.Equal(b.Inode, a.Peer);
         Assert.Equal(a.Inode, b.Peer);
@@ -52,7 +52,7 @@ public class SocketPairAcrossForkTests
 
         var a = list.Socket(scenario.Inode("a"));
         var b = list.Socket(scenario.Inode("b"));
-        Assert.Equal([(scenario.Pid, scenario.Int("a_fd"))], a.Holders());
+        Assert.Equal([(scenario.Int("pid"), scenario.Int("a_fd"))], a.Holders());
         Assert.Equal([(scenario.Int("child_pid"), scenario.Int("b_fd"))], b.Holders());
         Assert.Equal(scenario.Inode("b"), a.NullableUInt("peer"));
         Assert.Equal(scenario.Inode("a"), b.NullableUInt("peer"));
