@@ -8,18 +8,29 @@ namespace SockPeer.Tests.Inventory;
 /// <summary>A socket path with a space, a newline and a byte that is not UTF-8.</summary>
 public class OddPathNameTests
 {
-    private const string OddPath = """
+    // .NET cannot name a file whose name is not UTF-8, so Scenario could not delete it: the script does.
+    private const string Unlinking = """
+        def hold_then_unlink(path):
+            try:
+                sys.stdin.read()
+            except Exception:
+                pass
+            os.unlink(path)
+            os._exit(0)
+        """;
+
+    private const string OddPath = Unlinking + "\n" + """
         d = os.fsencode(sys.argv[1])
         p = d + b"/a b\nc\xff.sock"
         srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         srv.bind(p)
         srv.listen(4)
         ready(dir=sys.argv[1], path_hex=p.hex(), listener=ino(srv), listener_fd=srv.fileno())
-        hold()
+        hold_then_unlink(p)
         """;
 
     // Two listeners whose paths differ only in a byte that is not UTF-8; one path is unlinked.
-    private const string TwinPaths = """
+    private const string TwinPaths = Unlinking + "\n" + """
         d = os.fsencode(sys.argv[1])
         gone = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         gone.bind(d + b"/x\xfe.sock")
@@ -29,7 +40,7 @@ public class OddPathNameTests
         live.bind(d + b"/x\xff.sock")
         live.listen(1)
         ready(gone=ino(gone), live=ino(live))
-        hold()
+        hold_then_unlink(d + b"/x\xff.sock")
         """;
 
     private static string Display(Scenario s) => s.Str("dir") + "/a b\\nc\\xff.sock";
