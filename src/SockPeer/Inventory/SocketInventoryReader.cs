@@ -656,7 +656,9 @@ public sealed class SocketInventoryReader
     /// <summary>Compares a socket's path with its file identity, resolving it inside a holder's root.</summary>
     private sealed class FileChecker(string procRoot, bool enabled)
     {
-        private readonly Dictionary<(int, string), SocketFileStatus> _cache = [];
+        // Keyed by the exact name bytes (Latin-1 maps each byte to its own char) and the file identity:
+        // sockets bound to the same path at different times have different files and different answers.
+        private readonly Dictionary<(int, string, uint, uint), SocketFileStatus> _cache = [];
 
         public SocketFileStatus Check(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
         {
@@ -665,13 +667,13 @@ public sealed class SocketInventoryReader
                 return SocketFileStatus.Unknown;
             }
             int pid = holders.Count > 0 ? holders[0].Pid : 0;
-            string path = Encoding.UTF8.GetString(name);
-            if (_cache.TryGetValue((pid, path), out var cached) && cached != SocketFileStatus.Replaced)
+            var key = (pid, Encoding.Latin1.GetString(name), device, inode);
+            if (_cache.TryGetValue(key, out var cached))
             {
                 return cached;
             }
             SocketFileStatus status = Resolve(name, device, inode, pid);
-            _cache[(pid, path)] = status;
+            _cache[key] = status;
             return status;
         }
 
