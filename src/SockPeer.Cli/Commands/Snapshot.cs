@@ -23,6 +23,10 @@ internal static class Snapshot
             _ when scope.Length > 0 && (char.IsAsciiDigit(scope[0]) || scope[0] == '/') => new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = scope },
             _ => throw new CliException($"--netns takes all, current, a namespace inode or a path, not '{scope}'", ReturnCode.Usage),
         };
+        if (int.TryParse(Environment.GetEnvironmentVariable("SOCKPEER_THREADS"), out int threads) && threads > 0)
+        {
+            options = options with { Parallelism = threads };
+        }
         var inventory = new SocketInventoryReader(options).Read();
         if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
         {
