@@ -34,6 +34,11 @@ public sealed class DiagDump
         {
             var records = new List<UnixDiagRecord>();
             var outcome = TryDump(channel, states, show, records, warnings);
+            if (outcome == Outcome.Grow)
+            {
+                attempt--; // a larger buffer is not a lost reply; growth stops at MaxBuffer
+                continue;
+            }
             if (outcome == Outcome.Restart && attempt < MaxAttempts)
             {
                 continue;
@@ -46,7 +51,7 @@ public sealed class DiagDump
         }
     }
 
-    private enum Outcome { Done, Restart }
+    private enum Outcome { Done, Restart, Grow }
 
     private Outcome TryDump(IDiagChannel channel, uint states, UnixDiagShow show, List<UnixDiagRecord> records, List<string> warnings)
     {
@@ -85,7 +90,7 @@ public sealed class DiagDump
                     return Outcome.Done;
                 }
                 _buffer = new byte[_buffer.Length * 2];
-                return Outcome.Restart;
+                return Outcome.Grow;
             }
             if (length == 0)
             {

@@ -145,7 +145,7 @@ public class DiagDumpFaultTests
     [Fact]
     public void Msg_trunc_grows_the_buffer_and_restarts()
     {
-        // 600 records of 148 bytes: 88,800 bytes, more than the first 64 KiB buffer.
+        // 600 records of 144 bytes: 86,400 bytes, more than the first 64 KiB buffer.
         var channel = new ScriptedDiagChannel()
             .Reply(Big(1000, 600))
             .Reply(Big(1000, 600))
@@ -157,7 +157,7 @@ public class DiagDumpFaultTests
         Assert.Empty(result.Warnings);
         Assert.Equal(2, channel.Requests.Count);
         Assert.Equal(64 * 1024, channel.ReceiveBufferLengths[0]);
-        Assert.True(channel.ReceiveBufferLengths[1] >= 88_800);
+        Assert.True(channel.ReceiveBufferLengths[1] >= 86_400);
     }
 
     [Fact]
@@ -185,6 +185,40 @@ public class DiagDumpFaultTests
 
         Assert.Equal([10u, 11u], Inodes(result));
         Assert.Equal(2, channel.Requests.Count);
+    }
+
+    [Fact]
+    public void Reply_larger_than_a_quarter_mebibyte_is_read_after_the_buffer_grows_again()
+    {
+        // 2,000 records of 144 bytes: 288,000 bytes. The buffer must grow 64 → 128 → 256 → 512 KiB;
+        // growing is not a lost reply and must not use up the restarts ENOBUFS gets.
+        var channel = new ScriptedDiagChannel()
+            .Reply(Big(1000, 2000))
+            .Reply(Big(1000, 2000))
+            .Reply(Big(1000, 2000))
+            .Reply(Big(1000, 2000))
+            .Reply(Done);
+
+        var result = Dump(channel);
+
+        Assert.Empty(result.Warnings);
+        Assert.Equal(2000, result.Records.Count);
+    }
+
+    [Fact]
+    public void Reply_too_large_even_for_one_mebibyte_gives_a_warning()
+    {
+        // 7,500 records of 144 bytes: 1,080,000 bytes, just over 1 MiB.
+        var channel = new ScriptedDiagChannel();
+        for (int i = 0; i < 6; i++)
+        {
+            channel.Reply(Big(1000, 7500));
+        }
+
+        var result = Dump(channel);
+
+        Assert.False(result.Complete);
+        Assert.Contains(result.Warnings, w => w.Contains("did not fit in 1 MiB", StringComparison.Ordinal));
     }
 
     [Theory]
