@@ -186,6 +186,11 @@ public sealed class DiagDump
                 error = Errno.EMSGSIZE;
                 return null;
             }
+            if (length == 0)
+            {
+                error = Errno.EINVAL; // an empty read: no answer is coming, and waiting again would spin
+                return null;
+            }
             var reader = new NetlinkMessageReader(_buffer.AsSpan(0, length));
             try
             {

@@ -533,4 +533,16 @@ public class DiagDumpFaultTests
         Assert.Null(new DiagDump().QueryOne(channel, 10, 5, Show, out Errno error));
         Assert.Equal(Errno.ENOBUFS, error);
     }
+
+    [Fact]
+    public void Query_one_on_a_channel_that_returns_zero_bytes_does_not_hang()
+    {
+        var channel = new ScriptedDiagChannel { MaxReceivesPastEnd = 100 };
+
+        var r = new DiagDump().QueryOne(channel, 10, 5, Show, out Errno error);
+
+        Assert.Null(r);
+        Assert.Equal(Errno.EINVAL, error);
+        Assert.Single(channel.ReceiveBufferLengths);
+    }
 }
