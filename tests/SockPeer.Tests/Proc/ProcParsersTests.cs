@@ -53,6 +53,7 @@ public class ProcParsersTests
     [InlineData("net:[4026532281]", true, 4026532281ul)]
     [InlineData("net:[18446744073709551615]", true, ulong.MaxValue)]
     [InlineData("net:[18446744073709551616]", false, 0ul)]             // one past u64
+    [InlineData("net:[30000000000000000000]", false, 0ul)]             // past u64; x10 wraps to a larger number
     [InlineData("net:[99999999999999999999]", false, 0ul)]
     [InlineData("net:[4026531840", false, 0ul)]
     [InlineData("net:[]", false, 0ul)]
