@@ -108,6 +108,8 @@ public class ProcParsersTests
     [InlineData("PPid:\t0\nUid:\t0\t0\t0\t0", 0, 0u)]                                       // no final newline
     [InlineData("Uid:\t65534\t65534\t65534\t65534\nPPid:\t42\n", 42, 65534u)]              // order does not matter
     [InlineData("PPid: 7\nUid: 5 5 5 5\n", 7, 5u)]                                          // spaces instead of tabs
+    [InlineData("PPid:\t7\nUid:\t4294967294\t4294967294\t4294967294\t4294967294\n", 7, 4294967294u)] // uid_t is 32 bits
+    [InlineData("PPid:\t7\nUid:\t2147483648\t0\t0\t0\n", 7, 2147483648u)]
     [InlineData("PPid:\t7\nUid:\t1000\n", 7, 1000u)]                                       // one field only
     public void Status_fields(string status, int ppid, uint uid)
     {
@@ -197,6 +199,7 @@ public class ProcParsersTests
             :x:5:5::/:/bin/false
             +::::::
             crlf:x:7:7::/:/bin/sh
+            big:x:4294967294:4294967294::/:/bin/false
             nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
             """;
         var users = ProcParsers.ParsePasswd(B(Passwd.Replace("crlf:x:7:7::/:/bin/sh", "crlf:x:7:7::/:/bin/sh\r")));
@@ -205,8 +208,9 @@ public class ProcParsersTests
         Assert.Equal("daemon", users[1]);
         Assert.Equal("crlf", users[7]);
         Assert.Equal("nobody", users[65534]);
+        Assert.Equal("big", users[4294967294]); // uid_t is 32 bits
         Assert.False(users.ContainsKey(5));     // no name
-        Assert.Equal(4, users.Count);
+        Assert.Equal(5, users.Count);
     }
 
     [Fact]
