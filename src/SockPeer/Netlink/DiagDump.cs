@@ -33,6 +33,7 @@ public sealed class DiagDump
         for (int attempt = 1; ; attempt++)
         {
             var records = new List<UnixDiagRecord>();
+            warnings.Clear(); // what an abandoned attempt saw says nothing about the records kept
             var outcome = TryDump(channel, states, show, records, warnings);
             if (outcome == Outcome.Grow)
             {

@@ -300,6 +300,22 @@ public class DiagDumpFaultTests
     }
 
     [Fact]
+    public void Warnings_of_an_abandoned_attempt_are_not_reported_for_the_restarted_one()
+    {
+        const ushort Interrupted = Nl.Multi | NetlinkMessageReader.FlagDumpInterrupted;
+        var channel = new ScriptedDiagChannel()
+            .Reply(Rec(10, flags: Interrupted), seq => Nl.Message(NetlinkMessageReader.TypeSockDiagByFamily, Nl.Multi, seq, [1, 1]))
+            .Fail(Errno.ENOBUFS)
+            .Reply(Rec(10), Rec(11), Done);
+
+        var result = Dump(channel);
+
+        Assert.Equal([10u, 11u], Inodes(result));
+        Assert.Empty(result.Warnings);
+        Assert.True(result.Complete);
+    }
+
+    [Fact]
     public void Duplicate_records_are_deduplicated_on_inode_and_cookie()
     {
         var channel = new ScriptedDiagChannel()
