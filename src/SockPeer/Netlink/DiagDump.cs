@@ -33,7 +33,13 @@ public sealed class DiagDump
         for (int attempt = 1; ; attempt++)
         {
             var records = new List<UnixDiagRecord>();
+            warnings.Clear(); // what an abandoned attempt saw says nothing about the records kept
             var outcome = TryDump(channel, states, show, records, warnings);
+            if (outcome == Outcome.Grow)
+            {
+                attempt--; // a larger buffer is not a lost reply; growth stops at MaxBuffer
+                continue;
+            }
             if (outcome == Outcome.Restart && attempt < MaxAttempts)
             {
                 continue;
@@ -46,7 +52,7 @@ public sealed class DiagDump
         }
     }
 
-    private enum Outcome { Done, Restart }
+    private enum Outcome { Done, Restart, Grow }
 
     private Outcome TryDump(IDiagChannel channel, uint states, UnixDiagShow show, List<UnixDiagRecord> records, List<string> warnings)
     {
@@ -85,7 +91,7 @@ public sealed class DiagDump
                     return Outcome.Done;
                 }
                 _buffer = new byte[_buffer.Length * 2];
-                return Outcome.Restart;
+                return Outcome.Grow;
             }
             if (length == 0)
             {
@@ -179,6 +185,11 @@ public sealed class DiagDump
             if (truncated)
             {
                 error = Errno.EMSGSIZE;
+                return null;
+            }
+            if (length == 0)
+            {
+                error = Errno.EINVAL; // an empty read: no answer is coming, and waiting again would spin
                 return null;
             }
             var reader = new NetlinkMessageReader(_buffer.AsSpan(0, length));

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 
 namespace SockPeer.Proc;
@@ -62,12 +63,12 @@ public static class ProcParsers
             {
                 return false;
             }
-            ulong next = (value * 10) + (ulong)(b - '0');
-            if (next < value)
+            ulong digit = (ulong)(b - '0');
+            if (value > (ulong.MaxValue - digit) / 10)
             {
-                return false;
+                return false; // value * 10 + digit would overflow (and may wrap to a larger number)
             }
-            value = next;
+            value = (value * 10) + digit;
         }
         return true;
     }
@@ -88,8 +89,7 @@ public static class ProcParsers
             {
                 ReadOnlySpan<byte> fields = Trim(line[4..]);
                 int end = fields.IndexOfAny((byte)'\t', (byte)' ');
-                gotUid = TryParseDecimal(end < 0 ? fields : fields[..end], out int u);
-                uid = (uint)u;
+                gotUid = uint.TryParse(end < 0 ? fields : fields[..end], NumberStyles.None, CultureInfo.InvariantCulture, out uid);
             }
             if (gotPpid && gotUid)
             {
@@ -165,11 +165,11 @@ public static class ProcParsers
             }
             rest = rest[(c2 + 1)..];
             int c3 = rest.IndexOf((byte)':');
-            if (c3 < 0 || !TryParseDecimal(rest[..c3], out int uid))
+            if (c3 < 0 || !uint.TryParse(rest[..c3], NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
             {
                 continue;
             }
-            users.TryAdd((uint)uid, Encoding.UTF8.GetString(line[..c1]));
+            users.TryAdd(uid, Encoding.UTF8.GetString(line[..c1]));
         }
         return users;
     }
