@@ -613,6 +613,11 @@ public sealed class SocketInventoryReader
         }
         if (candidates.Count > queued)
         {
+            // A socket whose last holder exited during the scan is gone by now; one in flight lives on.
+            candidates.RemoveAll(i => IsGone(sockets[i]));
+        }
+        if (candidates.Count > queued)
+        {
             warnings.Add($"{candidates.Count} socket(s) are held by no process while {queued} descriptor(s) wait in flight on {receivers.Count} queue(s); "
                 + "which of those sockets are in flight cannot be told");
             return;
@@ -628,6 +633,24 @@ public sealed class SocketInventoryReader
         }
 
         static bool IsOrphan(UnixSocket s) => s.Holders.Count == 0 && s.PendingOn is null && !s.AwaitingAccept;
+    }
+
+    private bool IsGone(UnixSocket socket)
+    {
+        if (socket.NetNs != ReadNetNs(_options.ProcRoot + "/thread-self/ns/net"))
+        {
+            return false;
+        }
+        try
+        {
+            using IDiagChannel channel = _channels.Open();
+            return _dump.QueryOne(channel, socket.Inode, socket.Cookie, UnixDiagShow.None, out Errno errno) is null
+                && errno is Errno.ENOENT or Errno.ESTALE;
+        }
+        catch (DiagUnavailableException)
+        {
+            return false;
+        }
     }
 
     private static UnixSocket? Find(UnixSocket[] byInode, uint inode)

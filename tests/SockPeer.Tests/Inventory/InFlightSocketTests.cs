@@ -10,6 +10,7 @@ namespace SockPeer.Tests.Inventory;
 /// sender; nobody receives it, so it waits on r's queue and no process holds it.
 /// The engine can name the queue only when it is the only one on the machine holding descriptors.
 /// </summary>
+[Collection(SerialCollection.Name)]
 public class InFlightSocketTests
 {
     private const string InFlight = """
