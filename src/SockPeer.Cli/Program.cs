@@ -24,6 +24,16 @@ internal static class Program
             root.Subcommands.Add(hidden);
         }
 
+        // Help would ask Console.WindowWidth, which sets the terminal up (see FdStream): give it a width.
+        foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
+        {
+            if (help.Action is System.CommandLine.Help.HelpAction action)
+            {
+                action.MaxWidth = Console.IsOutputRedirected ? int.MaxValue
+                    : int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : 80;
+            }
+        }
+
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -31,7 +41,7 @@ internal static class Program
         }
         try
         {
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = Output.Text(1), Error = Output.Text(2) });
         }
         catch (IOException)
         {

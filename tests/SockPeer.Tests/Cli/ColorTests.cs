@@ -75,6 +75,7 @@ public class ColorTests(SmallListener listener) : IClassFixture<SmallListener>
     [InlineData("--pid PID")]
     [InlineData("peer CLIENT")]
     [InlineData("who PATH")]
+    [InlineData("--help")]
     public void On_a_terminal_with_NO_COLOR_no_escape_bytes(string args)
     {
         var r = OnTerminal(Expand(args), environment: "NO_COLOR=1");
