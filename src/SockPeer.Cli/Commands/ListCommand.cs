@@ -63,7 +63,7 @@ internal sealed class ListCommand
                 "unconnected" => UnixSocketState.Unconnected,
                 _ => null,
             },
-            User = parse.GetValue(_user),
+            Uid = parse.GetValue(_user) is { } user ? SocketFilter.ResolveUser(user) : null,
         };
         if (filter.Pid is int pid && !Directory.Exists($"/proc/{pid}"))
         {
