@@ -29,8 +29,7 @@ internal static class Program
         {
             if (help.Action is System.CommandLine.Help.HelpAction action)
             {
-                action.MaxWidth = Console.IsOutputRedirected ? int.MaxValue
-                    : int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : 80;
+                action.MaxWidth = Console.IsOutputRedirected ? int.MaxValue : FdStream.TerminalColumns(1) ?? 80;
             }
         }
 

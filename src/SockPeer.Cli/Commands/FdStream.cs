@@ -22,6 +22,27 @@ internal sealed unsafe partial class FdStream(int fd) : Stream
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     private static partial int SysPoll(PollFd* fds, nuint count, int timeout);
 
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int SysIoctl(int fd, nuint request, WinSize* size);
+
+    private const nuint TIOCGWINSZ = 0x5413;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct WinSize
+    {
+        public ushort Rows;
+        public ushort Columns;
+        public ushort XPixels;
+        public ushort YPixels;
+    }
+
+    /// <summary>The width of the terminal on <paramref name="fd"/>, asked without System.Console; null when it is not one.</summary>
+    public static int? TerminalColumns(int fd)
+    {
+        WinSize size = default;
+        return SysIoctl(fd, TIOCGWINSZ, &size) == 0 && size.Columns > 0 ? size.Columns : null;
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     private struct PollFd
     {
