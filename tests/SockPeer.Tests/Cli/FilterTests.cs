@@ -130,11 +130,12 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
         Assert.All(listed, x => Assert.Equal("stream", x.GetProperty("type").GetString()));
     }
 
-    [Fact]
+    [SkippableFact]
     public void User_by_name_and_by_uid_give_the_same_sockets()
     {
         uint uid = CliTestSupport.CurrentUid;
-        string name = CliTestSupport.UserName(uid) ?? throw new InvalidOperationException($"uid {uid} has no name in /etc/passwd");
+        string? name = CliTestSupport.UserName(uid);
+        Skip.If(name is null, $"uid {uid} has no name in /etc/passwd");
         var (_, byName) = List("--user", name);
         var (_, byUid) = List("--user", uid.ToString());
         Assert.Equal(mixed.All.ToHashSet(), byName);
