@@ -25,6 +25,15 @@ internal static class Program
             root.Subcommands.Add(hidden);
         }
 
+        // Help would ask Console.WindowWidth, which sets the terminal up (see FdStream): give it a width.
+        foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
+        {
+            if (help.Action is System.CommandLine.Help.HelpAction action)
+            {
+                action.MaxWidth = Console.IsOutputRedirected ? int.MaxValue : FdStream.TerminalColumns(1) ?? 80;
+            }
+        }
+
         // "@name" is an abstract socket name here, never a response file.
         ParseResult parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
@@ -33,7 +42,7 @@ internal static class Program
         }
         try
         {
-            int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = Output.Text(1), Error = Output.Text(2) });
             if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
             {
                 Console.Error.WriteLine($"sockpeer: stats: at exit allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, heap {GC.GetTotalMemory(false) >> 20} MiB, "

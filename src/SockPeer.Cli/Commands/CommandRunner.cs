@@ -38,7 +38,7 @@ internal static class CommandRunner
     {
         try
         {
-            Console.Error.WriteLine($"sockpeer: {message.ReplaceLineEndings(" ")}");
+            Output.Error($"sockpeer: {message.ReplaceLineEndings(" ")}");
         }
         catch (IOException)
         {

@@ -8,7 +8,7 @@ namespace SockPeer.Cli.Commands;
 /// <summary>`sockpeer list` (also the default): every Unix socket, with filters.</summary>
 internal sealed class ListCommand
 {
-    private readonly Option<int?> _pid = new("--pid") { Description = "Only sockets with PID at either end" };
+    private readonly Option<int?> _pid = new("--pid") { Description = "Only sockets with PID at either end", CustomParser = ParsePid };
     private readonly Option<string?> _path = new("--path") { Description = "Only sockets whose name (or peer's name) matches the glob" };
     private readonly Option<string?> _type = new("--type") { Description = "stream, dgram or seqpacket" };
     private readonly Option<string?> _state = new("--state") { Description = "listening, connected or unconnected" };
@@ -32,6 +32,17 @@ internal sealed class ListCommand
         command.SetAction(Run);
     }
 
+    private static int? ParsePid(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) && pid > 0)
+        {
+            return pid;
+        }
+        result.AddError($"--pid needs a process id (a positive number), not '{SocketName.Escape(text)}'");
+        return null;
+    }
+
     private int Run(ParseResult parse) => CommandRunner.Run(() =>
     {
         var filter = new SocketFilter
@@ -52,8 +63,12 @@ internal sealed class ListCommand
                 "unconnected" => UnixSocketState.Unconnected,
                 _ => null,
             },
-            User = parse.GetValue(_user),
+            Uid = parse.GetValue(_user) is { } user ? SocketFilter.ResolveUser(user) : null,
         };
+        if (filter.Pid is int pid && !Directory.Exists($"/proc/{pid}"))
+        {
+            throw new CliException($"no process {pid}"); // like lsof -p: not the same as a process without sockets
+        }
         var inventory = Snapshot.Take(parse);
         using var stdout = Output.OpenStdout();
         if (parse.GetValue(_json))

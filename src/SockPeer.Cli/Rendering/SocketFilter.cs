@@ -10,9 +10,38 @@ internal sealed class SocketFilter
     public string? PathGlob { get; init; }
     public UnixSocketType? Type { get; init; }
     public UnixSocketState? State { get; init; }
-    public string? User { get; init; }
+    /// <summary>Owner or holder uid; a user name is resolved with <see cref="ResolveUser"/>, so both mean the same.</summary>
+    public uint? Uid { get; init; }
 
-    public bool IsEmpty => Pid is null && PathGlob is null && Type is null && State is null && User is null;
+    public bool IsEmpty => Pid is null && PathGlob is null && Type is null && State is null && Uid is null;
+
+    /// <summary>
+    /// A uid, or a name from /etc/passwd (the user database the inventory reads). An unknown name is
+    /// an error, as for lsof -u and ps -u: a typo must not look like "no sockets".
+    /// </summary>
+    public static uint ResolveUser(string user, string passwdPath = "/etc/passwd")
+    {
+        if (uint.TryParse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint uid))
+        {
+            return uid;
+        }
+        try
+        {
+            foreach (var line in File.ReadLines(passwdPath))
+            {
+                var fields = line.Split(':');
+                if (fields.Length > 2 && fields[0] == user && uint.TryParse(fields[2], out uid))
+                {
+                    return uid;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot read {passwdPath} to look up user '{SocketName.Escape(user)}': {e.Message}");
+        }
+        throw new CliException($"no user named '{SocketName.Escape(user)}'");
+    }
 
     public bool Matches(SocketInventory inventory, UnixSocket s)
     {
@@ -34,7 +63,7 @@ internal sealed class SocketFilter
         {
             return false;
         }
-        if (User is { } user && !OwnedBy(inventory, s, user))
+        if (Uid is uint uid && !OwnedBy(inventory, s, uid))
         {
             return false;
         }
@@ -55,16 +84,15 @@ internal sealed class SocketFilter
 
     private static bool NameMatches(UnixSocket s, string glob) => s.Name is { } name && Glob.IsMatch(glob, name);
 
-    private static bool OwnedBy(SocketInventory inventory, UnixSocket s, string user)
+    private static bool OwnedBy(SocketInventory inventory, UnixSocket s, uint uid)
     {
-        bool numeric = uint.TryParse(user, out uint uid);
-        if (numeric && s.Uid == uid)
+        if (s.Uid == uid)
         {
             return true;
         }
         foreach (var h in s.Holders)
         {
-            if (inventory.FindProcess(h.Pid) is { } p && ((numeric && p.Uid == uid) || p.User == user))
+            if (inventory.FindProcess(h.Pid) is { } p && p.Uid == uid)
             {
                 return true;
             }

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using SockPeer.Tests.Infrastructure;
+using SockPeer.Tests.Json;
+using Xunit;
+
+namespace SockPeer.Tests.Cli;
+
+/// <summary>
+/// sockpeer run as nobody (setpriv, util-linux) while root holds the sockets: sock_diag needs no
+/// privilege, so every socket is still listed; the fd tables of other users' processes cannot be
+/// read, which is said once, as a warning, and is not an error.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class UnprivilegedTests : IDisposable
+{
+    private const string Nobody = "65534";
+    private readonly string _dir = Directory.CreateTempSubdirectory("sockpeer-nobody-").FullName;
+    private readonly string _binary;
+
+    public UnprivilegedTests()
+    {
+        // The checkout may sit where nobody cannot reach; a copy in a world-readable directory can be run.
+        _binary = Path.Combine(_dir, "sockpeer");
+        File.Copy(SockpeerCli.Path, _binary);
+        var rx = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(_dir, rx);
+        File.SetUnixFileMode(_binary, rx);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private const string Script = """
+        path = os.path.join(sys.argv[1], "root.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(4)
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(path)
+        a, _ = srv.accept()
+        p1, p2 = socket.socketpair()
+        ready(listener=ino(srv), client=ino(c), client_fd=c.fileno(), accepted=ino(a), p1=ino(p1), p2=ino(p2))
+        hold()
+        """;
+
+    private static readonly string[] Names = ["listener", "client", "accepted", "p1", "p2"];
+
+    private CliResult RunAsNobody(params string[] args)
+    {
+        var info = new ProcessStartInfo("setpriv")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = _dir,
+        };
+        foreach (var a in (string[])[$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "--", _binary, .. args])
+        {
+            info.ArgumentList.Add(a);
+        }
+        info.Environment["HOME"] = _dir;
+        using var p = Process.Start(info)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromSeconds(120)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("sockpeer as nobody did not finish");
+        }
+        p.WaitForExit();
+        return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static void SkipUnlessRoot() => Skip.IfNot(CliTestSupport.IsRoot, "needs root: the test switches to uid 65534 with setpriv");
+
+    [SkippableFact]
+    public void Json_lists_root_s_sockets_and_warns_once_about_processes_it_could_not_inspect()
+    {
+        SkipUnlessRoot();
+        using var s = Scenario.Start(Script);
+        var r = RunAsNobody("list", "--json");
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.True(r.Stderr.Length == 0, $"with --json, warnings belong in the document: {r.Stderr}");
+        SchemaAssert.Valid(r.Stdout, "list");
+        var doc = r.Json();
+        Assert.True(doc.GetProperty("peersKnown").GetBoolean());
+        foreach (string name in Names)
+        {
+            var socket = doc.Socket(s.Inode(name));
+            Assert.Empty(socket.Holders()); // held by root's python, whose fds nobody cannot read
+            Assert.False(socket.GetProperty("inFlight").GetBoolean(), $"{name} is not in flight, only not inspectable");
+        }
+        Assert.Equal(s.Inode("accepted"), doc.Socket(s.Inode("client")).NullableUInt("peer"));
+        Assert.Equal(s.Inode("listener"), doc.Socket(s.Inode("accepted")).NullableUInt("listener"));
+
+        var warnings = doc.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToArray();
+        var denied = Assert.Single(warnings, w => w.Contains("could not be inspected", StringComparison.Ordinal));
+        Assert.Contains("processes", denied);
+    }
+
+    [SkippableFact]
+    public void Human_view_lists_root_s_sockets_and_prints_the_warning_once_on_stderr()
+    {
+        SkipUnlessRoot();
+        using var s = Scenario.Start(Script);
+        var r = RunAsNobody("list");
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
+        foreach (string name in Names)
+        {
+            Assert.Contains($"#{s.Inode(name)} ", r.Stdout);
+        }
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, l => Assert.StartsWith("sockpeer: warning: ", l));
+        Assert.Single(lines, l => l.Contains("could not be inspected", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public void Peer_by_inode_works_and_peer_by_pid_fd_of_root_s_process_is_denied()
+    {
+        SkipUnlessRoot();
+        using var s = Scenario.Start(Script);
+        var r = RunAsNobody("peer", s.Inode("client").ToString(), "--json");
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
+        SchemaAssert.Valid(r.Stdout, "peer");
+        var doc = r.Json();
+        Assert.Equal(s.Inode("accepted"), doc.GetProperty("peer").GetProperty("inode").GetUInt32());
+        Assert.Single(doc.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("could not be inspected", StringComparison.Ordinal));
+
+        var denied = RunAsNobody("peer", s.Pid.ToString(), s.Int("client_fd").ToString());
+        CliTestSupport.AssertOneErrorLine(denied, 1, "peer PID FD of root's process as nobody");
+        Assert.Contains("permission denied", denied.Stderr);
+    }
+}
