@@ -30,7 +30,7 @@ internal static class CommandRunner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or NetlinkFormatException)
         {
-            return Fail($"{e.GetType().Name}: {e.Message}", ReturnCode.Failure);
+            return Fail(e.Message, ReturnCode.Failure);
         }
     }
 
