@@ -45,7 +45,7 @@ internal static class Program
             int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = Output.Text(1), Error = Output.Text(2) });
             if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
             {
-                Console.Error.WriteLine($"sockpeer: stats: at exit allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, heap {GC.GetTotalMemory(false) >> 20} MiB, "
+                Output.Error($"sockpeer: stats: at exit allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, heap {GC.GetTotalMemory(false) >> 20} MiB, "
                     + $"GCs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, working set {Environment.WorkingSet >> 20} MiB");
             }
             return code;

@@ -31,7 +31,7 @@ internal static class Snapshot
         if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
         {
             var t = inventory.Timings;
-            Console.Error.WriteLine($"sockpeer: stats: dump {t.Dump.TotalMilliseconds:F1} ms, scan {t.Scan.TotalMilliseconds:F1} ms, join {t.Join.TotalMilliseconds:F1} ms, "
+            Output.Error($"sockpeer: stats: dump {t.Dump.TotalMilliseconds:F1} ms, scan {t.Scan.TotalMilliseconds:F1} ms, join {t.Join.TotalMilliseconds:F1} ms, "
                 + $"{inventory.Sockets.Count} sockets, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, heap {GC.GetTotalMemory(false) >> 20} MiB, gen0 GCs {GC.CollectionCount(0)}");
         }
         return inventory;
