@@ -311,6 +311,10 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, Socket
         {
             output.Write(s.InFlightOn is uint q ? $" in flight on #{q}" : " in flight");
         }
+        if (s.NetNs is ulong ns)
+        {
+            output.Write(terminal.Paint($" netns {ns}", Terminal.Dim));
+        }
         output.WriteLine();
         if (s.Holders.Count == 0)
         {
