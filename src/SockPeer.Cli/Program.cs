@@ -1,3 +1,4 @@
+using SockPeer.Interop;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using SockPeer.Cli.Commands;
@@ -25,12 +26,12 @@ internal static class Program
             root.Subcommands.Add(hidden);
         }
 
-        // Help would ask Console.WindowWidth, which sets the terminal up (see FdStream): give it a width.
+        // Help would ask Console.WindowWidth, which sets the terminal up (see FileDescriptorStream): give it a width.
         foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
         {
             if (help.Action is System.CommandLine.Help.HelpAction action)
             {
-                action.MaxWidth = Console.IsOutputRedirected ? int.MaxValue : FdStream.TerminalColumns(1) ?? 80;
+                action.MaxWidth = Console.IsOutputRedirected ? int.MaxValue : FileDescriptorStream.TerminalColumns(1) ?? 80;
             }
         }
 

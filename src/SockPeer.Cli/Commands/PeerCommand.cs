@@ -69,17 +69,9 @@ internal sealed class PeerCommand
                 ? $"fd {args[1]} of process {args[0]} is socket:[{inode}], which is not a Unix socket in the namespaces covered"
                 : $"no Unix socket with inode {inode} in the namespaces covered");
         var report = SocketQueries.Peer(inventory, socket);
-        using var stdout = Output.OpenStdout();
-        if (parse.GetValue(_json))
-        {
-            JsonRenderer.WritePeer(stdout, inventory, report);
-        }
-        else
-        {
-            Output.Warn(inventory.Warnings);
-            using var writer = Output.Writer(stdout);
-            new HumanRenderer(writer, Terminal.Detect(), inventory).WritePeer(report);
-        }
+        Output.Render(parse.GetValue(_json), inventory,
+            stdout => JsonRenderer.WritePeer(stdout, inventory, report),
+            human => human.WritePeer(report));
         return ReturnCode.Ok;
     });
 }

@@ -43,17 +43,9 @@ internal sealed class WhoCommand
         }
         var inventory = Snapshot.Take(parse);
         var report = SocketQueries.Who(inventory, path, major, minor, inode);
-        using var stdout = Output.OpenStdout();
-        if (parse.GetValue(_json))
-        {
-            JsonRenderer.WriteWho(stdout, inventory, report);
-        }
-        else
-        {
-            Output.Warn(inventory.Warnings);
-            using var writer = Output.Writer(stdout);
-            new HumanRenderer(writer, Terminal.Detect(), inventory).WriteWho(report);
-        }
+        Output.Render(parse.GetValue(_json), inventory,
+            stdout => JsonRenderer.WriteWho(stdout, inventory, report),
+            human => human.WriteWho(report));
         return ReturnCode.Ok;
     });
 }

@@ -18,78 +18,61 @@ internal static class JsonRenderer
     };
 
     public static void WriteList(Stream output, SocketInventory inventory, IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes)
-    {
-        using var w = new Utf8JsonWriter(output, Options);
-        w.WriteStartObject();
-        w.WriteNumber("schema", SchemaVersion);
-        w.WriteBoolean("peersKnown", inventory.PeersKnown);
-        w.WriteStartArray("sockets");
-        foreach (var s in sockets)
+        => WriteDocument(output, inventory, processes, w =>
         {
-            WriteSocket(w, s);
-            if (w.BytesPending > 64 * 1024)
+            w.WriteBoolean("peersKnown", inventory.PeersKnown);
+            w.WriteStartArray("sockets");
+            foreach (var s in sockets)
             {
-                w.Flush();
+                WriteSocket(w, s);
+                if (w.BytesPending > 64 * 1024)
+                {
+                    w.Flush();
+                }
             }
-        }
-        w.WriteEndArray();
-        w.WriteStartArray("processes");
-        foreach (var p in processes)
-        {
-            WriteProcess(w, p);
-        }
-        w.WriteEndArray();
-        WriteWarnings(w, inventory.Warnings);
-        w.WriteEndObject();
-        w.Flush();
-        output.WriteByte((byte)'\n');
-    }
+            w.WriteEndArray();
+        });
 
     public static void WritePeer(Stream output, SocketInventory inventory, PeerReport report)
-    {
-        using var w = new Utf8JsonWriter(output, Options);
-        w.WriteStartObject();
-        w.WriteNumber("schema", SchemaVersion);
-        w.WritePropertyName("socket");
-        WriteSocket(w, report.Socket);
-        w.WritePropertyName("peer");
-        WriteSocketOrNull(w, report.Peer);
-        w.WritePropertyName("listener");
-        WriteSocketOrNull(w, report.Listener);
-        w.WriteStartArray("processes");
-        foreach (var p in report.Processes)
+        => WriteDocument(output, inventory, report.Processes, w =>
         {
-            WriteProcess(w, p);
-        }
-        w.WriteEndArray();
-        WriteWarnings(w, inventory.Warnings);
-        w.WriteEndObject();
-        w.Flush();
-        output.WriteByte((byte)'\n');
-    }
+            w.WritePropertyName("socket");
+            WriteSocket(w, report.Socket);
+            w.WritePropertyName("peer");
+            WriteSocketOrNull(w, report.Peer);
+            w.WritePropertyName("listener");
+            WriteSocketOrNull(w, report.Listener);
+        });
 
     public static void WriteWho(Stream output, SocketInventory inventory, WhoReport report)
+        => WriteDocument(output, inventory, report.Processes, w =>
+        {
+            w.WriteString("path", report.Path);
+            WriteSockets(w, "listeners", report.Listeners);
+            WriteSockets(w, "stale", report.Stale);
+            w.WriteStartArray("connections");
+            foreach (var c in report.Connections)
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("server");
+                WriteSocket(w, c.Server);
+                w.WritePropertyName("client");
+                WriteSocketOrNull(w, c.Client);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            WriteSockets(w, "pending", report.Pending);
+        });
+
+    /// <summary>Every document: schema first, its own fields, then processes and warnings.</summary>
+    private static void WriteDocument(Stream output, SocketInventory inventory, IReadOnlyList<ProcessInfo> processes, Action<Utf8JsonWriter> body)
     {
         using var w = new Utf8JsonWriter(output, Options);
         w.WriteStartObject();
         w.WriteNumber("schema", SchemaVersion);
-        w.WriteString("path", report.Path);
-        WriteSockets(w, "listeners", report.Listeners);
-        WriteSockets(w, "stale", report.Stale);
-        w.WriteStartArray("connections");
-        foreach (var c in report.Connections)
-        {
-            w.WriteStartObject();
-            w.WritePropertyName("server");
-            WriteSocket(w, c.Server);
-            w.WritePropertyName("client");
-            WriteSocketOrNull(w, c.Client);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        WriteSockets(w, "pending", report.Pending);
+        body(w);
         w.WriteStartArray("processes");
-        foreach (var p in report.Processes)
+        foreach (var p in processes)
         {
             WriteProcess(w, p);
         }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace SockPeer.Cli.Commands;
+namespace SockPeer.Interop;
 
 /// <summary>
 /// Writes straight to a file descriptor with write(2). System.Console's streams are not used for
@@ -9,20 +9,20 @@ namespace SockPeer.Cli.Commands;
 /// process exits), and they ignore EPIPE. FileStream would not do either, but it writes with
 /// pwrite at its own offset, so `(sockpeer; sockpeer) &gt; file` would overwrite. write(2) does neither.
 /// </summary>
-internal sealed unsafe partial class FdStream(int fd) : Stream
+public sealed unsafe partial class FileDescriptorStream(int fd) : Stream
 {
     private const int EINTR = 4;
     private const int EAGAIN = 11;
     private const int EPIPE = 32;
     private const short POLLOUT = 4;
 
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    [LibraryImport(Libc.Name, EntryPoint = "write", SetLastError = true)]
     private static partial nint SysWrite(int fd, byte* buffer, nuint count);
 
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    [LibraryImport(Libc.Name, EntryPoint = "poll", SetLastError = true)]
     private static partial int SysPoll(PollFd* fds, nuint count, int timeout);
 
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    [LibraryImport(Libc.Name, EntryPoint = "ioctl", SetLastError = true)]
     private static partial int SysIoctl(int fd, nuint request, WinSize* size);
 
     private const nuint TIOCGWINSZ = 0x5413;
@@ -51,14 +51,21 @@ internal sealed unsafe partial class FdStream(int fd) : Stream
         public short Revents;
     }
 
+    /// <inheritdoc />
     public override bool CanRead => false;
+    /// <inheritdoc />
     public override bool CanSeek => false;
+    /// <inheritdoc />
     public override bool CanWrite => true;
+    /// <inheritdoc />
     public override long Length => throw new NotSupportedException();
+    /// <inheritdoc />
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
+    /// <inheritdoc />
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
+    /// <inheritdoc />
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         fixed (byte* start = buffer)
@@ -90,11 +97,15 @@ internal sealed unsafe partial class FdStream(int fd) : Stream
         }
     }
 
+    /// <inheritdoc />
     public override void Flush()
     {
     }
 
+    /// <inheritdoc />
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    /// <inheritdoc />
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    /// <inheritdoc />
     public override void SetLength(long value) => throw new NotSupportedException();
 }
