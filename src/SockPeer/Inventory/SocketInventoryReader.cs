@@ -556,7 +556,7 @@ public sealed class SocketInventoryReader
             };
         }
 
-        if (scan is not null)
+        if (scan is not null && peersKnown)
         {
             MarkInFlight(sockets, scan, warnings);
         }
@@ -649,7 +649,7 @@ public sealed class SocketInventoryReader
             return _dump.QueryOne(channel, socket.Inode, socket.Cookie, UnixDiagShow.None, out Errno errno) is null
                 && errno is Errno.ENOENT or Errno.ESTALE;
         }
-        catch (DiagUnavailableException)
+        catch (Exception e) when (e is DiagUnavailableException or IOException or InvalidOperationException or NetlinkFormatException)
         {
             return false;
         }
