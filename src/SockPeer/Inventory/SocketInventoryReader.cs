@@ -44,6 +44,7 @@ public sealed class SocketInventoryReader
         var recordNs = new List<ulong?>();
         var icons = new Dictionary<uint, uint[]>();
         var partialPending = new HashSet<uint>();
+        var counts = new List<NamespaceCount>();
         bool peersKnown = true;
 
         ulong? currentNs = ReadNetNs(_options.ProcRoot + "/thread-self/ns/net");
@@ -55,7 +56,7 @@ public sealed class SocketInventoryReader
                 try
                 {
                     using IDiagChannel channel = _channels.Open();
-                    DumpNamespace(channel, currentNs, _options.ProcRoot + "/thread-self/net/protocols", records, recordNs, icons, partialPending, warnings);
+                    DumpNamespace(channel, currentNs, _options.ProcRoot + "/thread-self/net/protocols", records, recordNs, icons, partialPending, counts, warnings);
                 }
                 catch (DiagUnavailableException e)
                 {
@@ -75,7 +76,7 @@ public sealed class SocketInventoryReader
                 {
                     using IDiagChannel channel = ns.OpenChannel();
                     string protocols = ns.SamplePid > 0 ? $"{_options.ProcRoot}/{ns.SamplePid}/net/protocols" : "";
-                    DumpNamespace(channel, ns.Inode, protocols, records, recordNs, icons, partialPending, warnings);
+                    DumpNamespace(channel, ns.Inode, protocols, records, recordNs, icons, partialPending, counts, warnings);
                 }
                 catch (DiagUnavailableException e) when (e.Errno is Errno.EPERM or Errno.EACCES)
                 {
@@ -106,6 +107,7 @@ public sealed class SocketInventoryReader
         {
             index[records[i].Inode] = i;
         }
+        CrossCheckCounts(counts, records, recordNs, index, icons, warnings);
 
         ProcScanResult? scan = null;
         if (_options.ResolveHolders)
@@ -194,14 +196,14 @@ public sealed class SocketInventoryReader
     }
 
     private void DumpNamespace(IDiagChannel channel, ulong? netns, string protocolsPath, List<UnixDiagRecord> records, List<ulong?> recordNs,
-        Dictionary<uint, uint[]> icons, HashSet<uint> partialPending, List<string> warnings)
+        Dictionary<uint, uint[]> icons, HashSet<uint> partialPending, List<NamespaceCount> counts, List<string> warnings)
     {
         long inUseBefore = ReadUnixInUse(protocolsPath);
         DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow);
         long inUseAfter = ReadUnixInUse(protocolsPath);
         warnings.AddRange(main.Warnings);
         ReadPending(channel, main.Records, icons, partialPending, warnings);
-        CrossCheckCount(main.Records, inUseBefore, inUseAfter, warnings);
+        counts.Add(new NamespaceCount(netns, main.Records.Count, inUseBefore, inUseAfter));
         foreach (var r in main.Records)
         {
             records.Add(r);
@@ -291,30 +293,60 @@ public sealed class SocketInventoryReader
         }
     }
 
+    /// <summary>One namespace's dump size and the kernel's count of sockets in use around it.</summary>
+    private readonly record struct NamespaceCount(ulong? NetNs, int Records, long Before, long After);
+
     /// <summary>
     /// The kernel counts sockets in use per namespace (/proc/net/protocols, UNIX and UNIX-STREAM);
-    /// pending server halves count there but have no inode and are not dumped.
+    /// pending server halves count there but have no inode and are not dumped. A pending server half
+    /// is made in its client's namespace, which is not the listener's when a client from another
+    /// namespace connects to a path: count it where its client was dumped.
     /// </summary>
-    private void CrossCheckCount(List<UnixDiagRecord> records, long before, long after, List<string> warnings)
+    private static void CrossCheckCounts(List<NamespaceCount> counts, List<UnixDiagRecord> records, List<ulong?> recordNs,
+        Dictionary<uint, int> index, Dictionary<uint, uint[]> icons, List<string> warnings)
+    {
+        var embryos = new Dictionary<ulong, long>();
+        for (int i = 0; i < records.Count; i++)
+        {
+            var r = records[i];
+            if (r.State != UnixDiagState.Listen)
+            {
+                continue;
+            }
+            long left = r.RQueue;
+            if (icons.TryGetValue(r.Inode, out uint[]? waiting))
+            {
+                foreach (uint c in waiting)
+                {
+                    if (left > 0 && c != 0 && index.TryGetValue(c, out int ci))
+                    {
+                        ulong clientNs = recordNs[ci] ?? 0;
+                        embryos[clientNs] = embryos.GetValueOrDefault(clientNs) + 1;
+                        left--;
+                    }
+                }
+            }
+            ulong ns = recordNs[i] ?? 0;
+            embryos[ns] = embryos.GetValueOrDefault(ns) + left;
+        }
+        foreach (var c in counts)
+        {
+            CrossCheckCount(c.Records, c.Before, c.After, embryos.GetValueOrDefault(c.NetNs ?? 0), warnings);
+        }
+    }
+
+    private static void CrossCheckCount(int records, long before, long after, long embryos, List<string> warnings)
     {
         if (before < 0 || after < 0)
         {
             return;
         }
-        long embryos = 0;
-        foreach (var r in records)
-        {
-            if (r.State == UnixDiagState.Listen)
-            {
-                embryos += r.RQueue;
-            }
-        }
         long expected = Math.Min(before, after) - embryos;
         long slack = Math.Abs(after - before);
-        long missing = expected - records.Count;
+        long missing = expected - records;
         if (missing > slack)
         {
-            warnings.Add($"sock_diag returned {records.Count} sockets but the kernel counts about {expected} in use; "
+            warnings.Add($"sock_diag returned {records} sockets but the kernel counts about {expected} in use; "
                 + $"up to {missing} may be missing from this snapshot");
         }
     }
