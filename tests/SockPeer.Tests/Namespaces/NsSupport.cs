@@ -105,7 +105,15 @@ internal sealed class NamedNetNs : IDisposable
         Inode = Ns.Inode(Path);
     }
 
-    public void Dispose() => Ns.Run("ip", "netns", "delete", Name);
+    private int _disposed;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Ns.Run("ip", "netns", "delete", Name);
+        }
+    }
 }
 
 /// <summary>Python helpers for scenarios whose children run in other namespaces.</summary>
