@@ -179,4 +179,26 @@ public class NetNsOptionTests
         Assert.StartsWith("sockpeer: ", Assert.Single(Ns.Lines(result.Stderr)));
         Ns.NoStackTrace(result);
     }
+
+    [Fact]
+    public void Path_that_is_not_a_network_namespace_fails_on_one_line()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            foreach (string target in new[] { file, "/proc/self/ns/uts" })
+            {
+                var result = SockpeerCli.Run("list", "--netns", target, "--json");
+                Assert.True(result.ExitCode == 1, $"--netns {target}: exit {result.ExitCode}, stdout {result.Stdout.Length} bytes, stderr {result.Stderr}");
+                Assert.Equal("", result.Stdout);
+                var line = Assert.Single(Ns.Lines(result.Stderr));
+                Assert.Contains("not a network namespace", line);
+                Ns.NoStackTrace(result);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
