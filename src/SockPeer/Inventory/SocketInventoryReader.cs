@@ -48,7 +48,7 @@ public sealed class SocketInventoryReader
         bool peersKnown = true;
 
         ulong? currentNs = ReadNetNs(_options.ProcRoot + "/thread-self/ns/net");
-        List<NetNsHandle> others = SelectNamespaces(currentNs, out bool includeCurrent, warnings);
+        List<NetNsHandle> others = SelectNamespaces(currentNs, out bool includeCurrent, out int unreadable, warnings);
         try
         {
             if (includeCurrent)
@@ -90,8 +90,14 @@ public sealed class SocketInventoryReader
             }
             if (denied > 0)
             {
-                warnings.Add($"{denied} other network namespace(s) could not be entered ({ErrnoText.Describe(deniedWhy)}; needs CAP_SYS_ADMIN): "
-                    + "their sockets are missing, and peers that live there show as not seen");
+                warnings.Add($"{denied} other network namespace(s) could not be entered ({ErrnoText.Describe(deniedWhy)}; needs CAP_SYS_ADMIN)"
+                    + (unreadable > 0 ? $", nor could those of {unreadable} processes be read" : "")
+                    + ": their sockets are missing, and peers that live there show as not seen");
+            }
+            else if (unreadable > 0 && !CanEnterNamespaces())
+            {
+                warnings.Add($"other network namespaces could not be found or entered: those of {unreadable} processes could not be read (needs root): "
+                    + "sockets in any other namespace are missing, and peers that live there show as not seen");
             }
         }
         finally
@@ -134,14 +140,15 @@ public sealed class SocketInventoryReader
     }
 
     /// <summary>Which namespaces besides (or instead of) the caller's own to dump.</summary>
-    private List<NetNsHandle> SelectNamespaces(ulong? currentNs, out bool includeCurrent, List<string> warnings)
+    private List<NetNsHandle> SelectNamespaces(ulong? currentNs, out bool includeCurrent, out int unreadable, List<string> warnings)
     {
         includeCurrent = true;
+        unreadable = 0;
         switch (_options.NetNs)
         {
             case NetNsScope.All:
             {
-                var all = NetNsDiscovery.Discover(_options.ProcRoot);
+                var all = NetNsDiscovery.Discover(_options.ProcRoot, "/run/netns", out unreadable);
                 var others = new List<NetNsHandle>();
                 foreach (var ns in all)
                 {
@@ -349,6 +356,22 @@ public sealed class SocketInventoryReader
             warnings.Add($"sock_diag returned {records} sockets but the kernel counts about {expected} in use; "
                 + $"up to {missing} may be missing from this snapshot");
         }
+    }
+
+    /// <summary>Whether this thread has CAP_SYS_ADMIN (bit 21 of CapEff), the right to enter other network namespaces.</summary>
+    private bool CanEnterNamespaces()
+    {
+        byte[] buffer = new byte[4096];
+        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(_options.ProcRoot + "/thread-self/status"), ref buffer);
+        foreach (var line in new LineEnumerator(buffer.AsSpan(0, Math.Max(n, 0))))
+        {
+            if (line.StartsWith("CapEff:"u8))
+            {
+                return ulong.TryParse(Encoding.ASCII.GetString(line[7..]).Trim(), System.Globalization.NumberStyles.HexNumber, null, out ulong caps)
+                    && (caps & (1UL << 21)) != 0;
+            }
+        }
+        return false;
     }
 
     private static long ReadUnixInUse(string path)

@@ -111,6 +111,26 @@ public sealed class UnprivilegedTests : IDisposable
     }
 
     [SkippableFact]
+    public void Namespace_only_a_root_process_knows_still_gets_exactly_one_warning()
+    {
+        Require();
+        using var scenario = NsScripts.Start(HostConnectionAndHiddenNamespace);
+
+        var result = AsNobody("list", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Ns.NoStackTrace(result);
+        var doc = result.Json();
+        AssertOwnNamespaceCovered(doc, scenario);
+        Assert.DoesNotContain(scenario.Inode("hidden_listener"), doc.GetProperty("sockets").EnumerateArray().Select(s => s.GetProperty("inode").GetUInt32()));
+        string warning = Assert.Single(NamespaceWarnings(doc));
+        Assert.Contains("entered", warning);
+
+        var human = AsNobody("list");
+        Assert.Equal(0, human.ExitCode);
+        Assert.Single(Ns.Lines(human.Stderr), l => l.Contains("network namespace", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public void Current_scope_as_nobody_has_no_namespace_warning()
     {
         Require();
