@@ -31,7 +31,9 @@ public class CgroupParserTests
         { "docker-rootless-v2", "docker", Docker, null },
         { "docker-in-docker-v1", "docker", DockerInner, null },
         { "docker-running-systemd-v2", "docker", Docker, null },
-        // containerd without Kubernetes: a CRI scope.
+        // containerd without Kubernetes: nerdctl's systemd scope, containerd's default /NAMESPACE/ID, a CRI scope.
+        { "containerd-nerdctl-systemd-v2", "containerd", Containerd, null },
+        { "containerd-default-namespace-cgroupfs-v2", "containerd", Containerd, null },
         { "containerd-cri-outside-kubepods-v2", "containerd", Containerd, null },
         // Kubernetes pods: systemd (kubepods-QOS-podUID.slice) and cgroupfs (/kubepods/QOS/podUID) layouts.
         { "k8s-systemd-burstable-containerd-v2", "kubernetes", Kube, Pod },
@@ -41,18 +43,21 @@ public class CgroupParserTests
         { "k8s-cgroupfs-besteffort-v2", "kubernetes", Kube, Pod },
         { "k8s-cgroupfs-guaranteed-v2", "kubernetes", Kube, Pod },
         { "k8s-cgroupfs-subgroup-v1", "kubernetes", Kube, Pod },
-        // CRI-O: crio-ID.scope (systemd); its conmon is not the container.
+        { "k8s-kind-systemd-v2", "kubernetes", Kube, Pod },
+        // CRI-O: crio-ID.scope (systemd) or crio-ID (cgroupfs); its conmon is not the container.
         { "crio-k8s-systemd-v2", "kubernetes", Crio, Pod },
         { "crio-k8s-systemd-crun-subgroup-v2", "kubernetes", Crio, Pod },
+        { "crio-k8s-cgroupfs-v1", "kubernetes", Crio, Pod },
         { "crio-conmon-system-slice-v2", null, null, null },
         { "crio-conmon-in-pod-v2", "kubernetes", null, Pod },
         { "crio-without-k8s-v2", "cri-o", Crio, null },
-        // Podman: libpod-ID.scope (systemd, rootful and rootless); not conmon.
+        // Podman: libpod-ID.scope (systemd, rootful and rootless), /libpod_parent/libpod-ID (cgroupfs); not conmon.
         { "podman-systemd-v2", "podman", Podman, null },
         { "podman-systemd-scope-v2", "podman", Podman, null },
         { "podman-rootless-v2", "podman", Podman, null },
         { "podman-pod-v2", "podman", Podman, null },
         { "podman-conmon-v2", null, null, null },
+        { "podman-cgroupfs-v1", "podman", Podman, null },
         { "podman-cgroupfs-conmon-v1", null, null, null },
         // LXC / LXD: lxc.payload.NAME (LXC 4+), /lxc/NAME (older); the monitor is not the container.
         { "lxc-payload-v2", "lxc", null, "web" },
