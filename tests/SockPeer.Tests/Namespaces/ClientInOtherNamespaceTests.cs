@@ -48,6 +48,41 @@ public class ClientInOtherNamespaceTests
         hold()
         """;
 
+    /// <summary>A datagram client in another namespace connected to a host datagram socket by path.</summary>
+    private const string HostDatagramServerWithNamespacedClient = """
+        path = os.path.join(sys.argv[1], "dgram.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        srv.bind(path)
+        rep = spawn(["unshare", "--net"], r'''
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        c.connect(sys.argv[1])
+        report(client=ino(c), client_fd=c.fileno())
+        hold()
+        ''', path)
+        ready(path=path, server=ino(srv), host_netns=netns_of(os.getpid()), client=rep["client"], client_netns=rep["netns"])
+        hold()
+        """;
+
+    [SkippableFact]
+    public void Datagram_client_in_another_namespace_is_a_client_of_the_host_server()
+    {
+        Ns.RequireRoot();
+        using var scenario = NsScripts.Start(HostDatagramServerWithNamespacedClient);
+
+        var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.All }).Read();
+
+        var server = inventory.Find(scenario.Inode("server"))!;
+        var client = inventory.Find(scenario.Inode("client"))!;
+        Assert.Equal(server.Inode, client.Peer);
+        Assert.Contains(client.Inode, server.Clients);
+        Assert.Equal(scenario.Info.GetProperty("client_netns").GetUInt64(), client.NetNs);
+        Assert.Equal(scenario.Info.GetProperty("host_netns").GetUInt64(), server.NetNs);
+
+        var who = SockpeerCli.Json("who", scenario.Str("path"));
+        var connection = Assert.Single(who.GetProperty("connections").EnumerateArray());
+        Assert.Equal(scenario.Inode("client"), connection.GetProperty("client").GetProperty("inode").GetUInt32());
+    }
+
     [SkippableFact]
     public void Library_joins_the_client_in_another_namespace_with_the_host_listener()
     {

@@ -66,6 +66,34 @@ public class NetNsDiscoveryTests
         }
     }
 
+    /// <summary>setns moves only the calling thread: the reader does it on threads of its own and comes back.</summary>
+    [SkippableFact]
+    public void Reading_every_namespace_leaves_every_thread_of_this_process_in_its_own()
+    {
+        Ns.RequireRoot();
+        using var ns = new NamedNetNs();
+        ulong home = Ns.Current;
+
+        Parallel.For(0, 4, _ =>
+        {
+            var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.All, ResolveHolders = false }).Read();
+            Assert.Equal(home, Ns.Inode("/proc/thread-self/ns/net"));
+            Assert.Contains(inventory.Sockets, s => s.NetNs == home);
+        });
+
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                Assert.Equal(home, Ns.Inode(Path.Combine(task, "ns", "net")));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // a thread that ended meanwhile
+            }
+        }
+    }
+
     [SkippableFact]
     public void A_named_namespace_is_found_once_with_its_inode()
     {

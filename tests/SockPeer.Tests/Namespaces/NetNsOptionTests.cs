@@ -142,6 +142,17 @@ public class NetNsOptionTests
         Ns.NoStackTrace(outside);
     }
 
+    [SkippableFact]
+    public void Empty_named_namespace_by_inode_lists_nothing_without_warnings()
+    {
+        Ns.RequireRoot();
+        using var ns = new NamedNetNs();
+
+        var list = SockpeerCli.Json("list", "--netns", ns.Inode.ToString());
+        Assert.Equal(0, list.GetProperty("sockets").GetArrayLength());
+        Assert.Equal(0, list.GetProperty("warnings").GetArrayLength());
+    }
+
     [Fact]
     public void Bogus_value_is_a_usage_error_on_one_line()
     {
