@@ -338,11 +338,12 @@ public sealed class SocketInventoryReader
         }
         foreach (var c in counts)
         {
-            CrossCheckCount(c.Records, c.Before, c.After, embryos.GetValueOrDefault(c.NetNs ?? 0), warnings);
+            // With several namespaces dumped, say which one a shortfall is in.
+            CrossCheckCount(c.Records, c.Before, c.After, embryos.GetValueOrDefault(c.NetNs ?? 0), counts.Count > 1 ? c.NetNs : null, warnings);
         }
     }
 
-    private static void CrossCheckCount(int records, long before, long after, long embryos, List<string> warnings)
+    private static void CrossCheckCount(int records, long before, long after, long embryos, ulong? netns, List<string> warnings)
     {
         if (before < 0 || after < 0)
         {
@@ -354,7 +355,7 @@ public sealed class SocketInventoryReader
         if (missing > slack)
         {
             warnings.Add($"sock_diag returned {records} sockets but the kernel counts about {expected} in use; "
-                + $"up to {missing} may be missing from this snapshot");
+                + $"up to {missing} may be missing from this snapshot" + (netns is null ? "" : $" (network namespace {netns})"));
         }
     }
 

@@ -236,7 +236,8 @@ public class ClientInOtherNamespaceTests
         Assert.Equal(1u, listener.PendingCount);
         Assert.Equal(clientNs, client.NetNs);
         // The not yet accepted server half is counted by the kernel in the client's namespace; the
-        // count check must not call that a socket missing from the client namespace's dump.
-        Assert.DoesNotContain(inventory.Warnings, w => w.Contains("may be missing", StringComparison.Ordinal));
+        // count check must not call that a socket missing from the client namespace's dump. (Other
+        // namespaces, the host's above all, may have shortfalls of their own on a busy machine.)
+        Assert.DoesNotContain(inventory.Warnings, w => w.Contains("may be missing", StringComparison.Ordinal) && w.Contains($"network namespace {clientNs}", StringComparison.Ordinal));
     }
 }
