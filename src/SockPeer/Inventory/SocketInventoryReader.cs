@@ -307,7 +307,8 @@ public sealed class SocketInventoryReader
     /// The kernel counts sockets in use per namespace (/proc/net/protocols, UNIX and UNIX-STREAM);
     /// pending server halves count there but have no inode and are not dumped. A pending server half
     /// is made in its client's namespace, which is not the listener's when a client from another
-    /// namespace connects to a path: count it where its client was dumped.
+    /// namespace connects to a path: count it where its client was dumped. A pending client that closed
+    /// (a 0 in the listener's list) is not dumped either, yet still counted: its server half holds it.
     /// </summary>
     private static void CrossCheckCounts(List<NamespaceCount> counts, List<UnixDiagRecord> records, List<ulong?> recordNs,
         Dictionary<uint, int> index, Dictionary<uint, uint[]> icons, List<string> warnings)
@@ -321,6 +322,7 @@ public sealed class SocketInventoryReader
                 continue;
             }
             long left = r.RQueue;
+            long closed = 0;
             if (icons.TryGetValue(r.Inode, out uint[]? waiting))
             {
                 foreach (uint c in waiting)
@@ -331,10 +333,14 @@ public sealed class SocketInventoryReader
                         embryos[clientNs] = embryos.GetValueOrDefault(clientNs) + 1;
                         left--;
                     }
+                    else if (c == 0)
+                    {
+                        closed++;
+                    }
                 }
             }
             ulong ns = recordNs[i] ?? 0;
-            embryos[ns] = embryos.GetValueOrDefault(ns) + left;
+            embryos[ns] = embryos.GetValueOrDefault(ns) + left + closed;
         }
         foreach (var c in counts)
         {

@@ -220,6 +220,47 @@ public class ClientInOtherNamespaceTests
         Ns.NoStackTrace(peer);
     }
 
+    /// <summary>
+    /// A listener alone in a new namespace whose three pending clients connected and closed before
+    /// being accepted: the kernel still counts each closed client (the pending server half holds it)
+    /// besides the server half, and neither is dumped. The namespace holds nothing else, so the count
+    /// check is exact there.
+    /// </summary>
+    private const string ListenerWithClosedPendingClientsInItsOwnNamespace = """
+        rep = spawn(["unshare", "--net"], r'''
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(b"\0sockpeer-closed-" + os.urandom(6).hex().encode())
+        srv.listen(8)
+        for i in range(3):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(srv.getsockname())
+            c.close()
+        report(listener=ino(srv))
+        hold()
+        ''')
+        ready(**rep)
+        hold()
+        """;
+
+    [SkippableFact]
+    public void Pending_clients_that_closed_are_not_reported_as_missing_sockets()
+    {
+        Ns.RequireRoot();
+        using var scenario = NsScripts.Start(ListenerWithClosedPendingClientsInItsOwnNamespace);
+        ulong ns = scenario.Info.GetProperty("netns").GetUInt64();
+
+        var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.All }).Read();
+
+        var listener = inventory.Find(scenario.Inode("listener"))!;
+        Assert.Equal(3u, listener.PendingCount);
+        Assert.Empty(listener.Pending);
+        Assert.DoesNotContain(inventory.Warnings, w => w.Contains("may be missing", StringComparison.Ordinal) && w.Contains($"network namespace {ns}", StringComparison.Ordinal));
+
+        var alone = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = ns.ToString() }).Read();
+        Assert.Equal(listener.Inode, Assert.Single(alone.Sockets).Inode);
+        Assert.DoesNotContain(alone.Warnings, w => w.Contains("may be missing", StringComparison.Ordinal));
+    }
+
     [SkippableFact]
     public void Pending_client_in_another_namespace_waits_on_the_host_listener_and_counts_add_up()
     {
