@@ -16,6 +16,7 @@ internal static unsafe partial class Libc
     internal const int SO_RCVBUF = 8;
 
     internal const int O_RDONLY = 0;
+    internal const int O_NONBLOCK = 0x800;
     internal const int O_DIRECTORY = 0x10000;
     internal const int O_CLOEXEC = 0x80000;
     internal const int AT_FDCWD = -100;

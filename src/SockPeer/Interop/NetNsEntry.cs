@@ -32,7 +32,8 @@ public sealed class NetNsHandle : IDisposable
         {
             fixed (byte* p = z)
             {
-                int fd = Libc.open(p, Libc.O_RDONLY | Libc.O_CLOEXEC);
+                // O_NONBLOCK: PATH may be anything (--netns PATH), and opening a FIFO would wait for a writer.
+                int fd = Libc.open(p, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
                 if (fd < 0)
                 {
                     return null;

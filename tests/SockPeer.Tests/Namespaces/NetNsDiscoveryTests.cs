@@ -66,6 +66,33 @@ public class NetNsDiscoveryTests
         }
     }
 
+    /// <summary>`--netns PATH` opens whatever PATH is: opening a FIFO for reading must not wait for a writer.</summary>
+    [Fact]
+    public void Open_of_a_fifo_returns_at_once()
+    {
+        string dir = Directory.CreateTempSubdirectory("sockpeer-fifo-").FullName;
+        string fifo = Path.Combine(dir, "fifo");
+        NetNsHandle? handle = null;
+        var open = new Thread(() => handle = NetNsHandle.Open(fifo, 0)) { IsBackground = true };
+        try
+        {
+            Assert.Equal(0, Ns.Run("mkfifo", fifo).ExitCode);
+            open.Start();
+            Assert.True(open.Join(TimeSpan.FromSeconds(10)), "open of a FIFO blocked");
+            Assert.Null(handle);
+        }
+        finally
+        {
+            if (open.IsAlive)
+            {
+                using var writer = File.OpenWrite(fifo); // lets the blocked open return
+                open.Join(TimeSpan.FromSeconds(10));
+            }
+            handle?.Dispose();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>setns moves only the calling thread: the reader does it on threads of its own and comes back.</summary>
     [SkippableFact]
     public void Reading_every_namespace_leaves_every_thread_of_this_process_in_its_own()
