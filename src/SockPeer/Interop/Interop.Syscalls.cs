@@ -16,11 +16,14 @@ internal static unsafe partial class Libc
     internal const int SO_RCVBUF = 8;
 
     internal const int O_RDONLY = 0;
+    internal const int O_NONBLOCK = 0x800;
     internal const int O_DIRECTORY = 0x10000;
     internal const int O_CLOEXEC = 0x80000;
     internal const int AT_FDCWD = -100;
     internal const int AT_SYMLINK_NOFOLLOW = 0x100;
     internal const int CLONE_NEWNET = 0x40000000;
+    /// <summary>ioctl on a namespace fd: returns its CLONE_NEW* type (Linux 4.11+).</summary>
+    internal const nuint NS_GET_NSTYPE = 0xb703;
     internal const uint STATX_INO = 0x100;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -113,6 +116,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Name, EntryPoint = "setns", SetLastError = true)]
     internal static partial int setns(int fd, int nstype);
+
+    [LibraryImport(Name, EntryPoint = "ioctl", SetLastError = true)]
+    internal static partial int ioctl(int fd, nuint request);
 
     internal static Errno LastErrno => (Errno)Marshal.GetLastPInvokeError();
 }

@@ -32,13 +32,18 @@ public sealed class NetNsHandle : IDisposable
         {
             fixed (byte* p = z)
             {
-                int fd = Libc.open(p, Libc.O_RDONLY | Libc.O_CLOEXEC);
+                // O_NONBLOCK: PATH may be anything (--netns PATH), and opening a FIFO would wait for a writer.
+                int fd = Libc.open(p, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
                 if (fd < 0)
                 {
                     return null;
                 }
                 var handle = new SafeFd(fd);
-                if (ProcFs.Stat(Libc.AT_FDCWD, z, follow: true, out _, out _, out ulong inode, out _, out _) != Errno.None)
+                // What was opened must be a network namespace: not a plain file (a /run/netns name between
+                // `ip netns add` creating it and bind-mounting the namespace on it, or after `ip netns delete`
+                // unmounted it), nor a namespace of another type.
+                if (Libc.ioctl(fd, Libc.NS_GET_NSTYPE) != Libc.CLONE_NEWNET
+                    || ProcFs.Stat(Libc.AT_FDCWD, z, follow: true, out _, out _, out ulong inode, out _, out _) != Errno.None)
                 {
                     handle.Dispose();
                     return null;

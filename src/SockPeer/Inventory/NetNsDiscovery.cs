@@ -8,12 +8,24 @@ public static class NetNsDiscovery
 {
     /// <summary>Opens one handle per distinct namespace; the caller disposes them.</summary>
     public static List<NetNsHandle> Discover(string procRoot = "/proc", string runNetns = "/run/netns")
+        => Discover(procRoot, runNetns, out _);
+
+    /// <summary>
+    /// Opens one handle per distinct namespace; the caller disposes them. <paramref name="unreadable"/>
+    /// counts processes whose namespace could not be read (permission denied): they may be in others.
+    /// </summary>
+    public static List<NetNsHandle> Discover(string procRoot, string runNetns, out int unreadable)
     {
+        unreadable = 0;
         var found = new Dictionary<ulong, NetNsHandle>();
         Span<byte> link = stackalloc byte[64];
         foreach (var dir in EnumeratePids(procRoot))
         {
             int n = ProcFs.ReadLink(Libc.AT_FDCWD, ProcFs.Zero($"{procRoot}/{dir}/ns/net"), link);
+            if (n < 0 && (Errno)(-n) is Errno.EACCES or Errno.EPERM)
+            {
+                unreadable++;
+            }
             if (n <= 0 || !ProcParsers.TryParseNetNsLink(link[..n], out ulong inode) || found.ContainsKey(inode))
             {
                 continue;

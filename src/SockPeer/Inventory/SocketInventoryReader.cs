@@ -45,10 +45,11 @@ public sealed class SocketInventoryReader
         var recordNs = new List<ulong?>();
         var icons = new Dictionary<uint, uint[]>();
         var partialPending = new HashSet<uint>();
+        var counts = new List<NamespaceCount>();
         bool peersKnown = true;
 
         ulong? currentNs = ReadNetNs(_options.ProcRoot + "/thread-self/ns/net");
-        List<NetNsHandle> others = SelectNamespaces(currentNs, out bool includeCurrent, warnings);
+        List<NetNsHandle> others = SelectNamespaces(currentNs, out bool includeCurrent, out int unreadable, warnings);
         try
         {
             if (includeCurrent)
@@ -56,7 +57,7 @@ public sealed class SocketInventoryReader
                 try
                 {
                     using IDiagChannel channel = _channels.Open();
-                    DumpNamespace(channel, currentNs, _options.ProcRoot + "/thread-self/net/protocols", records, recordNs, icons, partialPending, warnings);
+                    DumpNamespace(channel, currentNs, _options.ProcRoot + "/thread-self/net/protocols", records, recordNs, icons, partialPending, counts, warnings);
                 }
                 catch (DiagUnavailableException e)
                 {
@@ -76,7 +77,7 @@ public sealed class SocketInventoryReader
                 {
                     using IDiagChannel channel = ns.OpenChannel();
                     string protocols = ns.SamplePid > 0 ? $"{_options.ProcRoot}/{ns.SamplePid}/net/protocols" : "";
-                    DumpNamespace(channel, ns.Inode, protocols, records, recordNs, icons, partialPending, warnings);
+                    DumpNamespace(channel, ns.Inode, protocols, records, recordNs, icons, partialPending, counts, warnings);
                 }
                 catch (DiagUnavailableException e) when (e.Errno is Errno.EPERM or Errno.EACCES)
                 {
@@ -90,8 +91,14 @@ public sealed class SocketInventoryReader
             }
             if (denied > 0)
             {
-                warnings.Add($"{denied} other network namespace(s) could not be entered ({ErrnoText.Describe(deniedWhy)}; needs CAP_SYS_ADMIN): "
-                    + "their sockets are missing, and peers that live there show as not seen");
+                warnings.Add($"{denied} other network namespace(s) could not be entered ({ErrnoText.Describe(deniedWhy)}; needs CAP_SYS_ADMIN)"
+                    + (unreadable > 0 ? $", nor could those of {unreadable} processes be read" : "")
+                    + ": their sockets are missing, and peers that live there show as not seen");
+            }
+            else if (unreadable > 0 && !CanEnterNamespaces())
+            {
+                warnings.Add($"other network namespaces could not be found or entered: those of {unreadable} processes could not be read (needs root): "
+                    + "sockets in any other namespace are missing, and peers that live there show as not seen");
             }
         }
         finally
@@ -108,6 +115,7 @@ public sealed class SocketInventoryReader
         {
             index[records[i].Inode] = i;
         }
+        CrossCheckCounts(counts, records, recordNs, index, icons, warnings);
 
         ProcScanResult? scan = null;
         if (_options.ResolveHolders)
@@ -143,14 +151,15 @@ public sealed class SocketInventoryReader
     }
 
     /// <summary>Which namespaces besides (or instead of) the caller's own to dump.</summary>
-    private List<NetNsHandle> SelectNamespaces(ulong? currentNs, out bool includeCurrent, List<string> warnings)
+    private List<NetNsHandle> SelectNamespaces(ulong? currentNs, out bool includeCurrent, out int unreadable, List<string> warnings)
     {
         includeCurrent = true;
+        unreadable = 0;
         switch (_options.NetNs)
         {
             case NetNsScope.All:
             {
-                var all = NetNsDiscovery.Discover(_options.ProcRoot);
+                var all = NetNsDiscovery.Discover(_options.ProcRoot, "/run/netns", out unreadable);
                 var others = new List<NetNsHandle>();
                 foreach (var ns in all)
                 {
@@ -205,14 +214,14 @@ public sealed class SocketInventoryReader
     }
 
     private void DumpNamespace(IDiagChannel channel, ulong? netns, string protocolsPath, List<UnixDiagRecord> records, List<ulong?> recordNs,
-        Dictionary<uint, uint[]> icons, HashSet<uint> partialPending, List<string> warnings)
+        Dictionary<uint, uint[]> icons, HashSet<uint> partialPending, List<NamespaceCount> counts, List<string> warnings)
     {
         long inUseBefore = ReadUnixInUse(protocolsPath);
         DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow);
         long inUseAfter = ReadUnixInUse(protocolsPath);
         warnings.AddRange(main.Warnings);
         ReadPending(channel, main.Records, icons, partialPending, warnings);
-        CrossCheckCount(main.Records, inUseBefore, inUseAfter, warnings);
+        counts.Add(new NamespaceCount(netns, main.Records.Count, inUseBefore, inUseAfter));
         foreach (var r in main.Records)
         {
             records.Add(r);
@@ -302,40 +311,94 @@ public sealed class SocketInventoryReader
         }
     }
 
+    /// <summary>One namespace's dump size and the kernel's count of sockets in use around it.</summary>
+    private readonly record struct NamespaceCount(ulong? NetNs, int Records, long Before, long After);
+
     /// <summary>
     /// The kernel counts sockets in use per namespace (/proc/net/protocols, UNIX and UNIX-STREAM);
-    /// pending server halves count there but have no inode and are not dumped.
+    /// pending server halves count there but have no inode and are not dumped. A pending server half
+    /// is made in its client's namespace, which is not the listener's when a client from another
+    /// namespace connects to a path: count it where its client was dumped. A pending client that closed
+    /// (a 0 in the listener's list) is not dumped either, yet still counted: its server half holds it.
     /// </summary>
-    private void CrossCheckCount(List<UnixDiagRecord> records, long before, long after, List<string> warnings)
+    private static void CrossCheckCounts(List<NamespaceCount> counts, List<UnixDiagRecord> records, List<ulong?> recordNs,
+        Dictionary<uint, int> index, Dictionary<uint, uint[]> icons, List<string> warnings)
+    {
+        var embryos = new Dictionary<ulong, long>();
+        for (int i = 0; i < records.Count; i++)
+        {
+            var r = records[i];
+            if (r.State != UnixDiagState.Listen)
+            {
+                // Also counted but not dumped: a socket closed while a survivor still points at it (a
+                // stream peer that closed, a datagram server that went away); the survivor reports peer 0.
+                if (r.HasPeer && r.Peer == 0 && (r.Shutdown != 0 || r.Type == (byte)UnixSocketType.Dgram))
+                {
+                    ulong own = recordNs[i] ?? 0;
+                    embryos[own] = embryos.GetValueOrDefault(own) + 1;
+                }
+                continue;
+            }
+            long left = r.RQueue;
+            long closed = 0;
+            if (icons.TryGetValue(r.Inode, out uint[]? waiting))
+            {
+                foreach (uint c in waiting)
+                {
+                    if (left > 0 && c != 0 && index.TryGetValue(c, out int ci))
+                    {
+                        ulong clientNs = recordNs[ci] ?? 0;
+                        embryos[clientNs] = embryos.GetValueOrDefault(clientNs) + 1;
+                        left--;
+                    }
+                    else if (c == 0)
+                    {
+                        closed++;
+                    }
+                }
+            }
+            ulong ns = recordNs[i] ?? 0;
+            embryos[ns] = embryos.GetValueOrDefault(ns) + left + closed;
+        }
+        foreach (var c in counts)
+        {
+            // With several namespaces dumped, say which one a shortfall is in.
+            CrossCheckCount(c.Records, c.Before, c.After, embryos.GetValueOrDefault(c.NetNs ?? 0), counts.Count > 1 ? c.NetNs : null, warnings);
+        }
+    }
+
+    private static void CrossCheckCount(int records, long before, long after, long embryos, ulong? netns, List<string> warnings)
     {
         if (before < 0 || after < 0)
         {
             return;
         }
-        // Also counted but not dumped: sockets closed while a survivor still points at them (a
-        // stream peer that closed, a datagram server that went away); the survivor reports peer 0.
-        long embryos = 0;
-        foreach (var r in records)
-        {
-            if (r.State == UnixDiagState.Listen)
-            {
-                embryos += r.RQueue;
-            }
-            else if (r.HasPeer && r.Peer == 0 && (r.Shutdown != 0 || r.Type == (byte)UnixSocketType.Dgram))
-            {
-                embryos++;
-            }
-        }
         long expected = Math.Min(before, after) - embryos;
         // Sockets opened and closed while the dump runs move the count both ways; truncation, the
         // failure this is here to catch, loses a whole tail of the table, far more than this margin.
-        long margin = Math.Abs(after - before) + Math.Max(16, records.Count / 100);
-        long missing = expected - records.Count;
+        long margin = Math.Abs(after - before) + Math.Max(16, records / 100);
+        long missing = expected - records;
         if (missing > margin)
         {
-            warnings.Add($"sock_diag returned {records.Count} sockets but the kernel counts about {expected} in use; "
-                + $"up to {missing} may be missing from this snapshot");
+            warnings.Add($"sock_diag returned {records} sockets but the kernel counts about {expected} in use; "
+                + $"up to {missing} may be missing from this snapshot" + (netns is null ? "" : $" (network namespace {netns})"));
         }
+    }
+
+    /// <summary>Whether this thread has CAP_SYS_ADMIN (bit 21 of CapEff), the right to enter other network namespaces.</summary>
+    private bool CanEnterNamespaces()
+    {
+        byte[] buffer = new byte[4096];
+        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(_options.ProcRoot + "/thread-self/status"), ref buffer);
+        foreach (var line in new LineEnumerator(buffer.AsSpan(0, Math.Max(n, 0))))
+        {
+            if (line.StartsWith("CapEff:"u8))
+            {
+                return ulong.TryParse(Encoding.ASCII.GetString(line[7..]).Trim(), System.Globalization.NumberStyles.HexNumber, null, out ulong caps)
+                    && (caps & (1UL << 21)) != 0;
+            }
+        }
+        return false;
     }
 
     private static long ReadUnixInUse(string path)

@@ -17,6 +17,8 @@ public sealed record ContainerInfo(string Runtime, string? Id, string? Name);
 /// 0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod&lt;uid&gt;.slice/cri-containerd-&lt;64 hex&gt;.scope
 /// 0::/kubepods/besteffort/pod&lt;uid&gt;/&lt;64 hex&gt;
 /// 0::/machine.slice/libpod-&lt;64 hex&gt;.scope                    podman
+/// 12:memory:/libpod_parent/libpod-&lt;64 hex&gt;                    podman (cgroupfs)
+/// 0::/system.slice/nerdctl-&lt;64 hex&gt;.scope, 0::/default/&lt;64 hex&gt;  containerd (nerdctl, ctr)
 /// 0::/lxc.payload.web/init.scope                                lxc
 /// 0::/system.slice/nginx.service                                systemd unit
 /// </code>
@@ -62,7 +64,7 @@ public static class CgroupParser
         bool kube = false;
         foreach (var p in parts)
         {
-            if (p.StartsWith("kubepods", StringComparison.Ordinal))
+            if (p.StartsWith("kubepods", StringComparison.Ordinal) || p.StartsWith("kubelet-kubepods", StringComparison.Ordinal))
             {
                 kube = true;
                 int pod = p.LastIndexOf("-pod", StringComparison.Ordinal);
@@ -84,15 +86,15 @@ public static class CgroupParser
             {
                 return kube ? Kube(id, podUid) : new ContainerInfo("docker", id, null);
             }
-            if ((id = ScopeId(p, "cri-containerd-")) is not null)
+            if ((id = ScopeId(p, "cri-containerd-") ?? ScopeId(p, "nerdctl-")) is not null)
             {
                 return kube ? Kube(id, podUid) : new ContainerInfo("containerd", id, null);
             }
-            if ((id = ScopeId(p, "crio-")) is not null && !p.StartsWith("crio-conmon-", StringComparison.Ordinal))
+            if ((id = ScopeId(p, "crio-") ?? PrefixedId(p, "crio-")) is not null && !p.StartsWith("crio-conmon-", StringComparison.Ordinal))
             {
                 return kube ? Kube(id, podUid) : new ContainerInfo("cri-o", id, null);
             }
-            if ((id = ScopeId(p, "libpod-")) is not null && !p.StartsWith("libpod-conmon-", StringComparison.Ordinal))
+            if ((id = ScopeId(p, "libpod-") ?? PrefixedId(p, "libpod-")) is not null && !p.StartsWith("libpod-conmon-", StringComparison.Ordinal))
             {
                 return new ContainerInfo("podman", id, null);
             }
@@ -109,6 +111,10 @@ public static class CgroupParser
                 if (i > 0 && parts[i - 1] == "libpod_parent")
                 {
                     return new ContainerInfo("podman", p[..12], null);
+                }
+                if (i == 1 && parts[0] == "default")
+                {
+                    return new ContainerInfo("containerd", p[..12], null); // containerd's own /NAMESPACE/ID
                 }
             }
             if (p.StartsWith("lxc.payload.", StringComparison.Ordinal) && p.Length > 12)
@@ -145,6 +151,10 @@ public static class CgroupParser
         string id = part[prefix.Length..^6];
         return IsHexId(id) ? id[..12] : null;
     }
+
+    /// <summary>cgroupfs names: PREFIX-ID without a .scope suffix (CRI-O's crio-ID, podman's /libpod_parent/libpod-ID).</summary>
+    private static string? PrefixedId(string part, string prefix)
+        => part.StartsWith(prefix, StringComparison.Ordinal) && IsHexId(part[prefix.Length..]) ? part.Substring(prefix.Length, 12) : null;
 
     private static bool IsHexId(string s)
     {
