@@ -124,6 +124,10 @@ public sealed class SocketInventoryReader
                 warnings.Add($"{scan.ProcessesDenied} of {scan.ProcessesDenied + scan.ProcessesScanned} processes could not be inspected "
                     + "(permission denied); sockets they hold are listed without those holders; run as root to see them");
             }
+            if (!Environment.IsPrivilegedProcess && ReadHidePid() is string hidepid)
+            {
+                warnings.Add($"procfs is mounted with hidepid={hidepid}: processes of other users are invisible, their sockets show no holders");
+            }
         }
 
         var sockets = Join(records, recordNs, index, icons, partialPending, scan, peersKnown, warnings);
@@ -348,6 +352,24 @@ public sealed class SocketInventoryReader
             }
         }
         return found ? total : -1;
+    }
+
+    /// <summary>The hidepid= option of the procfs mounted at ProcRoot, from our own mountinfo; null when processes are not hidden or it cannot be told.</summary>
+    private string? ReadHidePid()
+    {
+        byte[] buffer = new byte[64 * 1024];
+        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(_options.ProcRoot + "/self/mountinfo"), ref buffer);
+        if (n <= 0)
+        {
+            n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero("/proc/self/mountinfo"), ref buffer);
+        }
+        if (n <= 0)
+        {
+            return null;
+        }
+        string root = Path.GetFullPath(_options.ProcRoot);
+        root = root.Length > 1 ? root.TrimEnd('/') : root;
+        return ProcMountInfo.FindMount(buffer.AsSpan(0, n), root) is { FsType: "proc" } mount ? ProcMountInfo.HidePid(mount.SuperOptions) : null;
     }
 
     private List<UnixDiagRecord> ReadProcNetUnix(List<string> warnings, string why)
