@@ -20,6 +20,7 @@ public sealed class SocketInventoryReader
     private readonly IDiagChannelFactory _channels;
     private readonly DiagDump _dump = new();
     private readonly object _gate = new();
+    private bool _processesHidden;
 
     /// <summary>Creates a reader; null options read this machine.</summary>
     public SocketInventoryReader(InventoryOptions? options = null)
@@ -124,7 +125,9 @@ public sealed class SocketInventoryReader
                 warnings.Add($"{scan.ProcessesDenied} of {scan.ProcessesDenied + scan.ProcessesScanned} processes could not be inspected "
                     + "(permission denied); sockets they hold are listed without those holders; run as root to see them");
             }
-            if (!Environment.IsPrivilegedProcess && ReadHidePid() is string hidepid)
+            string? hidepid = Environment.IsPrivilegedProcess ? null : ReadHidePid();
+            _processesHidden = hidepid is not null;
+            if (hidepid is not null)
             {
                 warnings.Add($"procfs is mounted with hidepid={hidepid}: processes of other users are invisible, their sockets show no holders");
             }
@@ -568,9 +571,9 @@ public sealed class SocketInventoryReader
     /// </summary>
     private void MarkInFlight(UnixSocket[] sockets, ProcScanResult scan, List<string> warnings)
     {
-        if (scan.ProcessesDenied > 0)
+        if (scan.ProcessesDenied > 0 || _processesHidden)
         {
-            return;
+            return; // sockets held by processes we could not see would look orphaned
         }
         int orphans = 0;
         foreach (var s in sockets)
