@@ -309,14 +309,20 @@ public sealed class SocketInventoryReader
             return;
         }
         long embryos = 0;
+        long closedPeers = 0;
         foreach (var r in records)
         {
             if (r.State == UnixDiagState.Listen)
             {
                 embryos += r.RQueue;
             }
+            else if (r.HasPeer && r.Peer == 0 && (r.Type == (byte)UnixSocketType.Dgram || (r.Shutdown & 3) == 3))
+            {
+                // Its peer closed but stays counted in use while this socket refers to it (a dgram server may be counted once for several clients).
+                closedPeers++;
+            }
         }
-        long expected = Math.Min(before, after) - embryos;
+        long expected = Math.Min(before, after) - embryos - closedPeers;
         long slack = Math.Abs(after - before);
         long missing = expected - records.Count;
         if (missing > slack)
