@@ -24,18 +24,21 @@ PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def die_with_parent():
+def die_with_parent(parent):
     """Workers and their children die when whoever forked them dies, even on SIGKILL of the harness."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
 
 
 def fork_child(body):
     """Forks a child that runs body() and exits; the child never returns into the caller's loop."""
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
-            die_with_parent()
+            die_with_parent(parent)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             body()
         except BaseException:  # noqa: BLE001 - a churn child may fail in any way; it must just exit
@@ -246,12 +249,13 @@ class Worker:
 
 def start_workers(count, workdir, rate):
     pids = []
+    harness = os.getpid()
     for i in range(count):
         pid = os.fork()
         if pid == 0:
             try:
                 os.setpgid(0, 0)
-                die_with_parent()
+                die_with_parent(harness)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 Worker(i, workdir, rate).run()
@@ -300,6 +304,10 @@ def check_document(doc, stats):
     pids = {p["pid"] for p in doc["processes"]}
     stats["sockets"] += len(sockets)
     stats["warnings"] += len(doc["warnings"])
+    for w in doc["warnings"]:
+        key = " ".join(t if not any(ch.isdigit() for ch in t) else "N" for t in w.split())
+        stats.setdefault("warning_texts", {}).setdefault(key, 0)
+        stats["warning_texts"][key] += 1
     for s in sockets:
         if s["type"] not in TYPES or s["state"] not in STATES:
             bad.append(("unknown type or state", s))
@@ -498,7 +506,10 @@ def main():
     durations.sort()
     median = durations[len(durations) // 2] if durations else 0
     print(f"churn: {len(durations)} runs, {failures} failing; sockpeer took median {median * 1000:.0f} ms, max {max(durations, default=0) * 1000:.0f} ms")
+    texts = stats.pop("warning_texts", {})
     print("churn: seen " + ", ".join(f"{k}={v}" for k, v in stats.items()))
+    for text, n in sorted(texts.items(), key=lambda kv: -kv[1]):
+        print(f"churn: warning x{n}: {text}")
     if failures == 0 and len(durations) == 0:
         print("churn: no run happened", file=sys.stderr)
         return 2
