@@ -504,7 +504,9 @@ public sealed class SocketInventoryReader
             bool listening = r.State == UnixDiagState.Listen;
             bool isPendingClient = pendingOn.TryGetValue(r.Inode, out uint waitingOn);
             uint? peer = null;
-            if (peersKnown && r.HasPeer && !isPendingClient)
+            // PEER 0 without SHUTDOWN both on a stream socket: the peer is a server half not yet accepted (no inode), not a closed one.
+            bool waitingUnlisted = r.HasPeer && r.Peer == 0 && r.Type != (byte)UnixSocketType.Dgram && r.State == UnixDiagState.Established && (r.Shutdown & 3) != 3;
+            if (peersKnown && r.HasPeer && !isPendingClient && !waitingUnlisted)
             {
                 peer = r.Peer;
             }

@@ -90,9 +90,16 @@ public class HugeAcceptQueueTests(ITestOutputHelper output)
         }
 
         // Nothing else went missing: the clients, the marker pair made after the listener, the small listener.
+        // A client waiting to be accepted has no peer yet (its server half has no inode): it must not look
+        // like one whose peer closed (peer 0), also when the listener's list could not name it.
+        var listed = big.Pending.ToHashSet();
         foreach (uint c in clients)
         {
-            Assert.NotNull(inventory.Find(c));
+            var client = inventory.Find(c);
+            Assert.NotNull(client);
+            Assert.Equal(UnixSocketState.Connected, client.State);
+            Assert.Null(client.Peer);
+            Assert.Equal(listed.Contains(c) ? big.Inode : null, client.PendingOn);
         }
         var a = inventory.Find(scenario.Inode("marker_a"));
         var b = inventory.Find(scenario.Inode("marker_b"));
@@ -139,6 +146,7 @@ public class HugeAcceptQueueTests(ITestOutputHelper output)
         }
         var listed = list.GetProperty("sockets").EnumerateArray().Select(s => s.GetProperty("inode").GetUInt32()).ToHashSet();
         Assert.Subset(listed, clients.ToHashSet());
+        Assert.Equal(0, clients.Count(c => list.Socket(c).NullableUInt("peer") is not null));
         Assert.Equal(scenario.Inode("marker_b"), list.Socket(scenario.Inode("marker_a")).NullableUInt("peer"));
         Assert.Equal(scenario.Inode("marker_a"), list.Socket(scenario.Inode("marker_b")).NullableUInt("peer"));
         var small = list.Socket(scenario.Inode("small"));

@@ -115,7 +115,8 @@ internal static class Consistency
             {
                 bool back = p.Peer == s.Inode;
                 bool client = s.Type == UnixSocketType.Dgram && p.Clients.Contains(s.Inode);
-                bool sawClose = s.Type != UnixSocketType.Dgram && p.Peer == 0;
+                // Not a snapshot: the peer was read after this socket closed (0), or while it still waited to be accepted (null).
+                bool sawClose = s.Type != UnixSocketType.Dgram && (p.Peer == 0 || (p.Peer is null && p.State == UnixSocketState.Connected));
                 if (!back && !client && !sawClose)
                 {
                     bad.Add($"{s.Inode} ({s.Type}) names {peer} as peer; {peer} names {p.Peer?.ToString() ?? "null"} and has clients [{string.Join(',', p.Clients)}]");
