@@ -208,7 +208,7 @@ public sealed class SocketInventoryReader
         long inUseAfter = ReadUnixInUse(protocolsPath);
         warnings.AddRange(main.Warnings);
         ReadPending(channel, main.Records, icons, partialPending, warnings);
-        CrossCheckCount(main.Records, inUseBefore, inUseAfter, warnings);
+        CrossCheckCount(main.Records, icons, inUseBefore, inUseAfter, warnings);
         foreach (var r in main.Records)
         {
             records.Add(r);
@@ -302,7 +302,7 @@ public sealed class SocketInventoryReader
     /// The kernel counts sockets in use per namespace (/proc/net/protocols, UNIX and UNIX-STREAM);
     /// pending server halves count there but have no inode and are not dumped.
     /// </summary>
-    private void CrossCheckCount(List<UnixDiagRecord> records, long before, long after, List<string> warnings)
+    private void CrossCheckCount(List<UnixDiagRecord> records, Dictionary<uint, uint[]> icons, long before, long after, List<string> warnings)
     {
         if (before < 0 || after < 0)
         {
@@ -315,6 +315,8 @@ public sealed class SocketInventoryReader
             if (r.State == UnixDiagState.Listen)
             {
                 embryos += r.RQueue;
+                // A pending connection whose client closed (listed as 0) keeps that client counted in use too.
+                closedPeers += icons.TryGetValue(r.Inode, out uint[]? waiting) ? Array.FindAll(waiting, c => c == 0).Length : 0;
             }
             else if (r.HasPeer && r.Peer == 0 && (r.Type == (byte)UnixSocketType.Dgram || (r.Shutdown & 3) == 3))
             {

@@ -35,6 +35,34 @@ public class CountCrossCheckTests(ITestOutputHelper output)
         hold()
         """;
 
+    private const string PendingOfClosedClients = """
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(os.path.join(sys.argv[1], "closed-clients.sock"))
+        srv.listen(64)
+        for _ in range(40):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(srv.getsockname())
+            c.close()  # the connection stays in the accept queue; the closed client stays counted
+        ready(listener=ino(srv))
+        hold()
+        """;
+
+    [Fact]
+    public void Pending_connections_of_closed_clients_do_not_make_the_count_check_claim_missing_sockets()
+    {
+        using var scenario = Scenario.Start(PendingOfClosedClients);
+        var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.Current, ResolveHolders = false }).Read();
+        foreach (var w in inventory.Warnings)
+        {
+            output.WriteLine($"warning: {w}");
+        }
+        var listener = inventory.Find(scenario.Inode("listener"))!;
+        Assert.Equal(40u, listener.PendingCount);
+        Assert.Empty(listener.Pending);
+        Assert.False(listener.PendingPartial);
+        Assert.DoesNotContain(inventory.Warnings, w => w.Contains("may be missing", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Sockets_whose_peer_closed_do_not_make_the_count_check_claim_missing_sockets()
     {
