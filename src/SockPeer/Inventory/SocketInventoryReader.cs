@@ -20,6 +20,7 @@ public sealed class SocketInventoryReader
     private readonly IDiagChannelFactory _channels;
     private readonly DiagDump _dump = new();
     private readonly object _gate = new();
+    private bool _processesHidden;
 
     /// <summary>Creates a reader; null options read this machine.</summary>
     public SocketInventoryReader(InventoryOptions? options = null)
@@ -133,6 +134,12 @@ public sealed class SocketInventoryReader
             {
                 warnings.Add($"{scan.ProcessesDenied} of {scan.ProcessesDenied + scan.ProcessesScanned} processes could not be inspected "
                     + "(permission denied); sockets they hold are listed without those holders; run as root to see them");
+            }
+            string? hidepid = Environment.IsPrivilegedProcess ? null : ReadHidePid();
+            _processesHidden = hidepid is not null;
+            if (hidepid is not null)
+            {
+                warnings.Add($"procfs is mounted with hidepid={hidepid}: processes of other users are invisible, their sockets show no holders");
             }
         }
 
@@ -432,6 +439,24 @@ public sealed class SocketInventoryReader
         return found ? total : -1;
     }
 
+    /// <summary>The hidepid= option of the procfs mounted at ProcRoot, from our own mountinfo; null when processes are not hidden or it cannot be told.</summary>
+    private string? ReadHidePid()
+    {
+        byte[] buffer = new byte[64 * 1024];
+        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(_options.ProcRoot + "/self/mountinfo"), ref buffer);
+        if (n <= 0)
+        {
+            n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero("/proc/self/mountinfo"), ref buffer);
+        }
+        if (n <= 0)
+        {
+            return null;
+        }
+        string root = Path.GetFullPath(_options.ProcRoot);
+        root = root.Length > 1 ? root.TrimEnd('/') : root;
+        return ProcMountInfo.FindMount(buffer.AsSpan(0, n), root) is { FsType: "proc" } mount ? ProcMountInfo.HidePid(mount.SuperOptions) : null;
+    }
+
     private List<UnixDiagRecord> ReadProcNetUnix(List<string> warnings, string why)
     {
         byte[] buffer = new byte[64 * 1024];
@@ -556,7 +581,7 @@ public sealed class SocketInventoryReader
             bool isPendingClient = pendingOn.TryGetValue(r.Inode, out uint waitingOn);
             // A client whose server half has no inode yet (not accepted) reports peer 0 like one whose
             // peer closed; only the latter has been shut down by the kernel.
-            bool awaitingAccept = isPendingClient || (peersKnown && r.HasPeer && r.Peer == 0 && r.Shutdown == 0
+            bool awaitingAccept = isPendingClient || (peersKnown && r.HasPeer && r.Peer == 0 && (r.Shutdown & 3) != 3
                 && r.State == UnixDiagState.Established && r.Type != (byte)UnixSocketType.Dgram);
             uint? peer = null;
             if (peersKnown && r.HasPeer && !awaitingAccept)
@@ -633,9 +658,9 @@ public sealed class SocketInventoryReader
     /// </summary>
     private void MarkInFlight(UnixSocket[] sockets, ProcScanResult scan, List<string> warnings)
     {
-        if (scan.ProcessesDenied > 0)
+        if (scan.ProcessesDenied > 0 || _processesHidden)
         {
-            return;
+            return; // sockets held by processes we could not see would look orphaned
         }
         var candidates = new List<int>();
         for (int i = 0; i < sockets.Length; i++)

@@ -1,0 +1,29 @@
+using SockPeer.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace SockPeer.Tests.Robustness;
+
+/// <summary>tests/stress/churn.py in its CI size: `sockpeer list --json` under process and socket churn.</summary>
+[Collection(RobustnessCollection.Name)]
+public class ChurnTests(ITestOutputHelper output)
+{
+    private static string Harness => Path.Combine(SockpeerCli.RepoRoot, "tests", "stress", "churn.py");
+
+    [Fact]
+    public void Harness_checks_flag_doctored_documents()
+    {
+        var (code, stdout, stderr) = Run.Program("python3", [Harness, "--self-test"], TimeSpan.FromSeconds(30));
+        Assert.True(code == 0, $"churn.py --self-test exited {code}:\n{stdout}\n{stderr}");
+    }
+
+    [Fact]
+    public void Quick_churn_run_passes()
+    {
+        var (code, stdout, stderr) = Run.Program("python3", [Harness, "--quick", "--sockpeer", SockpeerCli.Path], TimeSpan.FromSeconds(110));
+        output.WriteLine(stdout);
+        output.WriteLine(stderr);
+        Assert.True(code == 0, $"churn.py --quick exited {code}:\n{stdout}\n{stderr}");
+        Assert.Contains(" 0 failing", stdout);
+    }
+}
