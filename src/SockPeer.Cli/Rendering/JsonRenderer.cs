@@ -11,7 +11,8 @@ internal static class JsonRenderer
     public const int SchemaVersion = 1;
     private static readonly JsonWriterOptions Options = new()
     {
-        Indented = true,
+        // Compact, like `ip -j`: a busy host's document is tens of megabytes; pipe it to `jq` to read it.
+        Indented = false,
         SkipValidation = true,
         // Output goes to terminals and pipes, not into HTML: keep non-ASCII names readable.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

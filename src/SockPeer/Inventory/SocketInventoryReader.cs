@@ -565,11 +565,13 @@ public sealed class SocketInventoryReader
         var files = new FileChecker(_options.ProcRoot, _options.CheckFiles);
         var sockets = new UnixSocket[count];
         var order = new int[count];
+        var inodes = new uint[count];
         for (int i = 0; i < count; i++)
         {
             order[i] = i;
+            inodes[i] = records[i].Inode;
         }
-        Array.Sort(order, (a, b) => records[a].Inode.CompareTo(records[b].Inode));
+        Array.Sort(inodes, order); // by inode, with primitive keys rather than a comparison delegate
 
         for (int k = 0; k < count; k++)
         {

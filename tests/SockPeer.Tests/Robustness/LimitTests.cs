@@ -272,7 +272,7 @@ public class LimitTests(ITestOutputHelper output)
             // Control: with the real /proc, the same launcher gives the /proc/net/unix fallback.
             var fallback = Run.Program("python3", [launcher, SockpeerCli.Path, "list", "--json"], TimeSpan.FromSeconds(60));
             Assert.True(fallback.Code == 0, fallback.Stderr);
-            Assert.Contains("\"peersKnown\": false", fallback.Stdout, StringComparison.Ordinal);
+            Assert.Contains("\"peersKnown\":false", fallback.Stdout, StringComparison.Ordinal);
 
             // An empty tmpfs over /proc, only for this process tree: no /proc/net/unix either.
             var (code, stdout, stderr) = Run.Program("unshare", ["-m", "--propagation", "private", "--", "sh", "-c",
