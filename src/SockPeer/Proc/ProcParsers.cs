@@ -62,12 +62,12 @@ public static class ProcParsers
             {
                 return false;
             }
-            ulong next = (value * 10) + (ulong)(b - '0');
-            if (next < value)
+            ulong digit = (ulong)(b - '0');
+            if (value > (ulong.MaxValue - digit) / 10)
             {
-                return false;
+                return false; // does not fit in 64 bits (value * 10 can wrap past value, so compare before multiplying)
             }
-            value = next;
+            value = (value * 10) + digit;
         }
         return true;
     }
