@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of SockPeer's parsers with AFL++ and SharpFuzz (in-process fork server).
 #
-#   fuzz/run.sh [TARGET|all] [SECONDS]     default: all targets, 120 s each, one after another
+#   fuzz/run.sh [TARGETS|all] [SECONDS]    default: all targets, 120 s each, one after another;
+#                                          TARGETS is one name or a comma-separated list
 #   fuzz/run.sh --replay TARGET PATH...    run files through a target without the fuzzer
 #   fuzz/run.sh --regressions              replay fuzz/regressions/<target>/ and fuzz/seeds/<target>/ of every target
 #
@@ -84,7 +85,7 @@ if [ "${1:-}" = "--replay" ]; then
     shift
     [ $# -ge 2 ] || { echo "usage: fuzz/run.sh --replay TARGET PATH..." >&2; exit 2; }
     nice -n 10 dotnet build "$ROOT/fuzz/SockPeer.Fuzz/SockPeer.Fuzz.csproj" -c Release --nologo -v quiet >/dev/null
-    exec dotnet "$ROOT/fuzz/SockPeer.Fuzz/bin/Release/net10.0/SockPeer.Fuzz.dll" "$@"
+    exec dotnet "$ROOT/fuzz/SockPeer.Fuzz/bin/Release/net10.0/SockPeer.Fuzz.dll" "$1" --replay "${@:2}"
 fi
 
 if [ "${1:-}" = "--regressions" ]; then
@@ -101,19 +102,24 @@ fi
 
 which=${1:-all}
 seconds=${2:-120}
+selected=()
 if [ "$which" = all ]; then
     selected=("${TARGETS[@]}")
-elif [[ " ${TARGETS[*]} " == *" $which "* ]]; then
-    selected=("$which")
 else
-    echo "unknown target '$which'; targets: all ${TARGETS[*]}" >&2
-    exit 2
+    IFS=, read -r -a selected <<<"$which"
+    for t in "${selected[@]}"; do
+        if [[ " ${TARGETS[*]} " != *" $t "* ]]; then
+            echo "unknown target '$t'; targets: all ${TARGETS[*]}" >&2
+            exit 2
+        fi
+    done
 fi
 
 mkdir -p "$OUT"
 install_tools
 build
 echo "afl-fuzz $(afl-fuzz -h 2>&1 | sed -n 's/.*afl-fuzz++\([0-9a-z.]*\).*/\1/p' | head -1), SharpFuzz $SHARPFUZZ_VERSION, $(dotnet --version)"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) ${selected[*]} ${seconds}s" >>"$OUT/summary.txt"
 status=0
 for t in "${selected[@]}"; do
     fuzz_one "$t" "$seconds" || status=1

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using SockPeer.Interop;
 using SockPeer.Model;
 using SockPeer.Netlink;
@@ -153,6 +154,45 @@ internal static class Targets
         int lines = data.Count((byte)'\n') + 1;
         Check(malformed >= 0 && malformed <= lines, "malformed count out of range");
         Check(entries.Count + malformed <= lines, "more rows than lines");
+        // A plain reference: a regex over each line, as the file's format describes it.
+        int refMalformed = 0;
+        var expected = new List<ProcNetUnixEntry>();
+        string[] rows = Encoding.Latin1.GetString(data).Split('\n');
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if ((i == 0 && rows[i].StartsWith("Num", StringComparison.Ordinal)) || rows[i].Length == 0)
+            {
+                continue;
+            }
+            Match m = ProcNetUnixRow.Match(rows[i]);
+            if (!m.Success
+                || !uint.TryParse(m.Groups[1].Value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint flags)
+                || !uint.TryParse(m.Groups[2].Value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint type)
+                || !uint.TryParse(m.Groups[3].Value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint st)
+                || !uint.TryParse(m.Groups[4].Value, NumberStyles.None, CultureInfo.InvariantCulture, out uint inode))
+            {
+                refMalformed++;
+                continue;
+            }
+            byte[]? path = m.Groups[5].Success && m.Groups[5].Length > 0 ? Encoding.Latin1.GetBytes(m.Groups[5].Value) : null;
+            if (path is not null && path[0] == (byte)'@')
+            {
+                path[0] = 0;
+            }
+            if (inode != 0)
+            {
+                expected.Add(new ProcNetUnixEntry(inode, (int)type, (int)st, (flags & 0x10000) != 0, path));
+            }
+        }
+        Check(malformed == refMalformed, $"{malformed} malformed rows, the reference counts {refMalformed}");
+        Check(entries.Count == expected.Count, $"{entries.Count} entries, the reference finds {expected.Count}");
+        for (int i = 0; i < entries.Count; i++)
+        {
+            ProcNetUnixEntry a = entries[i], b = expected[i];
+            Check(a.Inode == b.Inode && a.Type == b.Type && a.SocketState == b.SocketState && a.Listening == b.Listening
+                && (a.Path is null ? b.Path is null : b.Path is not null && a.Path.AsSpan().SequenceEqual(b.Path)),
+                $"entry {i} (inode {a.Inode}) differs from the reference (inode {b.Inode})");
+        }
         foreach (ProcNetUnixEntry e in entries)
         {
             Check(e.Inode != 0, "an entry with inode 0 was kept");
@@ -164,6 +204,10 @@ internal static class Targets
             }
         }
     }
+
+    // Num: RefCount Protocol Flags Type St Inode [Path]; fields split on spaces only, the path is the rest after one space.
+    private static readonly Regex ProcNetUnixRow = new(
+        "^ *[^ ]*: +[^ ]+ +[^ ]+ +([^ ]+) +([^ ]+) +([^ ]+) +([^ ]+)(?: (.*))?$", RegexOptions.Singleline | RegexOptions.CultureInvariant);
 
     // ---- /proc/PID/status (and LineEnumerator) ----
 
