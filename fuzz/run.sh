@@ -5,6 +5,8 @@
 #                                          TARGETS is one name or a comma-separated list
 #   fuzz/run.sh --replay TARGET PATH...    run files through a target without the fuzzer
 #   fuzz/run.sh --regressions              replay fuzz/regressions/<target>/ and fuzz/seeds/<target>/ of every target
+#   fuzz/run.sh --coverage TARGET [PATH...]  instrumentation sites reached per method by a corpus
+#                                          (default: the seeds, then the campaign's queue)
 #
 # Installs what it needs: afl++ (apt-get), SharpFuzz.CommandLine 2.3.0 (dotnet tool, local tool path).
 # Builds fuzz/SockPeer.Fuzz, instruments SockPeer.Engine.dll, then runs afl-fuzz per target under
@@ -37,6 +39,7 @@ build() {
     nice -n 10 dotnet publish "$ROOT/fuzz/SockPeer.Fuzz/SockPeer.Fuzz.csproj" -c Release -o "$BIN" --nologo -v quiet
     echo "instrumenting SockPeer.Engine.dll"
     "$TOOLS/sharpfuzz" "$BIN/SockPeer.Engine.dll"
+    grep -q SharpFuzz.Common "$BIN/SockPeer.Engine.dll" || { echo "sharpfuzz did not instrument SockPeer.Engine.dll" >&2; exit 1; }
 }
 
 stat_of() { # stat_of FILE KEY
@@ -86,6 +89,30 @@ if [ "${1:-}" = "--replay" ]; then
     [ $# -ge 2 ] || { echo "usage: fuzz/run.sh --replay TARGET PATH..." >&2; exit 2; }
     nice -n 10 dotnet build "$ROOT/fuzz/SockPeer.Fuzz/SockPeer.Fuzz.csproj" -c Release --nologo -v quiet >/dev/null
     exec dotnet "$ROOT/fuzz/SockPeer.Fuzz/bin/Release/net10.0/SockPeer.Fuzz.dll" "$1" --replay "${@:2}"
+fi
+
+if [ "${1:-}" = "--coverage" ]; then
+    [ $# -ge 2 ] || { echo "usage: fuzz/run.sh --coverage TARGET [PATH...]" >&2; exit 2; }
+    target=$2
+    shift 2
+    install_tools
+    cov=$OUT/bin-cov
+    rm -rf "$cov"
+    nice -n 10 dotnet publish "$ROOT/fuzz/SockPeer.Fuzz/SockPeer.Fuzz.csproj" -c Release -o "$cov" --nologo -v quiet
+    cp "$cov/SockPeer.Engine.dll" "$cov/SockPeer.Engine.clean.dll"
+    SHARPFUZZ_ENABLE_ON_BRANCH_CALLBACK=1 "$TOOLS/sharpfuzz" "$cov/SockPeer.Engine.dll"
+    run_cov() { nice -n 10 dotnet "$cov/SockPeer.Fuzz.dll" "$target" --coverage "$cov/SockPeer.Engine.clean.dll" "$@"; }
+    if [ $# -gt 0 ]; then
+        run_cov "$@"
+    else
+        echo "--- seeds only (fuzz/seeds/$target)"
+        run_cov "$ROOT/fuzz/seeds/$target" | tail -1
+        if [ -d "$OUT/$target/default/queue" ]; then
+            echo "--- campaign queue (artifacts/fuzz/$target/default/queue)"
+            run_cov "$OUT/$target/default/queue"
+        fi
+    fi
+    exit 0
 fi
 
 if [ "${1:-}" = "--regressions" ]; then

@@ -8,6 +8,7 @@ namespace SockPeer.Fuzz;
 /// <code>
 /// SockPeer.Fuzz TARGET                      under afl-fuzz: SharpFuzz's in-process fork server, input on stdin
 /// SockPeer.Fuzz TARGET --replay PATH...     runs every file of each PATH (file or directory) through TARGET
+/// SockPeer.Fuzz TARGET --coverage CLEAN_ENGINE_DLL PATH...   sites reached per method (engine instrumented with OnBranch)
 /// SockPeer.Fuzz --list                      prints the target names
 /// </code>
 /// A target throws <see cref="FuzzFinding"/> when an oracle fails; any exception other than the ones a
@@ -34,6 +35,10 @@ internal static class Program
         {
             return args.Length > 2 ? Replay(target, args[2..]) : Usage();
         }
+        if (args.Length >= 4 && args[1] == "--coverage")
+        {
+            return RunCoverage(target, Targets.CodeUnderTest[args[0]], args[2], args[3..]);
+        }
         if (args.Length != 1)
         {
             return Usage();
@@ -53,6 +58,15 @@ internal static class Program
     {
         Console.Error.WriteLine("usage: SockPeer.Fuzz TARGET [--replay PATH...]");
         return 2;
+    }
+
+    private static unsafe int RunCoverage(Target target, IReadOnlyList<string> types, string cleanEngine, string[] paths)
+    {
+        SharpFuzz.Common.Trace.SharedMem = (byte*)NativeMemory.AllocZeroed(65536);
+        string[] files = paths.SelectMany(p => Directory.Exists(p)
+            ? Directory.GetFiles(p).Where(f => !Path.GetFileName(f).StartsWith('.') && Path.GetFileName(f) != "README.txt")
+            : [p]).ToArray();
+        return Coverage.Run(target, cleanEngine, files, types);
     }
 
     /// <summary>Runs each file without the fuzzer; prints every failure with its stack; exit 1 if any failed.</summary>

@@ -37,6 +37,21 @@ internal static class Targets
         ["links"] = Links,
     };
 
+    /// <summary>The engine types each target exercises (type-name prefixes), for the coverage report.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> CodeUnderTest = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["netlink"] = ["SockPeer.Netlink.NetlinkMessageReader", "SockPeer.Netlink.UnixDiagParser", "SockPeer.Netlink.DiagDump"],
+        ["procnetunix"] = ["SockPeer.Proc.ProcNetUnix"],
+        ["status"] = ["SockPeer.Proc.ProcParsers", "SockPeer.Proc.LineEnumerator"],
+        ["fdinfo"] = ["SockPeer.Proc.ProcParsers", "SockPeer.Proc.LineEnumerator"],
+        ["cmdline"] = ["SockPeer.Proc.ProcParsers"],
+        ["passwd"] = ["SockPeer.Proc.ProcParsers"],
+        ["dirent"] = ["SockPeer.Proc.DirentReader"],
+        ["cgroup"] = ["SockPeer.Proc.CgroupParser"],
+        ["socketname"] = ["SockPeer.Model.SocketName"],
+        ["links"] = ["SockPeer.Proc.ProcParsers"],
+    };
+
     private static void Check(bool condition, string what)
     {
         if (!condition)
