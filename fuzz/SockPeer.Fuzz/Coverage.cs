@@ -11,7 +11,7 @@ namespace SockPeer.Fuzz;
 /// </summary>
 internal static class Coverage
 {
-    public static int Run(Target target, string cleanEngine, string[] files, IReadOnlyList<string> typePrefixes)
+    public static int Run(Target target, string cleanEngine, string[] files, IReadOnlyList<string> types)
     {
         var reached = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
         SharpFuzz.Common.Trace.OnBranch = (id, method) =>
@@ -39,12 +39,14 @@ internal static class Coverage
         using ModuleDefMD module = ModuleDefMD.Load(cleanEngine);
         foreach (TypeDef type in module.GetTypes().OrderBy(t => t.FullName, StringComparer.Ordinal))
         {
-            if (!typePrefixes.Any(p => type.FullName.StartsWith(p, StringComparison.Ordinal)))
-            {
-                continue;
-            }
             foreach (MethodDef method in type.Methods.Where(m => m.HasBody))
             {
+                // An entry names a type (with its nested types: lambdas, state machines) or one method as Type::Method.
+                string owner = type.FullName.Split('/')[0];
+                if (!types.Any(p => p == owner || p == $"{owner}::{method.Name}"))
+                {
+                    continue;
+                }
                 int sites = CountSites(method.Body);
                 int hit = reached.TryGetValue(method.FullName, out HashSet<int>? ids) ? ids.Count : 0;
                 totalSites += sites;
@@ -52,7 +54,7 @@ internal static class Coverage
                 Console.WriteLine($"{hit,4}/{sites,-4} {type.FullName}::{method.Name}");
             }
         }
-        Console.WriteLine($"sites reached: {totalReached} of {totalSites} ({(totalSites == 0 ? 0 : 100.0 * totalReached / totalSites):F1}%) in {string.Join(", ", typePrefixes)}; {files.Length} inputs");
+        Console.WriteLine($"sites reached: {totalReached} of {totalSites} ({(totalSites == 0 ? 0 : 100.0 * totalReached / totalSites):F1}%) in {string.Join(", ", types)}; {files.Length} inputs");
         return 0;
     }
 

@@ -47,6 +47,9 @@ internal static class Program
         var input = new MemoryStream();
         Fuzzer.Run(stream =>
         {
+            // Fuzzer.Run keeps one process: without this the first edge of a run would depend on where
+            // the previous input ended, and afl-fuzz would see unstable edges.
+            SharpFuzz.Common.Trace.PrevLocation = 0;
             input.SetLength(0);
             stream.CopyTo(input);
             target(input.GetBuffer().AsSpan(0, (int)input.Length));

@@ -207,6 +207,11 @@ def main():
         child.kill()
         child.wait()
 
+    # A kernel thread's cmdline is empty (kthreadd, pid 2).
+    if os.path.exists("/proc/2/cmdline"):
+        with open("/proc/2/cmdline", "rb") as f:
+            save("cmdline", "kthreadd-cmdline.bin", f.read())
+
     # --- passwd: the first lines of this machine's file ---
     with open("/etc/passwd", "rb") as f:
         save("passwd", "etc-passwd.txt", b"".join(f.readlines()[:12]))
