@@ -80,6 +80,8 @@ public static class SocketName
     private static bool IsInvisible(Rune rune)
     {
         int v = rune.Value;
-        return v is (>= 0x80 and < 0xA0) or 0x2028 or 0x2029 or (>= 0x202A and <= 0x202E) or (>= 0x2066 and <= 0x2069) or 0xFEFF;
+        // Format characters (zero-width space, soft hyphen, direction marks) would make two names look alike.
+        return v is (>= 0x80 and < 0xA0) or 0x2028 or 0x2029
+            || Rune.GetUnicodeCategory(rune) is System.Globalization.UnicodeCategory.Format;
     }
 }
