@@ -51,6 +51,12 @@ public sealed class SocketInventoryReader
 
         ulong? currentNs = ReadNetNs(_options.ProcRoot + "/thread-self/ns/net");
         List<NetNsHandle> others = SelectNamespaces(currentNs, out bool includeCurrent, out int unreadable, warnings);
+        // The fd walk needs nothing from the dumps: run it on the other cores meanwhile and keep
+        // only the links to AF_UNIX sockets once the dumps say which inodes those are.
+        var scanner = new ProcScanner(_options.ProcRoot, _options.Parallelism);
+        Task<FdScan>? fdScan = _options.ResolveHolders
+            ? Task.Factory.StartNew(scanner.ScanFds, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : null;
         try
         {
             if (includeCurrent)
@@ -124,7 +130,7 @@ public sealed class SocketInventoryReader
             var users = ReadUsers();
             try
             {
-                scan = new ProcScanner(_options.ProcRoot, _options.Parallelism).Scan(index, records.Count, users);
+                scan = scanner.Resolve(fdScan!.GetAwaiter().GetResult(), index, records.Count, users);
             }
             catch (IOException e)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SockPeer.Interop;
 using SockPeer.Model;
 
@@ -21,6 +22,14 @@ public sealed class ProcScanResult
     public ArraySegment<SocketHolder> HoldersOf(int index) => new(Holders, Offsets[index], Offsets[index + 1] - Offsets[index]);
 }
 
+/// <summary>The raw result of an fd walk: every socket link found, per worker thread.</summary>
+public sealed class FdScan
+{
+    internal FdScan(List<ProcScanner.FdWorker> workers) => Workers = workers;
+
+    internal List<ProcScanner.FdWorker> Workers { get; }
+}
+
 /// <summary>
 /// Maps socket inodes to the processes and fds that hold them by walking /proc/PID/fd (and the fd
 /// tables of threads that unshared theirs). Uses directory fds, getdents64 and readlinkat with
@@ -42,6 +51,13 @@ public sealed class ProcScanner
 
     /// <summary>Finds every holder of the sockets in <paramref name="sockets"/> (socket inode → index below <paramref name="socketCount"/>).</summary>
     public ProcScanResult Scan(Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users = null)
+        => Resolve(ScanFds(), sockets, socketCount, users);
+
+    /// <summary>
+    /// The fd walk on its own: every socket link of every process, before it is known which inodes
+    /// are AF_UNIX sockets. It needs nothing from sock_diag, so it can run while the dump does.
+    /// </summary>
+    public FdScan ScanFds()
     {
         int procFd = ProcFs.OpenDirectory(_procRoot);
         if (procFd < 0)
@@ -57,7 +73,7 @@ public sealed class ProcScanner
                 () => new FdWorker(procFd),
                 (i, _, worker) =>
                 {
-                    worker.ScanProcess(pids[i], sockets);
+                    worker.ScanProcess(pids[i]);
                     return worker;
                 },
                 worker =>
@@ -67,19 +83,35 @@ public sealed class ProcScanner
                         workers.Add(worker);
                     }
                 });
+            return new FdScan(workers);
+        }
+        finally
+        {
+            ProcFs.Close(procFd);
+        }
+    }
 
+    /// <summary>Keeps the links that name the given sockets, groups them per socket and reads the holders' details.</summary>
+    public ProcScanResult Resolve(FdScan fds, Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users = null)
+    {
+        int procFd = ProcFs.OpenDirectory(_procRoot);
+        if (procFd < 0)
+        {
+            throw new IOException($"cannot open {_procRoot}: {ErrnoText.Describe((Errno)(-procFd))}");
+        }
+        try
+        {
             int scanned = 0, denied = 0;
-            var holderPids = new HashSet<int>();
-            foreach (var w in workers)
+            foreach (var w in fds.Workers)
             {
                 scanned += w.Scanned;
                 denied += w.Denied;
-                holderPids.UnionWith(w.HolderPids);
             }
-            var (holders, offsets) = Group(workers, socketCount);
+            var (holders, offsets, holderPids) = Group(fds.Workers, sockets, socketCount);
 
             int[] infoPids = [.. holderPids];
             var infos = new ProcessInfo?[infoPids.Length];
+            var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
             Parallel.For(0, infoPids.Length, options,
                 () => new InfoReader(procFd),
                 (i, _, reader) =>
@@ -124,14 +156,26 @@ public sealed class ProcScanner
     /// not), then each small group sorted by pid and fd and stripped of duplicates (threads that
     /// share a table, or a pid seen twice while /proc changes).
     /// </summary>
-    private static (SocketHolder[] Holders, int[] Offsets) Group(List<FdWorker> workers, int socketCount)
+    private static (SocketHolder[] Holders, int[] Offsets, HashSet<int> Pids) Group(List<FdWorker> workers, Dictionary<uint, int> sockets, int socketCount)
     {
+        // Links to sockets that are not AF_UNIX (TCP, netlink, ...) drop out here.
+        var pids = new HashSet<int>();
         var offsets = new int[socketCount + 1];
         foreach (var w in workers)
         {
-            foreach (var e in w.Holders)
+            var found = CollectionsMarshal.AsSpan(w.Holders);
+            for (int i = 0; i < found.Length; i++)
             {
-                offsets[e.Index + 1]++;
+                if (sockets.TryGetValue(found[i].Inode, out int index))
+                {
+                    found[i] = found[i] with { Index = index };
+                    offsets[index + 1]++;
+                    pids.Add(found[i].Pid);
+                }
+                else
+                {
+                    found[i] = found[i] with { Index = -1 };
+                }
             }
         }
         for (int i = 0; i < socketCount; i++)
@@ -144,7 +188,10 @@ public sealed class ProcScanner
         {
             foreach (var e in w.Holders)
             {
-                holders[next[e.Index]++] = new SocketHolder(e.Pid, e.Fd);
+                if (e.Index >= 0)
+                {
+                    holders[next[e.Index]++] = new SocketHolder(e.Pid, e.Fd);
+                }
             }
         }
         int write = 0;
@@ -165,7 +212,7 @@ public sealed class ProcScanner
             }
         }
         offsets[socketCount] = write;
-        return (write == holders.Length ? holders : holders[..write], offsets);
+        return (write == holders.Length ? holders : holders[..write], offsets, pids);
     }
 
     private readonly struct HolderOrder : IComparer<SocketHolder>
@@ -173,7 +220,7 @@ public sealed class ProcScanner
         public int Compare(SocketHolder x, SocketHolder y) => x.Pid != y.Pid ? x.Pid.CompareTo(y.Pid) : x.Fd.CompareTo(y.Fd);
     }
 
-    private readonly record struct Found(int Index, int Pid, int Fd);
+    internal record struct Found(uint Inode, int Pid, int Fd, int Index);
 
     private static int[] ListPids(int procFd)
     {
@@ -211,17 +258,16 @@ public sealed class ProcScanner
     }
 
     /// <summary>Per-thread scanning state: buffers are reused for every process the thread takes.</summary>
-    private sealed class FdWorker(int procFd)
+    internal sealed class FdWorker(int procFd)
     {
         private readonly byte[] _dents = new byte[32 * 1024];
         private readonly byte[] _tasks = new byte[8 * 1024];
         private readonly byte[] _path = new byte[64];
         public readonly List<Found> Holders = new(4096);
-        public readonly HashSet<int> HolderPids = [];
         public int Scanned;
         public int Denied;
 
-        public void ScanProcess(int pid, Dictionary<uint, int> sockets)
+        public void ScanProcess(int pid)
         {
             Span<byte> path = _path;
             if (!pid.TryFormat(path, out int len))
@@ -231,7 +277,7 @@ public sealed class ProcScanner
             path[len++] = (byte)'/';
             int pidDirLen = len;
             FdZ.CopyTo(path[len..]);
-            Errno errno = ScanFdDirectory(path[..(len + FdZ.Length)], pid, sockets);
+            Errno errno = ScanFdDirectory(path[..(len + FdZ.Length)], pid);
             if (errno is Errno.EACCES or Errno.EPERM)
             {
                 Denied++;
@@ -251,10 +297,10 @@ public sealed class ProcScanner
             {
                 return;
             }
-            ScanThreads(pid, path[..(pidDirLen + TaskZ.Length)].ToArray(), sockets);
+            ScanThreads(pid, path[..(pidDirLen + TaskZ.Length)].ToArray());
         }
 
-        private void ScanThreads(int pid, byte[] taskDirZ, Dictionary<uint, int> sockets)
+        private void ScanThreads(int pid, byte[] taskDirZ)
         {
             int dir = ProcFs.OpenDirectory(procFd, taskDirZ);
             if (dir < 0)
@@ -292,11 +338,11 @@ public sealed class ProcScanner
                     continue;
                 }
                 byte[] p = ProcFs.Zero($"{pid}/task/{tid}/fd");
-                _ = ScanFdDirectory(p, pid, sockets);
+                _ = ScanFdDirectory(p, pid);
             }
         }
 
-        private Errno ScanFdDirectory(ReadOnlySpan<byte> pathZ, int pid, Dictionary<uint, int> sockets)
+        private Errno ScanFdDirectory(ReadOnlySpan<byte> pathZ, int pid)
         {
             int dir = ProcFs.OpenDirectory(procFd, pathZ);
             if (dir < 0)
@@ -331,11 +377,9 @@ public sealed class ProcScanner
                             continue;
                         }
                         if (ProcParsers.TryParseSocketLink(link[..l], out uint inode)
-                            && sockets.TryGetValue(inode, out int index)
                             && ProcParsers.TryParseDecimal(name, out int fd))
                         {
-                            Holders.Add(new Found(index, pid, fd));
-                            HolderPids.Add(pid);
+                            Holders.Add(new Found(inode, pid, fd, 0));
                         }
                     }
                 }
