@@ -354,8 +354,18 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, Socket
         output.WriteLine(terminal.Paint($"connections: {report.Connections.Count}", Terminal.Bold));
         foreach (var c in report.Connections)
         {
-            string client = c.Client is null ? "(client closed)" : End(c.Client);
-            output.WriteLine($"  {Pad(End(c.Server), EndWidth)} <-> {client}");
+            var line = _line.Clear().Append("  ");
+            EndField(line, c.Server);
+            line.Append("<-> ");
+            if (c.Client is null)
+            {
+                line.Append("(client closed)");
+            }
+            else
+            {
+                AppendEnd(line, c.Client);
+            }
+            output.WriteLine(line);
         }
         if (report.Pending.Count > 0 || report.Listeners.Any(l => l.PendingCount > 0))
         {
