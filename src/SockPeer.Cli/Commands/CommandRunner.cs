@@ -38,7 +38,7 @@ internal static class CommandRunner
     {
         try
         {
-            Output.Error($"sockpeer: {message.ReplaceLineEndings(" ")}");
+            Output.Error($"sockpeer: {System.Text.RegularExpressions.Regex.Replace(message, @"\s+", " ")}");
         }
         catch (IOException)
         {

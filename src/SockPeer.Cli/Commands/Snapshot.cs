@@ -8,7 +8,7 @@ internal static class Snapshot
 {
     public static readonly Option<string> NetNs = new("--netns")
     {
-        Description = "Network namespaces to cover: all (default; needs root to enter the others), current, an namespace inode, or a path like /run/netns/NAME",
+        Description = "Network namespaces to cover: all (default; needs root to enter the others), current, a namespace inode, or a path like /run/netns/NAME",
         Recursive = true,
         DefaultValueFactory = _ => "all",
     };
