@@ -17,36 +17,16 @@ internal static class CliTestSupport
         string scratch = Directory.CreateTempSubdirectory("sockpeer-cli-").FullName;
         try
         {
-            var info = new ProcessStartInfo("bash")
+            return ChildProcess.Run("bash", ["-c", script, "bash", SockpeerCli.Path, scratch], TimeSpan.FromSeconds(180), info =>
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(script);
-            info.ArgumentList.Add("bash");
-            info.ArgumentList.Add(SockpeerCli.Path);
-            info.ArgumentList.Add(scratch);
-            if (environment is not null)
-            {
-                foreach (var (k, v) in environment)
+                if (environment is not null)
                 {
-                    info.Environment[k] = v;
+                    foreach (var (k, v) in environment)
+                    {
+                        info.Environment[k] = v;
+                    }
                 }
-            }
-            using var p = Process.Start(info)!;
-            p.StandardInput.Close();
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(TimeSpan.FromSeconds(180)))
-            {
-                p.Kill(entireProcessTree: true);
-                throw new TimeoutException($"bash -c {script} did not finish");
-            }
-            p.WaitForExit();
-            return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
+            });
         }
         finally
         {

@@ -47,30 +47,11 @@ public sealed class UnprivilegedTests : IDisposable
 
     private CliResult RunAsNobody(params string[] args)
     {
-        var info = new ProcessStartInfo("setpriv")
+        return ChildProcess.Run("setpriv", [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "--", _binary, .. args], TimeSpan.FromSeconds(120), info =>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = _dir,
-        };
-        foreach (var a in (string[])[$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "--", _binary, .. args])
-        {
-            info.ArgumentList.Add(a);
-        }
-        info.Environment["HOME"] = _dir;
-        using var p = Process.Start(info)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException("sockpeer as nobody did not finish");
-        }
-        p.WaitForExit();
-        return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
+            info.WorkingDirectory = _dir;
+            info.Environment["HOME"] = _dir;
+        });
     }
 
     private static void SkipUnlessRoot() => Skip.IfNot(CliTestSupport.IsRoot, "needs root: the test switches to uid 65534 with setpriv");

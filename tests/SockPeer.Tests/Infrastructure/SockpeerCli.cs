@@ -40,35 +40,16 @@ public static class SockpeerCli
 
     public static CliResult RunWith(IDictionary<string, string>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo(Path)
+        return ChildProcess.Run(Path, args, TimeSpan.FromSeconds(120), info =>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        if (environment is not null)
-        {
-            foreach (var (k, v) in environment)
+            if (environment is not null)
             {
-                info.Environment[k] = v;
+                foreach (var (k, v) in environment)
+                {
+                    info.Environment[k] = v;
+                }
             }
-        }
-        using var p = Process.Start(info)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"sockpeer {string.Join(' ', args)} did not finish");
-        }
-        p.WaitForExit();
-        return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
+        });
     }
 
     /// <summary>Runs with --json, asserts exit 0 and no stack trace, and returns the document.</summary>

@@ -1,3 +1,4 @@
+using SockPeer.Tests.Infrastructure;
 using System.Diagnostics;
 using SockPeer.Inventory;
 using SockPeer.Model;
@@ -41,33 +42,14 @@ internal static class Run
 {
     public static (int Code, string Stdout, string Stderr) Program(string file, IEnumerable<string> args, TimeSpan timeout, string? workDir = null)
     {
-        var info = new ProcessStartInfo(file)
+        var result = ChildProcess.Run(file, args, timeout, info =>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        if (workDir is not null)
-        {
-            info.WorkingDirectory = workDir;
-        }
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {file}");
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout))
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit(TimeSpan.FromSeconds(10));
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeout}: {stdout.Result}\n{stderr.Result}");
-        }
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
+            if (workDir is not null)
+            {
+                info.WorkingDirectory = workDir;
+            }
+        });
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 }
 
