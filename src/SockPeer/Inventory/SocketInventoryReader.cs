@@ -712,7 +712,7 @@ public sealed class SocketInventoryReader
         if (candidates.Count > queued)
         {
             // A socket whose last holder exited during the scan is gone by now; one in flight lives on.
-            candidates.RemoveAll(i => IsGone(sockets[i]));
+            RemoveGone(sockets, candidates);
         }
         if (candidates.Count > queued)
         {
@@ -733,22 +733,29 @@ public sealed class SocketInventoryReader
         static bool IsOrphan(UnixSocket s) => s.Holders.Count == 0 && s.PendingOn is null && !s.AwaitingAccept;
     }
 
-    private bool IsGone(UnixSocket socket)
+    /// <summary>Drops the candidates in this namespace that sock_diag no longer knows: one channel, one namespace read.</summary>
+    private void RemoveGone(UnixSocket[] sockets, List<int> candidates)
     {
-        if (socket.NetNs != ReadNetNs(_options.ProcRoot + "/thread-self/ns/net"))
-        {
-            return false;
-        }
+        ulong? here = ReadNetNs(_options.ProcRoot + "/thread-self/ns/net");
+        var gone = new HashSet<int>();
         try
         {
             using IDiagChannel channel = _channels.Open();
-            return _dump.QueryOne(channel, socket.Inode, socket.Cookie, UnixDiagShow.None, out Errno errno) is null
-                && errno is Errno.ENOENT or Errno.ESTALE;
+            foreach (int i in candidates)
+            {
+                if (sockets[i].NetNs == here
+                    && _dump.QueryOne(channel, sockets[i].Inode, sockets[i].Cookie, UnixDiagShow.None, out Errno errno) is null
+                    && errno is Errno.ENOENT or Errno.ESTALE)
+                {
+                    gone.Add(i);
+                }
+            }
         }
         catch (Exception e) when (e is DiagUnavailableException or IOException or InvalidOperationException or NetlinkFormatException)
         {
-            return false;
+            // Cannot ask any further: the rest count as alive.
         }
+        candidates.RemoveAll(gone.Contains);
     }
 
     private static UnixSocket? Find(UnixSocket[] byInode, uint inode)
