@@ -518,6 +518,10 @@ public sealed class SocketInventoryReader
         HashSet<uint> partialPending, ProcScanResult? scan, bool peersKnown, List<string> warnings)
     {
         int count = records.Count;
+        if (peersKnown)
+        {
+            CompleteHalfMadePairs(records, index);
+        }
         // Listeners by file identity (pathname) and by name (abstract: one namespace per dump).
         var listenerByFile = new Dictionary<(uint, uint), uint>();
         var listenerByName = new Dictionary<(ulong?, string), uint>();
@@ -657,6 +661,65 @@ public sealed class SocketInventoryReader
             MarkInFlight(sockets, scan, warnings);
         }
         return [.. sockets];
+    }
+
+    /// <summary>
+    /// unix_socketpair() sets the two peers, then the two states, without a lock sock_diag takes, and a
+    /// dump is not atomic: one end can be read naming the other while the other still has no peer (or
+    /// both still unconnected). Only a socketpair can leave an unnamed socket with no peer named by an
+    /// unnamed socket of its type, so the view shows what the kernel finishes microseconds later.
+    /// </summary>
+    private static void CompleteHalfMadePairs(List<UnixDiagRecord> records, Dictionary<uint, int> index)
+    {
+        for (int i = 0; i < records.Count; i++)
+        {
+            var r = records[i];
+            if (!r.HasPeer || r.Peer == 0 || r.Name is not null || r.State == UnixDiagState.Listen
+                || !index.TryGetValue(r.Peer, out int pi) || pi == i)
+            {
+                continue;
+            }
+            var p = records[pi];
+            if (p.Name is not null || p.Type != r.Type || p.State == UnixDiagState.Listen || (p.HasPeer && p.Peer != r.Inode))
+            {
+                continue;
+            }
+            bool stream = r.Type != (byte)UnixSocketType.Dgram;
+            if (!p.HasPeer)
+            {
+                records[pi] = Connected(p, r.Inode, stream);
+            }
+            if (stream && r.State == UnixDiagState.Close)
+            {
+                records[i] = Connected(r, r.Peer, stream);
+            }
+            if (stream && records[pi].State == UnixDiagState.Close)
+            {
+                records[pi] = Connected(records[pi], r.Inode, stream);
+            }
+        }
+
+        static UnixDiagRecord Connected(UnixDiagRecord r, uint peer, bool stream) => new()
+        {
+            Type = r.Type,
+            State = stream ? UnixDiagState.Established : r.State,
+            Inode = r.Inode,
+            Cookie = r.Cookie,
+            Name = r.Name,
+            HasVfs = r.HasVfs,
+            VfsInode = r.VfsInode,
+            VfsDevice = r.VfsDevice,
+            HasPeer = true,
+            Peer = peer,
+            Icons = r.Icons,
+            HasRqLen = r.HasRqLen,
+            RQueue = r.RQueue,
+            WQueue = r.WQueue,
+            HasShutdown = r.HasShutdown,
+            Shutdown = r.Shutdown,
+            HasUid = r.HasUid,
+            Uid = r.Uid,
+        };
     }
 
     /// <summary>

@@ -126,7 +126,7 @@ public class ProcVanishTests(ITestOutputHelper output)
         int forks = File.Exists(counter) ? int.Parse(File.ReadAllText(counter)) : 0;
         output.WriteLine($"{taken} snapshots in {clock.Elapsed.TotalSeconds:F1} s while {forks} holder processes were forked and killed; "
             + $"{sawChurnHolders} snapshots saw them holding sockets (up to {maxChurnProcesses} at once)");
-        Assert.Empty(problems);
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
         Assert.True(forks >= 100, $"only {forks} processes were forked: the churn did not run");
         Assert.True(sawChurnHolders > 0, "no snapshot saw a churn process holding a socket");
     }

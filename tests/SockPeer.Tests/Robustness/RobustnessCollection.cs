@@ -101,7 +101,7 @@ internal static class Consistency
                 bool sawClose = s.Type != UnixSocketType.Dgram && (p.Peer == 0 || (p.Peer is null && p.State == UnixSocketState.Connected));
                 if (!back && !client && !sawClose)
                 {
-                    bad.Add($"{s.Inode} ({s.Type}) names {peer} as peer; {peer} names {p.Peer?.ToString() ?? "null"} and has clients [{string.Join(',', p.Clients)}]");
+                    bad.Add($"{s.Inode} ({s.Type}, {s.State}, holders {Holders(s)}) names {peer} as peer; {peer} ({p.Type}, {p.State}, holders {Holders(p)}, pending on {p.PendingOn?.ToString() ?? "-"}) names {p.Peer?.ToString() ?? "null"} and has clients [{string.Join(',', p.Clients)}]");
                 }
             }
             foreach (uint c in s.Clients)
@@ -133,4 +133,6 @@ internal static class Consistency
         }
         return bad;
     }
+
+    private static string Holders(UnixSocket s) => s.Holders.Count == 0 ? "none" : string.Join(',', s.Holders.Select(h => $"{h.Pid}/{h.Fd}"));
 }
