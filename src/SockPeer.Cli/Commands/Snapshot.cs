@@ -13,7 +13,10 @@ internal static class Snapshot
         DefaultValueFactory = _ => "all",
     };
 
-    public static SocketInventory Take(ParseResult parse)
+    public static SocketInventory Take(ParseResult parse) => Take(parse, processDetails: true, out _);
+
+    /// <summary>As above; without <paramref name="processDetails"/> the caller reads the processes it shows through <paramref name="reader"/>.</summary>
+    public static SocketInventory Take(ParseResult parse, bool processDetails, out SocketInventoryReader reader)
     {
         string scope = parse.GetValue(NetNs) ?? "all";
         var options = scope switch
@@ -27,7 +30,8 @@ internal static class Snapshot
         {
             options = options with { Parallelism = threads };
         }
-        var inventory = new SocketInventoryReader(options).Read();
+        reader = new SocketInventoryReader(options with { ReadProcessDetails = processDetails });
+        var inventory = reader.Read();
         if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
         {
             var t = inventory.Timings;

@@ -41,7 +41,8 @@ internal sealed class WhoCommand
             default:
                 break;
         }
-        var inventory = Snapshot.Take(parse);
+        var inventory = Snapshot.Take(parse, processDetails: false, out var reader);
+        inventory = reader.WithProcesses(inventory, SocketQueries.Who(inventory, path, major, minor, inode).HolderPids);
         var report = SocketQueries.Who(inventory, path, major, minor, inode);
         Output.Render(parse.GetValue(_json), inventory,
             stdout => JsonRenderer.WriteWho(stdout, inventory, report),

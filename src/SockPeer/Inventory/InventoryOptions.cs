@@ -15,6 +15,11 @@ public sealed record InventoryOptions
     public int Parallelism { get; init; }
     /// <summary>Map holders from /proc (the expensive part); off gives sockets only.</summary>
     public bool ResolveHolders { get; init; } = true;
+    /// <summary>
+    /// Read each holder's command, status, cmdline and cgroup. Off leaves <see cref="SocketInventory.Processes"/>
+    /// empty so that a query about a few sockets reads only their holders, with <see cref="SocketInventoryReader.WithProcesses"/>.
+    /// </summary>
+    public bool ReadProcessDetails { get; init; } = true;
     /// <summary>Check each socket file's path against the socket's file identity.</summary>
     public bool CheckFiles { get; init; } = true;
     /// <summary>Which network namespaces to dump.</summary>

@@ -45,6 +45,24 @@ public sealed class SocketInventory
     /// <summary>Processes whose fd tables could not be read: sockets they hold show fewer (or no) holders.</summary>
     public int ProcessesNotInspected { get; init; }
 
+    /// <summary>This snapshot's sockets with other processes and warnings.</summary>
+    internal SocketInventory With(IReadOnlyList<ProcessInfo> processes, IReadOnlyList<string> warnings)
+        => new(this, processes, warnings) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected };
+
+    private SocketInventory(SocketInventory from, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<string> warnings)
+    {
+        Sockets = from.Sockets;
+        PeersKnown = from.PeersKnown;
+        _byInode = from._byInode; // never written after construction
+        Processes = processes;
+        Warnings = warnings;
+        _byPid = new Dictionary<int, ProcessInfo>(processes.Count);
+        foreach (var p in processes)
+        {
+            _byPid[p.Pid] = p;
+        }
+    }
+
     /// <summary>The socket with this inode, if seen.</summary>
     public UnixSocket? Find(uint inode) => _byInode.GetValueOrDefault(inode);
 

@@ -130,7 +130,7 @@ public sealed class SocketInventoryReader
             var users = ReadUsers();
             try
             {
-                scan = scanner.Resolve(fdScan!.GetAwaiter().GetResult(), index, records.Count, users);
+                scan = scanner.Resolve(fdScan!.GetAwaiter().GetResult(), index, records.Count, users, _options.ReadProcessDetails);
             }
             catch (IOException e)
             {
@@ -224,6 +224,42 @@ public sealed class SocketInventoryReader
                 _ = warnings;
                 return [];
         }
+    }
+
+    /// <summary>
+    /// The same snapshot with the details of <paramref name="pids"/> read now, for a snapshot taken
+    /// without <see cref="InventoryOptions.ReadProcessDetails"/>: a query that shows a few sockets reads
+    /// a few processes rather than every holder on the host.
+    /// </summary>
+    public SocketInventory WithProcesses(SocketInventory inventory, IEnumerable<int> pids)
+    {
+        ArgumentNullException.ThrowIfNull(inventory);
+        var wanted = new HashSet<int>();
+        foreach (int pid in pids)
+        {
+            if (inventory.FindProcess(pid) is null)
+            {
+                wanted.Add(pid);
+            }
+        }
+        if (wanted.Count == 0)
+        {
+            return inventory;
+        }
+        Dictionary<int, ProcessInfo> read;
+        try
+        {
+            read = new ProcScanner(_options.ProcRoot, _options.Parallelism).ReadProcesses(wanted, ReadUsers());
+        }
+        catch (IOException e)
+        {
+            return inventory.With(inventory.Processes, [.. inventory.Warnings, $"process details are unknown: {e.Message}"]);
+        }
+        var all = new List<ProcessInfo>(inventory.Processes.Count + read.Count);
+        all.AddRange(inventory.Processes);
+        all.AddRange(NameContainers(read.Values));
+        all.Sort((a, b) => a.Pid.CompareTo(b.Pid));
+        return inventory.With(all, inventory.Warnings);
     }
 
     private void DumpNamespace(IDiagChannel channel, ulong? netns, string protocolsPath, List<UnixDiagRecord> records, List<ulong?> recordNs,
@@ -520,7 +556,7 @@ public sealed class SocketInventoryReader
         int count = records.Count;
         if (peersKnown)
         {
-            CompleteHalfMadePairs(records, index);
+            CompleteTornPeers(records, index);
         }
         // Listeners by file identity (pathname) and by name (abstract: one namespace per dump).
         var listenerByFile = new Dictionary<(uint, uint), uint>();
@@ -664,28 +700,34 @@ public sealed class SocketInventoryReader
     }
 
     /// <summary>
-    /// unix_socketpair() sets the two peers, then the two states, without a lock sock_diag takes, and a
-    /// dump is not atomic: one end can be read naming the other while the other still has no peer (or
-    /// both still unconnected). Only a socketpair can leave an unnamed socket with no peer named by an
-    /// unnamed socket of its type, so the view shows what the kernel finishes microseconds later.
+    /// A dump is not a snapshot: one end of a connection can be read before it was connected (or, for
+    /// a client waiting to be accepted, before its server half had an inode) and the other end after.
+    /// unix_socketpair() even sets the two peers, then the two states, with no lock sock_diag takes.
+    /// A stream or seqpacket peer is set for both ends at once and stays while both are in the table,
+    /// so when one end names the other, the other's peer is the first: the view shows that, not the
+    /// torn read. A datagram peer is one-way; only an unnamed one (which only socketpair() makes) is mended.
     /// </summary>
-    private static void CompleteHalfMadePairs(List<UnixDiagRecord> records, Dictionary<uint, int> index)
+    private static void CompleteTornPeers(List<UnixDiagRecord> records, Dictionary<uint, int> index)
     {
         for (int i = 0; i < records.Count; i++)
         {
             var r = records[i];
-            if (!r.HasPeer || r.Peer == 0 || r.Name is not null || r.State == UnixDiagState.Listen
-                || !index.TryGetValue(r.Peer, out int pi) || pi == i)
+            if (!r.HasPeer || r.Peer == 0 || r.State == UnixDiagState.Listen || !index.TryGetValue(r.Peer, out int pi) || pi == i)
             {
                 continue;
             }
             var p = records[pi];
-            if (p.Name is not null || p.Type != r.Type || p.State == UnixDiagState.Listen || (p.HasPeer && p.Peer != r.Inode))
+            if (p.Type != r.Type || p.State == UnixDiagState.Listen || (p.HasPeer && p.Peer != r.Inode && p.Peer != 0))
             {
                 continue;
             }
             bool stream = r.Type != (byte)UnixSocketType.Dgram;
-            if (!p.HasPeer)
+            if (!stream && (r.Name is not null || p.Name is not null))
+            {
+                continue; // a datagram client of a named server
+            }
+            bool peerless = !p.HasPeer || (p.Peer == 0 && stream && (p.Shutdown & 3) != 3);
+            if (peerless)
             {
                 records[pi] = Connected(p, r.Inode, stream);
             }

@@ -93,6 +93,10 @@ public sealed class ProcScanner
 
     /// <summary>Keeps the links that name the given sockets, groups them per socket and reads the holders' details.</summary>
     public ProcScanResult Resolve(FdScan fds, Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users = null)
+        => Resolve(fds, sockets, socketCount, users, details: true);
+
+    /// <summary>As above; without <paramref name="details"/> no process is read beyond its fd table.</summary>
+    public ProcScanResult Resolve(FdScan fds, Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users, bool details)
     {
         int procFd = ProcFs.OpenDirectory(_procRoot);
         if (procFd < 0)
@@ -109,25 +113,7 @@ public sealed class ProcScanner
             }
             var (holders, offsets, holderPids) = Group(fds.Workers, sockets, socketCount);
 
-            int[] infoPids = [.. holderPids];
-            var infos = new ProcessInfo?[infoPids.Length];
-            var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
-            Parallel.For(0, infoPids.Length, options,
-                () => new InfoReader(procFd),
-                (i, _, reader) =>
-                {
-                    infos[i] = reader.Read(infoPids[i], users);
-                    return reader;
-                },
-                _ => { });
-            var processes = new Dictionary<int, ProcessInfo>(infoPids.Length);
-            foreach (var info in infos)
-            {
-                if (info is not null)
-                {
-                    processes[info.Pid] = info;
-                }
-            }
+            var processes = details ? ReadProcesses(procFd, [.. holderPids], users) : [];
             return new ProcScanResult
             {
                 Holders = holders,
@@ -141,6 +127,47 @@ public sealed class ProcScanner
         {
             ProcFs.Close(procFd);
         }
+    }
+
+    /// <summary>Command, status, cmdline, network namespace and cgroup of each pid; pids that exited are left out.</summary>
+    public Dictionary<int, ProcessInfo> ReadProcesses(IReadOnlyCollection<int> pids, IReadOnlyDictionary<uint, string>? users = null)
+    {
+        int procFd = ProcFs.OpenDirectory(_procRoot);
+        if (procFd < 0)
+        {
+            throw new IOException($"cannot open {_procRoot}: {ErrnoText.Describe((Errno)(-procFd))}");
+        }
+        try
+        {
+            return ReadProcesses(procFd, [.. pids], users);
+        }
+        finally
+        {
+            ProcFs.Close(procFd);
+        }
+    }
+
+    private Dictionary<int, ProcessInfo> ReadProcesses(int procFd, int[] pids, IReadOnlyDictionary<uint, string>? users)
+    {
+        var infos = new ProcessInfo?[pids.Length];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
+        Parallel.For(0, pids.Length, options,
+            () => new InfoReader(procFd),
+            (i, _, reader) =>
+            {
+                infos[i] = reader.Read(pids[i], users);
+                return reader;
+            },
+            _ => { });
+        var processes = new Dictionary<int, ProcessInfo>(pids.Length);
+        foreach (var info in infos)
+        {
+            if (info is not null)
+            {
+                processes[info.Pid] = info;
+            }
+        }
+        return processes;
     }
 
     /// <summary>Reads scm_fds from /proc/PID/fdinfo/FD; null when unreadable or absent.</summary>

@@ -7,7 +7,11 @@ using SockPeer.Proc;
 namespace SockPeer.Queries;
 
 /// <summary>The answer to "who is on the other end of this socket".</summary>
-public sealed record PeerReport(UnixSocket Socket, UnixSocket? Peer, UnixSocket? Listener, IReadOnlyList<ProcessInfo> Processes);
+public sealed record PeerReport(UnixSocket Socket, UnixSocket? Peer, UnixSocket? Listener, IReadOnlyList<ProcessInfo> Processes)
+{
+    /// <summary>Every pid holding one of the report's sockets, ordered, whether or not its details are in the snapshot.</summary>
+    public IReadOnlyList<int> HolderPids { get; init; } = [];
+}
 
 /// <summary>One connection to a listening or bound socket: the server end and the client end.</summary>
 public sealed record WhoConnection(UnixSocket Server, UnixSocket? Client);
@@ -19,7 +23,11 @@ public sealed record WhoReport(
     IReadOnlyList<UnixSocket> Stale,
     IReadOnlyList<WhoConnection> Connections,
     IReadOnlyList<UnixSocket> Pending,
-    IReadOnlyList<ProcessInfo> Processes);
+    IReadOnlyList<ProcessInfo> Processes)
+{
+    /// <summary>Every pid holding one of the report's sockets, ordered, whether or not its details are in the snapshot.</summary>
+    public IReadOnlyList<int> HolderPids { get; init; } = [];
+}
 
 /// <summary>How resolving a (pid, fd) to a socket inode went.</summary>
 public enum FdLookupStatus
@@ -108,7 +116,7 @@ public static class SocketQueries
                 pids.Add(h.Pid);
             }
         }
-        return new PeerReport(socket, peer, listener, Collect(inventory, pids));
+        return new PeerReport(socket, peer, listener, Collect(inventory, pids)) { HolderPids = [.. pids] };
     }
 
     /// <summary>
@@ -186,7 +194,7 @@ public static class SocketQueries
                 AddPids(pids, client);
             }
         }
-        return new WhoReport(path, listeners, stale, connections, pending, Collect(inventory, pids));
+        return new WhoReport(path, listeners, stale, connections, pending, Collect(inventory, pids)) { HolderPids = [.. pids] };
     }
 
     private static void AddPids(SortedSet<int> pids, UnixSocket? s)

@@ -7,12 +7,15 @@ using Xunit;
 namespace SockPeer.Tests.Inventory;
 
 /// <summary>
-/// unix_socketpair() sets ska's peer, then skb's, then both states, with no lock that sock_diag takes;
-/// a dump read in between (a churn run caught one) shows one end naming the other while the other has
-/// no peer. The inventory shows the pair the kernel finishes a moment later, and nothing else.
+/// A dump is not a snapshot, and churn runs caught both tears: unix_socketpair() sets ska's peer, then
+/// skb's, then both states, with no lock sock_diag takes; and a client read before its connect()
+/// finished while its accepted server half was read after. One end names the other, the other has no
+/// peer. The inventory shows the connection the kernel has a moment later, and mends nothing else.
 /// </summary>
-public class HalfMadeSocketPairTests
+public class TornPeerReadTests
 {
+    private static readonly byte[] ListenerName = Nl.Attr(UnixDiagAttribute.Name, "/run/x.sock"u8);
+
     private static SocketInventory Read(params Func<uint, byte[]>[] records)
     {
         var channel = new ScriptedDiagChannel().Reply(records).ReplyDone();
@@ -95,5 +98,44 @@ public class HalfMadeSocketPairTests
 
         Assert.Equal(7003u, inventory.Find(7002)!.Peer);
         Assert.False(inventory.Find(7001)!.IsSocketPair);
+    }
+
+    [Fact]
+    public void A_client_read_before_its_connect_finished_is_connected_to_its_accepted_half()
+    {
+        var inventory = Read(
+            seq => Nl.Record(seq, 7001, state: UnixDiagState.Close),
+            seq => Nl.Record(seq, 7002, state: UnixDiagState.Established, peer: 7001, extra: [ListenerName]));
+
+        var client = inventory.Find(7001)!;
+        Assert.Equal(7002u, client.Peer);
+        Assert.Equal(UnixSocketState.Connected, client.State);
+        Assert.False(client.IsSocketPair);
+        Assert.Empty(inventory.Find(7002)!.Clients);
+    }
+
+    [Fact]
+    public void A_client_read_while_it_waited_to_be_accepted_is_connected_to_its_accepted_half()
+    {
+        var inventory = Read(
+            seq => Nl.Record(seq, 7001, state: UnixDiagState.Established, peer: 0),
+            seq => Nl.Record(seq, 7002, state: UnixDiagState.Established, peer: 7001, extra: [ListenerName]));
+
+        var client = inventory.Find(7001)!;
+        Assert.Equal(7002u, client.Peer);
+        Assert.False(client.AwaitingAccept);
+    }
+
+    [Fact]
+    public void A_socket_whose_peer_closed_after_the_peer_was_read_stays_closed()
+    {
+        var inventory = Read(
+            seq => Nl.Record(seq, 7002, state: UnixDiagState.Established, peer: 7001, extra: [ListenerName]),
+            seq => Nl.Message(NetlinkMessageReader.TypeSockDiagByFamily, Nl.Multi, seq, Nl.DiagPayload(1, UnixDiagState.Established, 7001, 7001,
+                Nl.Attr(UnixDiagAttribute.Peer, Nl.U32(0)), Nl.Attr(UnixDiagAttribute.Shutdown, [3]))));
+
+        var survivor = inventory.Find(7001)!;
+        Assert.Equal(0u, survivor.Peer);
+        Assert.Equal(ShutdownState.Both, survivor.Shutdown);
     }
 }
