@@ -136,10 +136,13 @@ public sealed class SocketInventoryReader
             {
                 warnings.Add($"holders are unknown: {e.Message}");
             }
-            if (scan is { ProcessesDenied: > 0 })
+            if (scan is { ProcessesDenied: > 0 } && records.Count > 0)
             {
+                // Root can be denied too: a process with capabilities this one lacks, or one guarded by an LSM.
                 warnings.Add($"{scan.ProcessesDenied} of {scan.ProcessesDenied + scan.ProcessesScanned} processes could not be inspected "
-                    + "(permission denied); sockets they hold are listed without those holders; run as root to see them");
+                    + (Environment.IsPrivilegedProcess
+                        ? "(permission denied even to root); sockets they hold are listed without those holders"
+                        : "(permission denied); sockets they hold are listed without those holders; run as root to see them"));
             }
             string? hidepid = Environment.IsPrivilegedProcess ? null : ReadHidePid();
             _processesHidden = hidepid is not null;
@@ -771,9 +774,11 @@ public sealed class SocketInventoryReader
     /// </summary>
     private void MarkInFlight(UnixSocket[] sockets, ProcScanResult scan, List<string> warnings)
     {
-        if (scan.ProcessesDenied > 0 || _processesHidden)
+        // Sockets held by processes we could not see look orphaned. Unprivileged, that is most of the
+        // host; as root it is the odd guarded process, and the pairs-and-gone pruning below still runs.
+        if (_processesHidden || (scan.ProcessesDenied > 0 && !Environment.IsPrivilegedProcess))
         {
-            return; // sockets held by processes we could not see would look orphaned
+            return;
         }
         var candidates = new List<int>();
         for (int i = 0; i < sockets.Length; i++)
@@ -833,6 +838,11 @@ public sealed class SocketInventoryReader
         if (on is null)
         {
             warnings.Add($"{candidates.Count} socket(s) held by no process are in flight on one of {receivers.Count} queues; the kernel does not tell which one");
+        }
+        if (scan.ProcessesDenied > 0)
+        {
+            warnings.Add($"{candidates.Count} socket(s) held by no visible process are taken to be in flight; "
+                + $"the {scan.ProcessesDenied} process(es) that could not be inspected may hold some of them instead");
         }
 
         static bool IsOrphan(UnixSocket s) => s.Holders.Count == 0 && s.PendingOn is null && !s.AwaitingAccept;

@@ -398,6 +398,12 @@ public sealed class ProcScanner
                             continue;
                         }
                         int l = ProcFs.ReadLink(dir, nameZ, link);
+                        if (l == -(int)Errno.EACCES || l == -(int)Errno.EPERM)
+                        {
+                            // The directory lists, but the links are guarded by a ptrace check on the
+                            // whole process: no fd of this table (nor of its threads) will read.
+                            return (Errno)(-l);
+                        }
                         // Cheap reject of files, pipes and anon inodes before any parsing.
                         if (l < 10 || link[0] != (byte)'s')
                         {

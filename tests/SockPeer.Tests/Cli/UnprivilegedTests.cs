@@ -113,4 +113,22 @@ public sealed class UnprivilegedTests : IDisposable
         CliTestSupport.AssertOneErrorLine(denied, 1, "peer PID FD of root's process as nobody");
         Assert.Contains("permission denied", denied.Stderr);
     }
+
+    [SkippableFact]
+    public void Root_without_cap_sys_ptrace_is_told_the_processes_it_could_not_inspect()
+    {
+        // Root is denied the fd links of a process whose capabilities it lacks (the ptrace check):
+        // the directory lists, every readlink fails. Without CAP_SYS_PTRACE, that is every full-root process.
+        SkipUnlessRoot();
+        using var s = Scenario.Start(Script);
+        var r = ChildProcess.Run("setpriv", ["--bounding-set", "-sys_ptrace", "--", SockpeerCli.Path, "list", "--json"], TimeSpan.FromSeconds(120));
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
+        var doc = r.Json();
+        foreach (string name in Names)
+        {
+            Assert.Empty(doc.Socket(s.Inode(name)).Holders());
+        }
+        var warnings = doc.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToArray();
+        Assert.Single(warnings, w => w.Contains("could not be inspected (permission denied even to root)", StringComparison.Ordinal));
+    }
 }
