@@ -15,6 +15,7 @@ public sealed class SocketInventoryReader
 {
     private const UnixDiagShow MainShow = UnixDiagShow.Name | UnixDiagShow.Vfs | UnixDiagShow.Peer | UnixDiagShow.RqLen | UnixDiagShow.Uid;
     private const UnixDiagShow ListenerShow = UnixDiagShow.Icons | UnixDiagShow.RqLen;
+    private const int MaxPeerLookups = 32;
 
     private readonly InventoryOptions _options;
     private readonly IDiagChannelFactory _channels;
@@ -272,6 +273,7 @@ public sealed class SocketInventoryReader
         DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow);
         long inUseAfter = ReadUnixInUse(protocolsPath);
         warnings.AddRange(main.Warnings);
+        LookUpAbsentPeers(channel, main.Records, warnings);
         ReadPending(channel, main.Records, icons, partialPending, warnings);
         counts.Add(new NamespaceCount(netns, main.Records.Count, inUseBefore, inUseAfter));
         foreach (var r in main.Records)
@@ -279,6 +281,79 @@ public sealed class SocketInventoryReader
             records.Add(r);
             recordNs.Add(netns);
         }
+    }
+
+    /// <summary>
+    /// unix_diag walks each hash bucket by position between replies, so a socket that closes in a
+    /// bucket already begun makes the dump skip a live one after it, with no error. A stream or
+    /// seqpacket peer lives in the same namespace (the server half is made in the client's), so one
+    /// named in the dump but absent from it was skipped or has closed since: asked for by inode, the
+    /// first answers and is added. Datagram peers may live in other namespaces and are not asked for.
+    /// </summary>
+    private void LookUpAbsentPeers(IDiagChannel channel, List<UnixDiagRecord> records, List<string> warnings)
+    {
+        HashSet<uint>? present = null;
+        List<uint> absent = AbsentPeers(records, ref present);
+        if (absent.Count == 0)
+        {
+            return;
+        }
+        if (absent.Count > MaxPeerLookups)
+        {
+            // Heavy churn. Each lookup walks the whole table in the kernel; a second dump costs about
+            // as much as a few dozen of them and brings back what the first one skipped.
+            foreach (var r in _dump.Dump(channel, UnixDiagState.All, MainShow).Records)
+            {
+                if (present!.Add(r.Inode))
+                {
+                    records.Add(r);
+                }
+            }
+            absent = AbsentPeers(records, ref present);
+        }
+        int asked = 0;
+        foreach (uint inode in absent)
+        {
+            if (asked == MaxPeerLookups)
+            {
+                warnings.Add($"{absent.Count - asked} stream peer(s) named in the dump were absent from it and not looked up: "
+                    + "closed while it ran, or skipped by it (a sock_diag dump is not a snapshot)");
+                break;
+            }
+            asked++;
+            // Never UID in a single query: unpatched 5.3–6.0 kernels oops on it.
+            if (_dump.QueryOne(channel, inode, ulong.MaxValue, MainShow & ~UnixDiagShow.Uid, out _) is { } one && one.Inode == inode)
+            {
+                records.Add(one);
+            }
+        }
+    }
+
+    /// <summary>Stream and seqpacket peers that <paramref name="records"/> name and do not hold, each once.</summary>
+    private static List<uint> AbsentPeers(List<UnixDiagRecord> records, ref HashSet<uint>? present)
+    {
+        var absent = new List<uint>();
+        HashSet<uint>? named = null;
+        foreach (var r in records)
+        {
+            if (!r.HasPeer || r.Peer == 0 || r.Type == (byte)UnixSocketType.Dgram)
+            {
+                continue;
+            }
+            if (present is null)
+            {
+                present = new HashSet<uint>(records.Count);
+                foreach (var x in records)
+                {
+                    present.Add(x.Inode);
+                }
+            }
+            if (!present.Contains(r.Peer) && (named ??= []).Add(r.Peer))
+            {
+                absent.Add(r.Peer);
+            }
+        }
+        return absent;
     }
 
     /// <summary>Docker keeps container names on disk; other runtimes' ids stay ids.</summary>
