@@ -63,13 +63,12 @@ internal sealed class PeerCommand
     {
         string[] args = parse.GetValue(_target) ?? [];
         uint inode = ResolveTarget(args);
-        var inventory = Snapshot.Take(parse, processDetails: false, out var reader);
-        var socket = inventory.Find(inode) ?? throw new CliException(
-            args.Length == 2
-                ? $"fd {args[1]} of process {args[0]} is socket:[{inode}], which is not a Unix socket in the namespaces covered"
-                : $"no Unix socket with inode {inode} in the namespaces covered");
-        inventory = reader.WithProcesses(inventory, SocketQueries.Peer(inventory, socket).HolderPids);
-        var report = SocketQueries.Peer(inventory, socket);
+        var (inventory, report) = Snapshot.Query(parse,
+            snapshot => SocketQueries.Peer(snapshot, snapshot.Find(inode) ?? throw new CliException(
+                args.Length == 2
+                    ? $"fd {args[1]} of process {args[0]} is socket:[{inode}], which is not a Unix socket in the namespaces covered"
+                    : $"no Unix socket with inode {inode} in the namespaces covered")),
+            r => r.HolderPids);
         Output.Render(parse.GetValue(_json), inventory,
             stdout => JsonRenderer.WritePeer(stdout, inventory, report),
             human => human.WritePeer(report));

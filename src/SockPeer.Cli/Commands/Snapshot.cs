@@ -15,6 +15,17 @@ internal static class Snapshot
 
     public static SocketInventory Take(ParseResult parse) => Take(parse, processDetails: true, out _);
 
+    /// <summary>
+    /// Answers a query about a few sockets: the snapshot skips process details, then reads those of
+    /// the processes the answer shows (<paramref name="pids"/>), and the query runs again on them.
+    /// </summary>
+    public static (SocketInventory Inventory, TReport Report) Query<TReport>(ParseResult parse, Func<SocketInventory, TReport> query, Func<TReport, IReadOnlyList<int>> pids)
+    {
+        var bare = Take(parse, processDetails: false, out var reader);
+        var inventory = reader.WithProcesses(bare, pids(query(bare)));
+        return (inventory, query(inventory));
+    }
+
     /// <summary>As above; without <paramref name="processDetails"/> the caller reads the processes it shows through <paramref name="reader"/>.</summary>
     public static SocketInventory Take(ParseResult parse, bool processDetails, out SocketInventoryReader reader)
     {

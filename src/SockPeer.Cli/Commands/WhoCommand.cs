@@ -41,9 +41,7 @@ internal sealed class WhoCommand
             default:
                 break;
         }
-        var inventory = Snapshot.Take(parse, processDetails: false, out var reader);
-        inventory = reader.WithProcesses(inventory, SocketQueries.Who(inventory, path, major, minor, inode).HolderPids);
-        var report = SocketQueries.Who(inventory, path, major, minor, inode);
+        var (inventory, report) = Snapshot.Query(parse, snapshot => SocketQueries.Who(snapshot, path, major, minor, inode), r => r.HolderPids);
         Output.Render(parse.GetValue(_json), inventory,
             stdout => JsonRenderer.WriteWho(stdout, inventory, report),
             human => human.WriteWho(report));

@@ -273,7 +273,15 @@ public sealed class SocketInventoryReader
         DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow);
         long inUseAfter = ReadUnixInUse(protocolsPath);
         warnings.AddRange(main.Warnings);
-        LookUpAbsentPeers(channel, main.Records, warnings);
+        try
+        {
+            LookUpAbsentPeers(channel, main.Records, warnings);
+        }
+        catch (Exception e) when (e is DiagUnavailableException or IOException)
+        {
+            // The dump itself worked: this is no reason to fall back to /proc/net/unix.
+            warnings.Add($"peers absent from the dump could not be looked up ({e.Message}); some may be missing");
+        }
         ReadPending(channel, main.Records, icons, partialPending, warnings);
         counts.Add(new NamespaceCount(netns, main.Records.Count, inUseBefore, inUseAfter));
         foreach (var r in main.Records)
