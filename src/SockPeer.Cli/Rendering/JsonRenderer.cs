@@ -23,9 +23,10 @@ internal static class JsonRenderer
         {
             w.WriteBoolean("peersKnown", inventory.PeersKnown);
             w.WriteStartArray("sockets");
+            var names = new NameCache();
             foreach (var s in sockets)
             {
-                WriteSocket(w, s);
+                WriteSocket(w, s, names);
                 if (w.BytesPending > 64 * 1024)
                 {
                     w.Flush();
@@ -116,7 +117,7 @@ internal static class JsonRenderer
         }
     }
 
-    private static void WriteNullable(Utf8JsonWriter w, string name, uint? value)
+    private static void WriteNullable(Utf8JsonWriter w, JsonEncodedText name, uint? value)
     {
         if (value is uint v)
         {
@@ -128,7 +129,7 @@ internal static class JsonRenderer
         }
     }
 
-    private static void WriteNullable(Utf8JsonWriter w, string name, ulong? value)
+    private static void WriteNullable(Utf8JsonWriter w, JsonEncodedText name, ulong? value)
     {
         if (value is ulong v)
         {
@@ -140,7 +141,7 @@ internal static class JsonRenderer
         }
     }
 
-    private static void WriteInodes(Utf8JsonWriter w, string name, IReadOnlyList<uint> inodes)
+    private static void WriteInodes(Utf8JsonWriter w, JsonEncodedText name, IReadOnlyList<uint> inodes)
     {
         w.WriteStartArray(name);
         foreach (uint i in inodes)
@@ -150,63 +151,152 @@ internal static class JsonRenderer
         w.WriteEndArray();
     }
 
-    public static void WriteSocket(Utf8JsonWriter w, UnixSocket s)
+    public static void WriteSocket(Utf8JsonWriter w, UnixSocket s, NameCache? names = null)
     {
         w.WriteStartObject();
-        w.WriteNumber("inode", s.Inode);
-        w.WriteNumber("cookie", s.Cookie);
-        WriteNullable(w, "netns", s.NetNs);
-        w.WriteString("type", s.Type.ToText());
-        w.WriteString("state", s.State.ToText());
-        if (s.NameBytes is { } name)
+        w.WriteNumber(Names.Inode, s.Inode);
+        w.WriteNumber(Names.Cookie, s.Cookie);
+        WriteNullable(w, Names.Netns, s.NetNs);
+        w.WriteString(Names.Type, Values.Of(s.Type));
+        w.WriteString(Names.State, Values.Of(s.State));
+        if (s.NameBytes is { } name && names is not null)
         {
-            w.WriteString("name", s.Name);
-            w.WriteBase64String("nameBytes", name);
+            var (shown, raw) = names.Get(name);
+            w.WriteString(Names.Name, shown);
+            w.WriteString(Names.NameBytes, raw);
+        }
+        else if (s.NameBytes is { } bytes)
+        {
+            w.WriteString(Names.Name, s.Name);
+            w.WriteBase64String(Names.NameBytes, bytes);
         }
         else
         {
-            w.WriteNull("name");
-            w.WriteNull("nameBytes");
+            w.WriteNull(Names.Name);
+            w.WriteNull(Names.NameBytes);
         }
-        w.WriteBoolean("abstract", s.IsAbstract);
+        w.WriteBoolean(Names.Abstract, s.IsAbstract);
         if (s.File is { } f)
         {
-            w.WriteStartObject("file");
-            w.WriteString("device", f.Device);
-            w.WriteNumber("inode", f.Inode);
-            w.WriteString("status", f.Status.ToText());
+            w.WriteStartObject(Names.File);
+            w.WriteString(Names.Device, f.Device);
+            w.WriteNumber(Names.Inode, f.Inode);
+            w.WriteString(Names.Status, Values.Of(f.Status));
             w.WriteEndObject();
         }
         else
         {
-            w.WriteNull("file");
+            w.WriteNull(Names.File);
         }
-        WriteNullable(w, "peer", s.Peer);
-        WriteNullable(w, "listener", s.Listener);
-        WriteInodes(w, "pending", s.Pending);
-        WriteNullable(w, "pendingCount", s.PendingCount);
-        WriteNullable(w, "backlog", s.Backlog);
-        w.WriteNumber("recvQueue", s.RecvQueue);
-        w.WriteNumber("sendQueue", s.SendQueue);
-        w.WriteString("shutdown", s.Shutdown.ToText());
-        WriteNullable(w, "uid", s.Uid);
-        w.WriteStartArray("holders");
+        WriteNullable(w, Names.Peer, s.Peer);
+        WriteNullable(w, Names.Listener, s.Listener);
+        WriteInodes(w, Names.Pending, s.Pending);
+        WriteNullable(w, Names.PendingCount, s.PendingCount);
+        WriteNullable(w, Names.Backlog, s.Backlog);
+        w.WriteNumber(Names.RecvQueue, s.RecvQueue);
+        w.WriteNumber(Names.SendQueue, s.SendQueue);
+        w.WriteString(Names.Shutdown, Values.Of(s.Shutdown));
+        WriteNullable(w, Names.Uid, s.Uid);
+        w.WriteStartArray(Names.Holders);
         foreach (var h in s.Holders)
         {
             w.WriteStartObject();
-            w.WriteNumber("pid", h.Pid);
-            w.WriteNumber("fd", h.Fd);
+            w.WriteNumber(Names.Pid, h.Pid);
+            w.WriteNumber(Names.Fd, h.Fd);
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        WriteNullable(w, "inFlightOn", s.InFlightOn);
-        w.WriteBoolean("socketpair", s.IsSocketPair);
-        WriteNullable(w, "pendingOn", s.PendingOn);
-        w.WriteBoolean("awaitingAccept", s.AwaitingAccept);
-        w.WriteBoolean("pendingPartial", s.PendingPartial);
-        WriteInodes(w, "clients", s.Clients);
-        w.WriteBoolean("inFlight", s.InFlight);
+        WriteNullable(w, Names.InFlightOn, s.InFlightOn);
+        w.WriteBoolean(Names.Socketpair, s.IsSocketPair);
+        WriteNullable(w, Names.PendingOn, s.PendingOn);
+        w.WriteBoolean(Names.AwaitingAccept, s.AwaitingAccept);
+        w.WriteBoolean(Names.PendingPartial, s.PendingPartial);
+        WriteInodes(w, Names.Clients, s.Clients);
+        w.WriteBoolean(Names.InFlight, s.InFlight);
         w.WriteEndObject();
+    }
+
+
+    /// <summary>
+    /// The last socket name, escaped and in base64, encoded once: sockets accepted from one listener
+    /// carry its name, and on a busy server they are most of the list.
+    /// </summary>
+    internal sealed class NameCache
+    {
+        private byte[]? _bytes;
+        private JsonEncodedText _shown;
+        private JsonEncodedText _raw;
+
+        public (JsonEncodedText Shown, JsonEncodedText Raw) Get(byte[] name)
+        {
+            if (_bytes is null || !_bytes.AsSpan().SequenceEqual(name))
+            {
+                _bytes = name;
+                _shown = JsonEncodedText.Encode(SocketName.Display(name), Options.Encoder);
+                _raw = JsonEncodedText.Encode(Convert.ToBase64String(name));
+            }
+            return (_shown, _raw);
+        }
+    }
+
+    /// <summary>Property names encoded once: a busy host's document writes each of them tens of thousands of times.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Abstract = JsonEncodedText.Encode("abstract");
+        public static readonly JsonEncodedText AwaitingAccept = JsonEncodedText.Encode("awaitingAccept");
+        public static readonly JsonEncodedText Backlog = JsonEncodedText.Encode("backlog");
+        public static readonly JsonEncodedText Clients = JsonEncodedText.Encode("clients");
+        public static readonly JsonEncodedText Cookie = JsonEncodedText.Encode("cookie");
+        public static readonly JsonEncodedText Device = JsonEncodedText.Encode("device");
+        public static readonly JsonEncodedText Fd = JsonEncodedText.Encode("fd");
+        public static readonly JsonEncodedText File = JsonEncodedText.Encode("file");
+        public static readonly JsonEncodedText Holders = JsonEncodedText.Encode("holders");
+        public static readonly JsonEncodedText InFlight = JsonEncodedText.Encode("inFlight");
+        public static readonly JsonEncodedText InFlightOn = JsonEncodedText.Encode("inFlightOn");
+        public static readonly JsonEncodedText Inode = JsonEncodedText.Encode("inode");
+        public static readonly JsonEncodedText Listener = JsonEncodedText.Encode("listener");
+        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText NameBytes = JsonEncodedText.Encode("nameBytes");
+        public static readonly JsonEncodedText Netns = JsonEncodedText.Encode("netns");
+        public static readonly JsonEncodedText Peer = JsonEncodedText.Encode("peer");
+        public static readonly JsonEncodedText Pending = JsonEncodedText.Encode("pending");
+        public static readonly JsonEncodedText PendingCount = JsonEncodedText.Encode("pendingCount");
+        public static readonly JsonEncodedText PendingOn = JsonEncodedText.Encode("pendingOn");
+        public static readonly JsonEncodedText PendingPartial = JsonEncodedText.Encode("pendingPartial");
+        public static readonly JsonEncodedText Pid = JsonEncodedText.Encode("pid");
+        public static readonly JsonEncodedText RecvQueue = JsonEncodedText.Encode("recvQueue");
+        public static readonly JsonEncodedText SendQueue = JsonEncodedText.Encode("sendQueue");
+        public static readonly JsonEncodedText Shutdown = JsonEncodedText.Encode("shutdown");
+        public static readonly JsonEncodedText Socketpair = JsonEncodedText.Encode("socketpair");
+        public static readonly JsonEncodedText State = JsonEncodedText.Encode("state");
+        public static readonly JsonEncodedText Status = JsonEncodedText.Encode("status");
+        public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
+        public static readonly JsonEncodedText Uid = JsonEncodedText.Encode("uid");
+    }
+
+    /// <summary>The enum values as encoded text, from the model's own ToText.</summary>
+    private static class Values
+    {
+        private static readonly JsonEncodedText[] Types = Table<UnixSocketType>(t => t.ToText());
+        private static readonly JsonEncodedText[] States = Table<UnixSocketState>(t => t.ToText());
+        private static readonly JsonEncodedText[] Shutdowns = Table<ShutdownState>(t => t.ToText());
+        private static readonly JsonEncodedText[] Statuses = Table<SocketFileStatus>(t => t.ToText());
+
+        public static JsonEncodedText Of(UnixSocketType v) => Types[(int)v];
+        public static JsonEncodedText Of(UnixSocketState v) => States[(int)v];
+        public static JsonEncodedText Of(ShutdownState v) => Shutdowns[(int)v];
+        public static JsonEncodedText Of(SocketFileStatus v) => Statuses[(int)v];
+
+        private static JsonEncodedText[] Table<T>(Func<T, string> text) where T : struct, Enum
+        {
+            var values = Enum.GetValues<T>();
+            var table = new JsonEncodedText[values.Max(v => Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture)) + 1];
+            foreach (var v in values)
+            {
+                table[Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture)] = JsonEncodedText.Encode(text(v));
+            }
+            return table;
+        }
     }
 
     public static void WriteProcess(Utf8JsonWriter w, ProcessInfo p)
@@ -230,7 +320,7 @@ internal static class JsonRenderer
         {
             w.WriteString("user", p.User);
         }
-        WriteNullable(w, "netns", p.NetNs);
+        WriteNullable(w, Names.Netns, p.NetNs);
         if (p.Container is { } c)
         {
             w.WriteStartObject("container");
