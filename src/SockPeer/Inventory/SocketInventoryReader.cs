@@ -827,27 +827,8 @@ public sealed class SocketInventoryReader
             }
         }
 
-        static UnixDiagRecord Connected(UnixDiagRecord r, uint peer, bool stream) => new()
-        {
-            Type = r.Type,
-            State = stream ? UnixDiagState.Established : r.State,
-            Inode = r.Inode,
-            Cookie = r.Cookie,
-            Name = r.Name,
-            HasVfs = r.HasVfs,
-            VfsInode = r.VfsInode,
-            VfsDevice = r.VfsDevice,
-            HasPeer = true,
-            Peer = peer,
-            Icons = r.Icons,
-            HasRqLen = r.HasRqLen,
-            RQueue = r.RQueue,
-            WQueue = r.WQueue,
-            HasShutdown = r.HasShutdown,
-            Shutdown = r.Shutdown,
-            HasUid = r.HasUid,
-            Uid = r.Uid,
-        };
+        static UnixDiagRecord Connected(UnixDiagRecord r, uint peer, bool stream)
+            => r with { HasPeer = true, Peer = peer, State = stream ? UnixDiagState.Established : r.State };
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace SockPeer.Netlink;
 
 /// <summary>One unix_diag_msg with the attributes that came with it. Absent attributes have their Has… flag false.</summary>
-public sealed class UnixDiagRecord
+public sealed record UnixDiagRecord
 {
     /// <summary>udiag_type: 1 stream, 2 dgram, 5 seqpacket.</summary>
     public byte Type { get; init; }
