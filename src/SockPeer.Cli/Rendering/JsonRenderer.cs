@@ -159,16 +159,11 @@ internal static class JsonRenderer
         WriteNullable(w, Names.Netns, s.NetNs);
         w.WriteString(Names.Type, Values.Of(s.Type));
         w.WriteString(Names.State, Values.Of(s.State));
-        if (s.NameBytes is { } name && names is not null)
+        if (s.NameBytes is { } name)
         {
-            var (shown, raw) = names.Get(name);
+            var (shown, raw) = (names ?? new NameCache()).Get(name);
             w.WriteString(Names.Name, shown);
             w.WriteString(Names.NameBytes, raw);
-        }
-        else if (s.NameBytes is { } bytes)
-        {
-            w.WriteString(Names.Name, s.Name);
-            w.WriteBase64String(Names.NameBytes, bytes);
         }
         else
         {

@@ -23,11 +23,7 @@ public sealed class SocketInventory
         {
             _byInode[s.Inode] = s;
         }
-        _byPid = new Dictionary<int, ProcessInfo>(processes.Count);
-        foreach (var p in processes)
-        {
-            _byPid[p.Pid] = p;
-        }
+        _byPid = ByPid(processes);
     }
 
     /// <summary>Sockets, ordered by inode.</summary>
@@ -56,11 +52,17 @@ public sealed class SocketInventory
         _byInode = from._byInode; // never written after construction
         Processes = processes;
         Warnings = warnings;
-        _byPid = new Dictionary<int, ProcessInfo>(processes.Count);
+        _byPid = ByPid(processes);
+    }
+
+    private static Dictionary<int, ProcessInfo> ByPid(IReadOnlyList<ProcessInfo> processes)
+    {
+        var byPid = new Dictionary<int, ProcessInfo>(processes.Count);
         foreach (var p in processes)
         {
-            _byPid[p.Pid] = p;
+            byPid[p.Pid] = p;
         }
+        return byPid;
     }
 
     /// <summary>The socket with this inode, if seen.</summary>

@@ -300,8 +300,12 @@ public sealed class SocketInventoryReader
     /// </summary>
     private void LookUpAbsentPeers(IDiagChannel channel, List<UnixDiagRecord> records, List<string> warnings)
     {
-        HashSet<uint>? present = null;
-        List<uint> absent = AbsentPeers(records, ref present);
+        var present = new HashSet<uint>(records.Count);
+        foreach (var r in records)
+        {
+            present.Add(r.Inode);
+        }
+        List<uint> absent = AbsentPeers(records, present);
         if (absent.Count == 0)
         {
             return;
@@ -312,12 +316,12 @@ public sealed class SocketInventoryReader
             // as much as a few dozen of them and brings back what the first one skipped.
             foreach (var r in _dump.Dump(channel, UnixDiagState.All, MainShow).Records)
             {
-                if (present!.Add(r.Inode))
+                if (present.Add(r.Inode))
                 {
                     records.Add(r);
                 }
             }
-            absent = AbsentPeers(records, ref present);
+            absent = AbsentPeers(records, present);
         }
         int asked = 0;
         foreach (uint inode in absent)
@@ -337,26 +341,14 @@ public sealed class SocketInventoryReader
         }
     }
 
-    /// <summary>Stream and seqpacket peers that <paramref name="records"/> name and do not hold, each once.</summary>
-    private static List<uint> AbsentPeers(List<UnixDiagRecord> records, ref HashSet<uint>? present)
+    /// <summary>Stream and seqpacket peers that <paramref name="records"/> name and are not <paramref name="present"/>, each once.</summary>
+    private static List<uint> AbsentPeers(List<UnixDiagRecord> records, HashSet<uint> present)
     {
         var absent = new List<uint>();
-        HashSet<uint>? named = null;
+        var named = new HashSet<uint>();
         foreach (var r in records)
         {
-            if (!r.HasPeer || r.Peer == 0 || r.Type == (byte)UnixSocketType.Dgram)
-            {
-                continue;
-            }
-            if (present is null)
-            {
-                present = new HashSet<uint>(records.Count);
-                foreach (var x in records)
-                {
-                    present.Add(x.Inode);
-                }
-            }
-            if (!present.Contains(r.Peer) && (named ??= []).Add(r.Peer))
+            if (r.HasPeer && r.Peer != 0 && r.Type != (byte)UnixSocketType.Dgram && !present.Contains(r.Peer) && named.Add(r.Peer))
             {
                 absent.Add(r.Peer);
             }
@@ -813,17 +805,13 @@ public sealed class SocketInventoryReader
                 continue; // a datagram client of a named server
             }
             bool peerless = !p.HasPeer || (p.Peer == 0 && stream && (p.Shutdown & 3) != 3);
-            if (peerless)
+            if (peerless || (stream && p.State == UnixDiagState.Close))
             {
                 records[pi] = Connected(p, r.Inode, stream);
             }
             if (stream && r.State == UnixDiagState.Close)
             {
                 records[i] = Connected(r, r.Peer, stream);
-            }
-            if (stream && records[pi].State == UnixDiagState.Close)
-            {
-                records[pi] = Connected(records[pi], r.Inode, stream);
             }
         }
 

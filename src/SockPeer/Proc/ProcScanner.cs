@@ -59,11 +59,7 @@ public sealed class ProcScanner
     /// </summary>
     public FdScan ScanFds()
     {
-        int procFd = ProcFs.OpenDirectory(_procRoot);
-        if (procFd < 0)
-        {
-            throw new IOException($"cannot open {_procRoot}: {ErrnoText.Describe((Errno)(-procFd))}");
-        }
+        int procFd = OpenProcRoot();
         try
         {
             int[] pids = ListPids(procFd);
@@ -98,11 +94,7 @@ public sealed class ProcScanner
     /// <summary>As above; without <paramref name="details"/> no process is read beyond its fd table.</summary>
     public ProcScanResult Resolve(FdScan fds, Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users, bool details)
     {
-        int procFd = ProcFs.OpenDirectory(_procRoot);
-        if (procFd < 0)
-        {
-            throw new IOException($"cannot open {_procRoot}: {ErrnoText.Describe((Errno)(-procFd))}");
-        }
+        int procFd = OpenProcRoot();
         try
         {
             int scanned = 0, denied = 0;
@@ -132,11 +124,7 @@ public sealed class ProcScanner
     /// <summary>Command, status, cmdline, network namespace and cgroup of each pid; pids that exited are left out.</summary>
     public Dictionary<int, ProcessInfo> ReadProcesses(IReadOnlyCollection<int> pids, IReadOnlyDictionary<uint, string>? users = null)
     {
-        int procFd = ProcFs.OpenDirectory(_procRoot);
-        if (procFd < 0)
-        {
-            throw new IOException($"cannot open {_procRoot}: {ErrnoText.Describe((Errno)(-procFd))}");
-        }
+        int procFd = OpenProcRoot();
         try
         {
             return ReadProcesses(procFd, [.. pids], users);
@@ -168,6 +156,12 @@ public sealed class ProcScanner
             }
         }
         return processes;
+    }
+
+    private int OpenProcRoot()
+    {
+        int procFd = ProcFs.OpenDirectory(_procRoot);
+        return procFd >= 0 ? procFd : throw new IOException($"cannot open {_procRoot}: {ErrnoText.Describe((Errno)(-procFd))}");
     }
 
     /// <summary>Reads scm_fds from /proc/PID/fdinfo/FD; null when unreadable or absent.</summary>
