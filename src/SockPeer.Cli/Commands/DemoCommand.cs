@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using SockPeer.Json;
 using SockPeer.Cli.Rendering;
 using SockPeer.Inventory;
 using SockPeer.Model;
@@ -63,7 +64,7 @@ internal sealed class DemoCommand(Option<bool> json)
             using var stdout = Output.OpenStdout();
             if (asJson)
             {
-                JsonRenderer.WritePeer(stdout, inventory, report);
+                SchemaJsonWriter.WritePeer(stdout, inventory, report);
             }
             else
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SockPeer.Json;
 using SockPeer.Cli.Rendering;
 using SockPeer.Inventory;
 using SockPeer.Model;
@@ -81,7 +82,7 @@ internal sealed class ListCommand
                 var pids = new HashSet<int>(sockets.SelectMany(s => s.Holders).Select(h => h.Pid));
                 processes = inventory.Processes.Where(p => pids.Contains(p.Pid)).ToList();
             }
-            JsonRenderer.WriteList(stdout, inventory, sockets, processes);
+            SchemaJsonWriter.WriteList(stdout, inventory, sockets, processes);
         }
         else
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SockPeer.Json;
 using SockPeer.Cli.Rendering;
 using SockPeer.Inventory;
 using SockPeer.Model;
@@ -70,7 +71,7 @@ internal sealed class PeerCommand
                     : $"no Unix socket with inode {inode} in the namespaces covered")),
             r => r.HolderPids);
         Output.Render(parse.GetValue(_json), inventory,
-            stdout => JsonRenderer.WritePeer(stdout, inventory, report),
+            stdout => SchemaJsonWriter.WritePeer(stdout, inventory, report),
             human => human.WritePeer(report));
         return ReturnCode.Ok;
     });

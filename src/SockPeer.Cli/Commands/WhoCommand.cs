@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SockPeer.Json;
 using SockPeer.Cli.Rendering;
 using SockPeer.Inventory;
 using SockPeer.Model;
@@ -43,7 +44,7 @@ internal sealed class WhoCommand
         }
         var (inventory, report) = Snapshot.Query(parse, snapshot => SocketQueries.Who(snapshot, path, major, minor, inode), r => r.HolderPids);
         Output.Render(parse.GetValue(_json), inventory,
-            stdout => JsonRenderer.WriteWho(stdout, inventory, report),
+            stdout => SchemaJsonWriter.WriteWho(stdout, inventory, report),
             human => human.WriteWho(report));
         return ReturnCode.Ok;
     });

@@ -12,11 +12,12 @@ public sealed class SocketInventory
     private readonly Dictionary<int, ProcessInfo> _byPid;
 
     /// <summary>Builds a snapshot from its parts.</summary>
-    public SocketInventory(IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<string> warnings, bool peersKnown)
+    public SocketInventory(IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings, bool peersKnown)
     {
         Sockets = sockets;
         Processes = processes;
-        Warnings = warnings;
+        WarningDetails = warnings;
+        Warnings = Messages(warnings);
         PeersKnown = peersKnown;
         _byInode = new Dictionary<uint, UnixSocket>(sockets.Count);
         foreach (var s in sockets)
@@ -30,8 +31,10 @@ public sealed class SocketInventory
     public IReadOnlyList<UnixSocket> Sockets { get; }
     /// <summary>Processes holding at least one socket, ordered by pid.</summary>
     public IReadOnlyList<ProcessInfo> Processes { get; }
-    /// <summary>What could not be read, or may be incomplete.</summary>
+    /// <summary>What could not be read, or may be incomplete: the messages of <see cref="WarningDetails"/>.</summary>
     public IReadOnlyList<string> Warnings { get; }
+    /// <summary>What could not be read, or may be incomplete, with a code and counts.</summary>
+    public IReadOnlyList<InventoryWarning> WarningDetails { get; }
     /// <summary>False when sock_diag was unavailable and peers could not be known.</summary>
     public bool PeersKnown { get; }
 
@@ -42,17 +45,28 @@ public sealed class SocketInventory
     public int ProcessesNotInspected { get; init; }
 
     /// <summary>This snapshot's sockets with other processes and warnings.</summary>
-    internal SocketInventory With(IReadOnlyList<ProcessInfo> processes, IReadOnlyList<string> warnings)
+    internal SocketInventory With(IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
         => new(this, processes, warnings) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected };
 
-    private SocketInventory(SocketInventory from, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<string> warnings)
+    private SocketInventory(SocketInventory from, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
     {
         Sockets = from.Sockets;
         PeersKnown = from.PeersKnown;
         _byInode = from._byInode; // never written after construction
         Processes = processes;
-        Warnings = warnings;
+        WarningDetails = warnings;
+        Warnings = Messages(warnings);
         _byPid = ByPid(processes);
+    }
+
+    private static string[] Messages(IReadOnlyList<InventoryWarning> warnings)
+    {
+        var messages = new string[warnings.Count];
+        for (int i = 0; i < messages.Length; i++)
+        {
+            messages[i] = warnings[i].Message;
+        }
+        return messages;
     }
 
     private static Dictionary<int, ProcessInfo> ByPid(IReadOnlyList<ProcessInfo> processes)

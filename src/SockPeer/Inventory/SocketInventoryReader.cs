@@ -42,7 +42,7 @@ public sealed class SocketInventoryReader
     private SocketInventory ReadLocked()
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var warnings = new List<string>();
+        var warnings = new List<InventoryWarning>();
         var records = new List<UnixDiagRecord>();
         var recordNs = new List<ulong?>();
         var icons = new Dictionary<uint, uint[]>();
@@ -94,19 +94,19 @@ public sealed class SocketInventoryReader
                 }
                 catch (Exception e) when (e is DiagUnavailableException or IOException)
                 {
-                    warnings.Add($"network namespace {ns.Inode} ({ns.Source}) could not be dumped: {e.Message}");
+                    warnings.Add(new InventoryWarning(WarningCode.NamespaceNotDumped, $"network namespace {ns.Inode} ({ns.Source}) could not be dumped: {e.Message}") { NetNs = ns.Inode, Count = 1 });
                 }
             }
             if (denied > 0)
             {
-                warnings.Add($"{denied} other network namespace(s) could not be entered ({ErrnoText.Describe(deniedWhy)}; needs CAP_SYS_ADMIN)"
+                warnings.Add(new InventoryWarning(WarningCode.NamespacesNotEntered, $"{denied} other network namespace(s) could not be entered ({ErrnoText.Describe(deniedWhy)}; needs CAP_SYS_ADMIN)"
                     + (unreadable > 0 ? $", nor could those of {unreadable} processes be read" : "")
-                    + ": their sockets are missing, and peers that live there show as not seen");
+                    + ": their sockets are missing, and peers that live there show as not seen") { Count = denied });
             }
             else if (unreadable > 0 && !CanEnterNamespaces())
             {
-                warnings.Add($"other network namespaces could not be found or entered: those of {unreadable} processes could not be read (needs root): "
-                    + "sockets in any other namespace are missing, and peers that live there show as not seen");
+                warnings.Add(new InventoryWarning(WarningCode.NamespacesNotFound, $"other network namespaces could not be found or entered: those of {unreadable} processes could not be read (needs root): "
+                    + "sockets in any other namespace are missing, and peers that live there show as not seen") { Count = unreadable });
             }
         }
         finally
@@ -135,21 +135,21 @@ public sealed class SocketInventoryReader
             }
             catch (IOException e)
             {
-                warnings.Add($"holders are unknown: {e.Message}");
+                warnings.Add(new InventoryWarning(WarningCode.HoldersUnknown, $"holders are unknown: {e.Message}"));
             }
             if (scan is { ProcessesDenied: > 0 } && records.Count > 0)
             {
                 // Root can be denied too: a process with capabilities this one lacks, or one guarded by an LSM.
-                warnings.Add($"{scan.ProcessesDenied} of {scan.ProcessesDenied + scan.ProcessesScanned} processes could not be inspected "
+                warnings.Add(new InventoryWarning(WarningCode.ProcessesDenied, $"{scan.ProcessesDenied} of {scan.ProcessesDenied + scan.ProcessesScanned} processes could not be inspected "
                     + (Environment.IsPrivilegedProcess
                         ? "(permission denied even to root); sockets they hold are listed without those holders"
-                        : "(permission denied); sockets they hold are listed without those holders; run as root to see them"));
+                        : "(permission denied); sockets they hold are listed without those holders; run as root to see them")) { Count = scan.ProcessesDenied });
             }
             string? hidepid = Environment.IsPrivilegedProcess ? null : ReadHidePid();
             _processesHidden = hidepid is not null;
             if (hidepid is not null)
             {
-                warnings.Add($"procfs is mounted with hidepid={hidepid}: processes of other users are invisible, their sockets show no holders");
+                warnings.Add(new InventoryWarning(WarningCode.ProcessesHidden, $"procfs is mounted with hidepid={hidepid}: processes of other users are invisible, their sockets show no holders"));
             }
         }
 
@@ -168,7 +168,7 @@ public sealed class SocketInventoryReader
     }
 
     /// <summary>Which namespaces besides (or instead of) the caller's own to dump.</summary>
-    private List<NetNsHandle> SelectNamespaces(ulong? currentNs, out bool includeCurrent, out int unreadable, List<string> warnings)
+    private List<NetNsHandle> SelectNamespaces(ulong? currentNs, out bool includeCurrent, out int unreadable, List<InventoryWarning> warnings)
     {
         includeCurrent = true;
         unreadable = 0;
@@ -257,22 +257,22 @@ public sealed class SocketInventoryReader
         }
         catch (IOException e)
         {
-            return inventory.With(inventory.Processes, [.. inventory.Warnings, $"process details are unknown: {e.Message}"]);
+            return inventory.With(inventory.Processes, [.. inventory.WarningDetails, new InventoryWarning(WarningCode.ProcessDetailsUnknown, $"process details are unknown: {e.Message}")]);
         }
         var all = new List<ProcessInfo>(inventory.Processes.Count + read.Count);
         all.AddRange(inventory.Processes);
         all.AddRange(NameContainers(read.Values));
         all.Sort((a, b) => a.Pid.CompareTo(b.Pid));
-        return inventory.With(all, inventory.Warnings);
+        return inventory.With(all, inventory.WarningDetails);
     }
 
     private void DumpNamespace(IDiagChannel channel, ulong? netns, string protocolsPath, List<UnixDiagRecord> records, List<ulong?> recordNs,
-        Dictionary<uint, uint[]> icons, HashSet<uint> partialPending, List<NamespaceCount> counts, List<string> warnings)
+        Dictionary<uint, uint[]> icons, HashSet<uint> partialPending, List<NamespaceCount> counts, List<InventoryWarning> warnings)
     {
         long inUseBefore = ReadUnixInUse(protocolsPath);
         DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow);
         long inUseAfter = ReadUnixInUse(protocolsPath);
-        warnings.AddRange(main.Warnings);
+        warnings.AddRange(main.WarningDetails);
         try
         {
             LookUpAbsentPeers(channel, main.Records, warnings);
@@ -280,7 +280,7 @@ public sealed class SocketInventoryReader
         catch (Exception e) when (e is DiagUnavailableException or IOException)
         {
             // The dump itself worked: this is no reason to fall back to /proc/net/unix.
-            warnings.Add($"peers absent from the dump could not be looked up ({e.Message}); some may be missing");
+            warnings.Add(new InventoryWarning(WarningCode.PeersNotLookedUp, $"peers absent from the dump could not be looked up ({e.Message}); some may be missing") { NetNs = netns });
         }
         ReadPending(channel, main.Records, icons, partialPending, warnings);
         counts.Add(new NamespaceCount(netns, main.Records.Count, inUseBefore, inUseAfter));
@@ -298,7 +298,7 @@ public sealed class SocketInventoryReader
     /// named in the dump but absent from it was skipped or has closed since: asked for by inode, the
     /// first answers and is added. Datagram peers may live in other namespaces and are not asked for.
     /// </summary>
-    private void LookUpAbsentPeers(IDiagChannel channel, List<UnixDiagRecord> records, List<string> warnings)
+    private void LookUpAbsentPeers(IDiagChannel channel, List<UnixDiagRecord> records, List<InventoryWarning> warnings)
     {
         var present = new HashSet<uint>(records.Count);
         foreach (var r in records)
@@ -314,7 +314,9 @@ public sealed class SocketInventoryReader
         {
             // Heavy churn. Each lookup walks the whole table in the kernel; a second dump costs about
             // as much as a few dozen of them and brings back what the first one skipped.
-            foreach (var r in _dump.Dump(channel, UnixDiagState.All, MainShow).Records)
+            DiagDumpResult again = _dump.Dump(channel, UnixDiagState.All, MainShow);
+            warnings.AddRange(again.WarningDetails);
+            foreach (var r in again.Records)
             {
                 if (present.Add(r.Inode))
                 {
@@ -328,8 +330,8 @@ public sealed class SocketInventoryReader
         {
             if (asked == MaxPeerLookups)
             {
-                warnings.Add($"{absent.Count - asked} stream peer(s) named in the dump were absent from it and not looked up: "
-                    + "closed while it ran, or skipped by it (a sock_diag dump is not a snapshot)");
+                warnings.Add(new InventoryWarning(WarningCode.PeersNotLookedUp, $"{absent.Count - asked} stream peer(s) named in the dump were absent from it and not looked up: "
+                    + "closed while it ran, or skipped by it (a sock_diag dump is not a snapshot)") { Count = absent.Count - asked });
                 break;
             }
             asked++;
@@ -384,7 +386,7 @@ public sealed class SocketInventoryReader
     /// pending clients makes a record too large for one reply, and the kernel then ends the dump
     /// early without an error. Listeners the dump skipped are asked for one by one.
     /// </summary>
-    private void ReadPending(IDiagChannel channel, List<UnixDiagRecord> records, Dictionary<uint, uint[]> icons, HashSet<uint> partial, List<string> warnings)
+    private void ReadPending(IDiagChannel channel, List<UnixDiagRecord> records, Dictionary<uint, uint[]> icons, HashSet<uint> partial, List<InventoryWarning> warnings)
     {
         int listeners = 0;
         foreach (var r in records)
@@ -402,10 +404,11 @@ public sealed class SocketInventoryReader
         try
         {
             dump = _dump.Dump(channel, UnixDiagState.ListenOnly, ListenerShow);
+            warnings.AddRange(dump.WarningDetails);
         }
         catch (DiagUnavailableException e)
         {
-            warnings.Add($"pending connections are unknown: {e.Message}");
+            warnings.Add(new InventoryWarning(WarningCode.PendingUnknown, $"pending connections are unknown: {e.Message}"));
             return;
         }
         foreach (var r in dump.Records)
@@ -433,8 +436,8 @@ public sealed class SocketInventoryReader
         }
         if (partial.Count > 0)
         {
-            warnings.Add($"{partial.Count} listener(s) have more pending connections than the kernel can list in one reply; "
-                + "their pending counts are exact, their lists of pending clients are partial");
+            warnings.Add(new InventoryWarning(WarningCode.PendingPartial, $"{partial.Count} listener(s) have more pending connections than the kernel can list in one reply; "
+                + "their pending counts are exact, their lists of pending clients are partial") { Count = partial.Count });
         }
     }
 
@@ -449,7 +452,7 @@ public sealed class SocketInventoryReader
     /// (a 0 in the listener's list) is not dumped either, yet still counted: its server half holds it.
     /// </summary>
     private static void CrossCheckCounts(List<NamespaceCount> counts, List<UnixDiagRecord> records, List<ulong?> recordNs,
-        Dictionary<uint, int> index, Dictionary<uint, uint[]> icons, List<string> warnings)
+        Dictionary<uint, int> index, Dictionary<uint, uint[]> icons, List<InventoryWarning> warnings)
     {
         var embryos = new Dictionary<ulong, long>();
         for (int i = 0; i < records.Count; i++)
@@ -494,7 +497,7 @@ public sealed class SocketInventoryReader
         }
     }
 
-    private static void CrossCheckCount(int records, long before, long after, long embryos, ulong? netns, List<string> warnings)
+    private static void CrossCheckCount(int records, long before, long after, long embryos, ulong? netns, List<InventoryWarning> warnings)
     {
         if (before < 0 || after < 0)
         {
@@ -507,8 +510,8 @@ public sealed class SocketInventoryReader
         long missing = expected - records;
         if (missing > margin)
         {
-            warnings.Add($"sock_diag returned {records} sockets but the kernel counts about {expected} in use; "
-                + $"up to {missing} may be missing from this snapshot" + (netns is null ? "" : $" (network namespace {netns})"));
+            warnings.Add(new InventoryWarning(WarningCode.CountMismatch, $"sock_diag returned {records} sockets but the kernel counts about {expected} in use; "
+                + $"up to {missing} may be missing from this snapshot" + (netns is null ? "" : $" (network namespace {netns})")) { NetNs = netns, Count = (int)Math.Min(missing, int.MaxValue) });
         }
     }
 
@@ -577,7 +580,7 @@ public sealed class SocketInventoryReader
         return ProcMountInfo.FindMount(buffer.AsSpan(0, n), root) is { FsType: "proc" } mount ? ProcMountInfo.HidePid(mount.SuperOptions) : null;
     }
 
-    private List<UnixDiagRecord> ReadProcNetUnix(List<string> warnings, string why)
+    private List<UnixDiagRecord> ReadProcNetUnix(List<InventoryWarning> warnings, string why)
     {
         byte[] buffer = new byte[64 * 1024];
         int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(_options.ProcRoot + "/thread-self/net/unix"), ref buffer, limit: 1 << 30);
@@ -586,10 +589,10 @@ public sealed class SocketInventoryReader
             throw new InventoryException($"sock_diag is unavailable ({why}) and /proc/net/unix cannot be read: {ErrnoText.Describe((Errno)(-n))}");
         }
         var entries = ProcNetUnix.Parse(buffer.AsSpan(0, n), out int malformed);
-        warnings.Add($"sock_diag is unavailable ({why}); sockets come from /proc/net/unix: peers are unknown, and names with newlines or NULs may be garbled");
+        warnings.Add(new InventoryWarning(WarningCode.ProcNetUnixFallback, $"sock_diag is unavailable ({why}); sockets come from /proc/net/unix: peers are unknown, and names with newlines or NULs may be garbled"));
         if (malformed > 0)
         {
-            warnings.Add($"{malformed} lines of /proc/net/unix could not be parsed (a name with a newline breaks a row)");
+            warnings.Add(new InventoryWarning(WarningCode.ProcNetUnixMalformed, $"{malformed} lines of /proc/net/unix could not be parsed (a name with a newline breaks a row)") { Count = malformed });
         }
         var records = new List<UnixDiagRecord>(entries.Count);
         var seen = new HashSet<uint>();
@@ -629,7 +632,7 @@ public sealed class SocketInventoryReader
     }
 
     private List<UnixSocket> Join(List<UnixDiagRecord> records, List<ulong?> recordNs, Dictionary<uint, int> index, Dictionary<uint, uint[]> icons,
-        HashSet<uint> partialPending, ProcScanResult? scan, bool peersKnown, List<string> warnings)
+        HashSet<uint> partialPending, ProcScanResult? scan, bool peersKnown, List<InventoryWarning> warnings)
     {
         int count = records.Count;
         if (peersKnown)
@@ -824,7 +827,7 @@ public sealed class SocketInventoryReader
     /// The queue that holds it is one whose fdinfo shows scm_fds &gt; 0; the kernel does not say which
     /// descriptor waits where, so the answer is exact only when a single queue holds descriptors.
     /// </summary>
-    private void MarkInFlight(UnixSocket[] sockets, ProcScanResult scan, List<string> warnings)
+    private void MarkInFlight(UnixSocket[] sockets, ProcScanResult scan, List<InventoryWarning> warnings)
     {
         // Sockets held by processes we could not see look orphaned. Unprivileged, that is most of the
         // host; as root it is the odd guarded process, and the pairs-and-gone pruning below still runs.
@@ -878,8 +881,8 @@ public sealed class SocketInventoryReader
         }
         if (candidates.Count > queued)
         {
-            warnings.Add($"{candidates.Count} socket(s) are held by no process while {queued} descriptor(s) wait in flight on {receivers.Count} queue(s); "
-                + "which of those sockets are in flight cannot be told");
+            warnings.Add(new InventoryWarning(WarningCode.InFlightAmbiguous, $"{candidates.Count} socket(s) are held by no process while {queued} descriptor(s) wait in flight on {receivers.Count} queue(s); "
+                + "which of those sockets are in flight cannot be told") { Count = candidates.Count });
             return;
         }
         uint? on = receivers.Count == 1 ? sockets[receivers[0].Index].Inode : null;
@@ -889,12 +892,12 @@ public sealed class SocketInventoryReader
         }
         if (on is null)
         {
-            warnings.Add($"{candidates.Count} socket(s) held by no process are in flight on one of {receivers.Count} queues; the kernel does not tell which one");
+            warnings.Add(new InventoryWarning(WarningCode.InFlightQueueUnknown, $"{candidates.Count} socket(s) held by no process are in flight on one of {receivers.Count} queues; the kernel does not tell which one") { Count = candidates.Count });
         }
         if (scan.ProcessesDenied > 0)
         {
-            warnings.Add($"{candidates.Count} socket(s) held by no visible process are taken to be in flight; "
-                + $"the {scan.ProcessesDenied} process(es) that could not be inspected may hold some of them instead");
+            warnings.Add(new InventoryWarning(WarningCode.InFlightUnverified, $"{candidates.Count} socket(s) held by no visible process are taken to be in flight; "
+                + $"the {scan.ProcessesDenied} process(es) that could not be inspected may hold some of them instead") { Count = candidates.Count });
         }
 
         static bool IsOrphan(UnixSocket s) => s.Holders.Count == 0 && s.PendingOn is null && !s.AwaitingAccept;

@@ -1,4 +1,5 @@
 using SockPeer.Interop;
+using SockPeer.Inventory;
 
 namespace SockPeer.Netlink;
 
@@ -8,9 +9,11 @@ public sealed class DiagDumpResult
     /// <summary>Records, deduplicated on (inode, cookie); pending server halves (inode 0) are left out.</summary>
     public required List<UnixDiagRecord> Records { get; init; }
     /// <summary>Why the dump may be incomplete or inconsistent; empty when nothing went wrong.</summary>
-    public required List<string> Warnings { get; init; }
+    public required List<InventoryWarning> WarningDetails { get; init; }
+    /// <summary>The messages of <see cref="WarningDetails"/>.</summary>
+    public IReadOnlyList<string> Warnings => WarningDetails.ConvertAll(w => w.Message);
     /// <summary>False when records are known or suspected to be missing.</summary>
-    public bool Complete => Warnings.Count == 0;
+    public bool Complete => WarningDetails.Count == 0;
 }
 
 /// <summary>
@@ -29,7 +32,7 @@ public sealed class DiagDump
     /// <exception cref="DiagUnavailableException">The kernel has no unix_diag, or the channel fails before any record.</exception>
     public DiagDumpResult Dump(IDiagChannel channel, uint states, UnixDiagShow show)
     {
-        var warnings = new List<string>();
+        var warnings = new List<InventoryWarning>();
         for (int attempt = 1; ; attempt++)
         {
             var records = new List<UnixDiagRecord>();
@@ -46,15 +49,15 @@ public sealed class DiagDump
             }
             if (outcome == Outcome.Restart)
             {
-                warnings.Add($"sock_diag dump lost replies {MaxAttempts} times in a row; the socket list may be incomplete");
+                warnings.Add(new(WarningCode.DumpIncomplete, $"sock_diag dump lost replies {MaxAttempts} times in a row; the socket list may be incomplete"));
             }
-            return new DiagDumpResult { Records = records, Warnings = warnings };
+            return new DiagDumpResult { Records = records, WarningDetails = warnings };
         }
     }
 
     private enum Outcome { Done, Restart, Grow }
 
-    private Outcome TryDump(IDiagChannel channel, uint states, UnixDiagShow show, List<UnixDiagRecord> records, List<string> warnings)
+    private Outcome TryDump(IDiagChannel channel, uint states, UnixDiagShow show, List<UnixDiagRecord> records, List<InventoryWarning> warnings)
     {
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[UnixDiagRequest.Length];
@@ -80,14 +83,14 @@ public sealed class DiagDump
                 {
                     throw new DiagUnavailableException($"sock_diag receive failed: {ErrnoText.Describe(errno)}", errno);
                 }
-                warnings.Add($"sock_diag dump stopped early: {ErrnoText.Describe(errno)}; the socket list may be incomplete");
+                warnings.Add(new(WarningCode.DumpIncomplete, $"sock_diag dump stopped early: {ErrnoText.Describe(errno)}; the socket list may be incomplete"));
                 return Outcome.Done;
             }
             if (truncated)
             {
                 if (_buffer.Length >= MaxBuffer)
                 {
-                    warnings.Add("a sock_diag reply did not fit in 1 MiB and was cut; the socket list may be incomplete");
+                    warnings.Add(new(WarningCode.DumpIncomplete, "a sock_diag reply did not fit in 1 MiB and was cut; the socket list may be incomplete"));
                     return Outcome.Done;
                 }
                 _buffer = new byte[_buffer.Length * 2];
@@ -95,7 +98,7 @@ public sealed class DiagDump
             }
             if (length == 0)
             {
-                warnings.Add("sock_diag dump ended without NLMSG_DONE; the socket list may be incomplete");
+                warnings.Add(new(WarningCode.DumpIncomplete, "sock_diag dump ended without NLMSG_DONE; the socket list may be incomplete"));
                 return Outcome.Done;
             }
 
@@ -111,7 +114,7 @@ public sealed class DiagDump
                     if ((message.Flags & NetlinkMessageReader.FlagDumpInterrupted) != 0 && !interruptedNoted)
                     {
                         interruptedNoted = true;
-                        warnings.Add("the kernel flagged the sock_diag dump as interrupted by concurrent changes; it may be inconsistent");
+                        warnings.Add(new(WarningCode.DumpInterrupted, "the kernel flagged the sock_diag dump as interrupted by concurrent changes; it may be inconsistent"));
                     }
                     switch (message.Type)
                     {
@@ -127,7 +130,7 @@ public sealed class DiagDump
                             {
                                 throw new DiagUnavailableException($"sock_diag refused the AF_UNIX dump: {ErrnoText.Describe(code)}", code);
                             }
-                            warnings.Add($"sock_diag dump failed midway: {ErrnoText.Describe(code)}; the socket list may be incomplete");
+                            warnings.Add(new(WarningCode.DumpIncomplete, $"sock_diag dump failed midway: {ErrnoText.Describe(code)}; the socket list may be incomplete"));
                             return Outcome.Done;
                         case NetlinkMessageReader.TypeSockDiagByFamily:
                             AddRecord(message.Payload, records, seen, warnings);
@@ -139,12 +142,12 @@ public sealed class DiagDump
             }
             catch (NetlinkFormatException e)
             {
-                warnings.Add($"a malformed sock_diag reply was skipped ({e.Message}); the socket list may be incomplete");
+                warnings.Add(new(WarningCode.DumpMalformed, $"a malformed sock_diag reply was skipped ({e.Message}); the socket list may be incomplete"));
             }
         }
     }
 
-    private static void AddRecord(ReadOnlySpan<byte> payload, List<UnixDiagRecord> records, HashSet<(uint, ulong)> seen, List<string> warnings)
+    private static void AddRecord(ReadOnlySpan<byte> payload, List<UnixDiagRecord> records, HashSet<(uint, ulong)> seen, List<InventoryWarning> warnings)
     {
         UnixDiagRecord record;
         try
@@ -153,7 +156,7 @@ public sealed class DiagDump
         }
         catch (NetlinkFormatException e)
         {
-            warnings.Add($"a malformed sock_diag record was skipped ({e.Message})");
+            warnings.Add(new(WarningCode.DumpMalformed, $"a malformed sock_diag record was skipped ({e.Message})"));
             return;
         }
         if (record.Inode != 0 && seen.Add((record.Inode, record.Cookie)))

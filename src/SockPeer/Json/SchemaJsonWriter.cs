@@ -3,12 +3,20 @@ using SockPeer.Inventory;
 using SockPeer.Model;
 using SockPeer.Queries;
 
-namespace SockPeer.Cli.Rendering;
+namespace SockPeer.Json;
 
-/// <summary>Writes the schema-1 JSON documents (docs/schema.md) straight to a stream.</summary>
-internal static class JsonRenderer
+/// <summary>
+/// Writes the schema-1 JSON documents (docs/schema.md) straight to a stream. Shared by the command
+/// line, the server's JSON API and the watcher's event lines, so a socket or process object is the
+/// same wherever it appears.
+/// </summary>
+public static class SchemaJsonWriter
 {
+    /// <summary>The schema number every document starts with.</summary>
     public const int SchemaVersion = 1;
+    /// <summary>The writer options of every document: compact, names readable (not HTML-escaped).</summary>
+    public static JsonWriterOptions WriterOptions => Options;
+
     private static readonly JsonWriterOptions Options = new()
     {
         // Compact, like `ip -j`: a busy host's document is tens of megabytes; pipe it to `jq` to read it.
@@ -18,6 +26,7 @@ internal static class JsonRenderer
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>`sockpeer list`: the given sockets and processes of <paramref name="inventory"/>.</summary>
     public static void WriteList(Stream output, SocketInventory inventory, IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes)
         => WriteDocument(output, inventory, processes, w =>
         {
@@ -35,6 +44,7 @@ internal static class JsonRenderer
             w.WriteEndArray();
         });
 
+    /// <summary>`sockpeer peer`.</summary>
     public static void WritePeer(Stream output, SocketInventory inventory, PeerReport report)
         => WriteDocument(output, inventory, report.Processes, w =>
         {
@@ -46,6 +56,7 @@ internal static class JsonRenderer
             WriteSocketOrNull(w, report.Listener);
         });
 
+    /// <summary>`sockpeer who`.</summary>
     public static void WriteWho(Stream output, SocketInventory inventory, WhoReport report)
         => WriteDocument(output, inventory, report.Processes, w =>
         {
@@ -151,6 +162,7 @@ internal static class JsonRenderer
         w.WriteEndArray();
     }
 
+    /// <summary>One socket object; <paramref name="names"/> caches the last name written.</summary>
     public static void WriteSocket(Utf8JsonWriter w, UnixSocket s, NameCache? names = null)
     {
         w.WriteStartObject();
@@ -216,12 +228,13 @@ internal static class JsonRenderer
     /// The last socket name, escaped and in base64, encoded once: sockets accepted from one listener
     /// carry its name, and on a busy server they are most of the list.
     /// </summary>
-    internal sealed class NameCache
+    public sealed class NameCache
     {
         private byte[]? _bytes;
         private JsonEncodedText _shown;
         private JsonEncodedText _raw;
 
+        /// <summary>The display text and the base64 bytes of <paramref name="name"/>, encoded once per distinct name in a row.</summary>
         public (JsonEncodedText Shown, JsonEncodedText Raw) Get(byte[] name)
         {
             if (_bytes is null || !_bytes.AsSpan().SequenceEqual(name))
@@ -294,6 +307,7 @@ internal static class JsonRenderer
         }
     }
 
+    /// <summary>One process object.</summary>
     public static void WriteProcess(Utf8JsonWriter w, ProcessInfo p)
     {
         w.WriteStartObject();
