@@ -1,4 +1,3 @@
-using SockPeer.Interop;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using SockPeer.Cli.Commands;
@@ -9,31 +8,24 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var json = new Option<bool>("--json") { Description = "Write JSON (schema 1, see docs/schema.md)", Recursive = true };
         var root = new RootCommand("sockpeer: who is on the other end of each Unix socket");
-        root.Options.Add(json);
+        // Global options parse before or after the subcommand; each command honours them or refuses them.
+        GlobalOptions.AddTo(root);
+        FilterOptions.AddTo(root);
         root.Options.Add(Snapshot.NetNs);
-        new ListCommand(json).AddTo(root);
+        root.SetAction(ListCommand.Run);
 
-        var list = new Command("list", "List every Unix socket: connections with both ends, listeners, pairs, pending, in flight (the default)");
-        new ListCommand(json).AddTo(list);
-        root.Subcommands.Add(list);
-        root.Subcommands.Add(new PeerCommand(json).Build());
-        root.Subcommands.Add(new WhoCommand(json).Build());
-        root.Subcommands.Add(new DemoCommand(json).Build());
+        // One line per command.
+        root.Subcommands.Add(ListCommand.Build());
+        root.Subcommands.Add(PeerCommand.Build());
+        root.Subcommands.Add(WhoCommand.Build());
+        root.Subcommands.Add(DemoCommand.Build());
+
         foreach (var hidden in DemoRoles.Build())
         {
             root.Subcommands.Add(hidden);
         }
-
-        // Help would ask Console.WindowWidth, which sets the terminal up (see FileDescriptorStream): give it a width.
-        foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
-        {
-            if (help.Action is System.CommandLine.Help.HelpAction action)
-            {
-                action.MaxWidth = Console.IsOutputRedirected ? int.MaxValue : FileDescriptorStream.TerminalColumns(1) ?? 80;
-            }
-        }
+        Help.Install(root);
 
         // "@name" is an abstract socket name here, never a response file.
         ParseResult parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

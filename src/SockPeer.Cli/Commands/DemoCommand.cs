@@ -13,21 +13,23 @@ namespace SockPeer.Cli.Commands;
 /// to a handler process; a client's socket is shared by a parent that sends and a child that
 /// reads. Then it asks sockpeer who is on the other end of the client's fd, and cleans up.
 /// </summary>
-internal sealed class DemoCommand(Option<bool> json)
+internal static class DemoCommand
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
     private static readonly string[] DemoLines = ["hello", "who is on the other end?"];
 
-    public Command Build()
+    public static Command Build()
     {
         var command = new Command("demo", "Start an echo server and a client shared by two processes, then show 'sockpeer peer' for the client's fd");
         command.SetAction(Run);
         return command;
     }
 
-    private int Run(ParseResult parse) => CommandRunner.Run(() =>
+    private static int Run(ParseResult parse) => CommandRunner.Run(() =>
     {
-        bool asJson = parse.GetValue(json);
+        GlobalOptions.Reject(parse, "demo", FilterOptions.All);
+        GlobalOptions.Reject(parse, "demo", GlobalOptions.Table);
+        bool asJson = GlobalOptions.AsJson(parse);
         var dir = Directory.CreateTempSubdirectory("sockpeer-demo-");
         string path = Path.Combine(dir.FullName, "echo.sock");
         Process? server = null, client = null;
@@ -61,27 +63,25 @@ internal sealed class DemoCommand(Option<bool> json)
                 throw new CliException("the demo client's socket was not found");
             }
             var report = SocketQueries.Peer(inventory, socket);
-            using var stdout = Output.OpenStdout();
-            if (asJson)
+            UnixSocket?[] shown = [report.Socket, report.Peer, report.Listener];
+            Output.Render(parse, inventory, shown.OfType<UnixSocket>(), completeList: false, new HashSet<int>(), renderer =>
             {
-                SchemaJsonWriter.WritePeer(stdout, inventory, report);
-            }
-            else
-            {
-                using var w = Output.Writer(stdout);
-                var terminal = Terminal.Detect();
-                w.WriteLine(terminal.Paint("sockpeer demo", Terminal.Bold));
-                w.WriteLine($"  echo server    pid {server.Id} listening on {path}; it starts a handler process per connection");
-                w.WriteLine($"  client         pid {client.Id} holds the socket on fd {fd} and sends; its child pid {readerPid} shares it and reads");
-                for (int i = 0; i < lines.Length; i++)
+                if (!asJson)
                 {
-                    w.WriteLine($"  the parent sent \"{lines[i]}\"; the child read \"{SocketName.Escape(replies[i])}\"");
+                    var terminal = Terminal.Detect();
+                    using var w = Output.Writer(Output.OpenStdout());
+                    w.WriteLine(terminal.Paint("sockpeer demo", Terminal.Bold));
+                    w.WriteLine($"  echo server    pid {server.Id} listening on {path}; it starts a handler process per connection");
+                    w.WriteLine($"  client         pid {client.Id} holds the socket on fd {fd} and sends; its child pid {readerPid} shares it and reads");
+                    for (int i = 0; i < lines.Length; i++)
+                    {
+                        w.WriteLine($"  the parent sent \"{lines[i]}\"; the child read \"{SocketName.Escape(replies[i])}\"");
+                    }
+                    w.WriteLine();
+                    w.WriteLine(terminal.Paint($"$ sockpeer peer {client.Id} {fd}", Terminal.Bold));
                 }
-                w.WriteLine();
-                w.WriteLine(terminal.Paint($"$ sockpeer peer {client.Id} {fd}", Terminal.Bold));
-                Output.Warn(inventory.Warnings);
-                new HumanRenderer(w, terminal, inventory).WritePeer(report);
-            }
+                renderer.WritePeer(inventory, report);
+            });
             return ReturnCode.Ok;
         }
         finally

@@ -1,97 +1,59 @@
 using System.CommandLine;
-using SockPeer.Json;
 using SockPeer.Cli.Rendering;
 using SockPeer.Inventory;
 using SockPeer.Model;
+using SockPeer.Views;
 
 namespace SockPeer.Cli.Commands;
 
-/// <summary>`sockpeer list` (also the default): every Unix socket, with filters.</summary>
-internal sealed class ListCommand
+/// <summary>
+/// `sockpeer list` (also the default): every Unix socket, with the filters of <see cref="FilterOptions"/>
+/// and the table options of <see cref="GlobalOptions"/>. Exit 1 when filters were given and no
+/// socket matched (as grep and lsof do), so a script can test for a listener.
+/// </summary>
+internal static class ListCommand
 {
-    private readonly Option<int?> _pid = new("--pid") { Description = "Only sockets with PID at either end", CustomParser = ParsePid };
-    private readonly Option<string?> _path = new("--path") { Description = "Only sockets whose name (or peer's name) matches the glob" };
-    private readonly Option<string?> _type = new("--type") { Description = "stream, dgram or seqpacket" };
-    private readonly Option<string?> _state = new("--state") { Description = "listening, connected or unconnected" };
-    private readonly Option<string?> _user = new("--user") { Description = "Only sockets owned or held by this user (name or uid)" };
-    private readonly Option<bool> _json;
-
-    public ListCommand(Option<bool> json)
+    public static Command Build()
     {
-        _json = json;
-        _type.AcceptOnlyFromAmong("stream", "dgram", "seqpacket");
-        _state.AcceptOnlyFromAmong("listening", "connected", "unconnected");
-    }
-
-    public void AddTo(Command command)
-    {
-        command.Options.Add(_pid);
-        command.Options.Add(_path);
-        command.Options.Add(_type);
-        command.Options.Add(_state);
-        command.Options.Add(_user);
+        var command = new Command("list", "List every Unix socket: connections with both ends, listeners, pairs, pending, in flight (the default)");
         command.SetAction(Run);
+        return command;
     }
 
-    private static int? ParsePid(System.CommandLine.Parsing.ArgumentResult result)
+    public static int Run(ParseResult parse) => CommandRunner.Run(() =>
     {
-        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) && pid > 0)
-        {
-            return pid;
-        }
-        result.AddError($"--pid needs a process id (a positive number), not '{SocketName.Escape(text)}'");
-        return null;
-    }
-
-    private int Run(ParseResult parse) => CommandRunner.Run(() =>
-    {
-        var filter = new SocketFilter
-        {
-            Pid = parse.GetValue(_pid),
-            PathGlob = parse.GetValue(_path),
-            Type = parse.GetValue(_type) switch
-            {
-                "stream" => UnixSocketType.Stream,
-                "dgram" => UnixSocketType.Dgram,
-                "seqpacket" => UnixSocketType.SeqPacket,
-                _ => null,
-            },
-            State = parse.GetValue(_state) switch
-            {
-                "listening" => UnixSocketState.Listening,
-                "connected" => UnixSocketState.Connected,
-                "unconnected" => UnixSocketState.Unconnected,
-                _ => null,
-            },
-            Uid = parse.GetValue(_user) is { } user ? SocketFilter.ResolveUser(user) : null,
-        };
-        if (filter.Pid is int pid && !Directory.Exists($"/proc/{pid}"))
-        {
-            throw new CliException($"no process {pid}"); // like lsof -p: not the same as a process without sockets
-        }
+        var filter = FilterOptions.Build(parse);
+        // Checked before the snapshot: a bad column is a usage error, not a second of work then an error.
+        _ = GlobalOptions.TableOptions(parse, filter.Pids);
         var inventory = Snapshot.Take(parse);
-        using var stdout = Output.OpenStdout();
-        if (parse.GetValue(_json))
+        var matched = Select(inventory, filter);
+        if (parse.GetValue(GlobalOptions.Summary))
         {
-            IReadOnlyList<UnixSocket> sockets = inventory.Sockets;
-            IReadOnlyList<ProcessInfo> processes = inventory.Processes;
-            if (!filter.IsEmpty)
-            {
-                sockets = inventory.Sockets.Where(s => filter.Matches(inventory, s)).ToList();
-                var pids = new HashSet<int>(sockets.SelectMany(s => s.Holders).Select(h => h.Pid));
-                processes = inventory.Processes.Where(p => pids.Contains(p.Pid)).ToList();
-            }
-            SchemaJsonWriter.WriteList(stdout, inventory, sockets, processes);
+            var summary = SocketSummary.Of(inventory, matched);
+            Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteSummary(inventory, summary));
         }
         else
         {
-            Output.Warn(inventory.Warnings);
-            using var writer = Output.Writer(stdout);
-            var renderer = new HumanRenderer(writer, Terminal.Detect(), inventory);
-            renderer.WriteListHeader();
-            renderer.WriteList(inventory.Sockets, filter);
+            var rows = SocketViews.Rows(inventory, matched).ToList();
+            Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(matched, rows)));
         }
-        return ReturnCode.Ok;
+        return matched.Count == 0 && !filter.IsEmpty ? ReturnCode.Failure : ReturnCode.Ok;
     });
+
+    public static IReadOnlyList<UnixSocket> Select(SocketInventory inventory, SocketFilter filter)
+    {
+        if (filter.IsEmpty)
+        {
+            return inventory.Sockets;
+        }
+        var matched = new List<UnixSocket>();
+        foreach (var s in inventory.Sockets)
+        {
+            if (filter.Matches(inventory, s))
+            {
+                matched.Add(s);
+            }
+        }
+        return matched;
+    }
 }

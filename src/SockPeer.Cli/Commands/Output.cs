@@ -1,10 +1,17 @@
+using SockPeer.Cli.Rendering;
 using SockPeer.Interop;
+using SockPeer.Inventory;
+using SockPeer.Model;
+using SockPeer.Views;
+using System.CommandLine;
+
 namespace SockPeer.Cli.Commands;
 
 /// <summary>Standard output as the commands use it: buffered, UTF-8, and flushed once at the end.</summary>
 internal static class Output
 {
     private static readonly System.Text.UTF8Encoding Utf8 = new(false);
+    private const int PidsNamed = 5;
 
     // Not System.Console's streams: see FileDescriptorStream.
     public static Stream OpenStdout() => new BufferedStream(new FileDescriptorStream(1), 64 * 1024);
@@ -17,25 +24,51 @@ internal static class Output
     /// <summary>Writes one line to stderr in a single write.</summary>
     public static void Error(string line) => new FileDescriptorStream(2).Write(Utf8.GetBytes(line + "\n"));
 
-    /// <summary>Writes a command's answer as JSON (warnings inside) or as the human view (warnings on stderr).</summary>
-    public static void Render(bool json, SockPeer.Inventory.SocketInventory inventory, Action<Stream> writeJson, Action<Rendering.HumanRenderer> writeHuman)
+    /// <summary>
+    /// Writes a command's answer in the format asked for. JSON carries every warning inside; the human
+    /// view prints on stderr those that can affect <paramref name="shown"/> (none with --quiet).
+    /// </summary>
+    public static void Render(ParseResult parse, SocketInventory inventory, IEnumerable<UnixSocket> shown, bool completeList, IReadOnlySet<int> selected, Action<IRenderer> write)
     {
         using var stdout = OpenStdout();
-        if (json)
+        if (GlobalOptions.AsJson(parse))
         {
-            writeJson(stdout);
+            write(new JsonRenderer(stdout));
             return;
         }
-        Warn(inventory.Warnings);
+        if (!parse.GetValue(GlobalOptions.Quiet))
+        {
+            Warn(RelevantWarnings.For(inventory, shown, completeList, selected));
+        }
         using var writer = Writer(stdout);
-        writeHuman(new Rendering.HumanRenderer(writer, Rendering.Terminal.Detect(), inventory));
+        write(new HumanRenderer(writer, Terminal.Detect(), GlobalOptions.TableOptions(parse, selected)));
     }
 
-    public static void Warn(IEnumerable<string> warnings)
+    /// <summary>A hint on stderr, unless --quiet or JSON.</summary>
+    public static void Hint(ParseResult parse, string text)
+    {
+        if (!parse.GetValue(GlobalOptions.Quiet) && !GlobalOptions.AsJson(parse))
+        {
+            Error($"sockpeer: hint: {text}");
+        }
+    }
+
+    public static void Warn(IEnumerable<InventoryWarning> warnings)
     {
         foreach (var w in warnings)
         {
-            Error($"sockpeer: warning: {w}");
+            Error($"sockpeer: warning: {WithPids(w)}");
         }
+    }
+
+    /// <summary>The warning's sentence, naming the first few pids it concerns when it does not already.</summary>
+    public static string WithPids(InventoryWarning w)
+    {
+        if (w.Pids.Count == 0 || w.Message.Contains($"{w.Pids[0]}", StringComparison.Ordinal))
+        {
+            return w.Message;
+        }
+        string pids = string.Join(", ", w.Pids.Take(PidsNamed));
+        return $"{w.Message} (pid{(w.Pids.Count > 1 ? "s" : "")} {pids}{(w.Pids.Count > PidsNamed || w.Count > w.Pids.Count ? ", ..." : "")})";
     }
 }

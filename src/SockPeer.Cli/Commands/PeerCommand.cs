@@ -1,28 +1,29 @@
 using System.CommandLine;
-using SockPeer.Json;
 using SockPeer.Cli.Rendering;
 using SockPeer.Inventory;
 using SockPeer.Model;
 using SockPeer.Queries;
+using SockPeer.Views;
 
 namespace SockPeer.Cli.Commands;
 
-/// <summary>`sockpeer peer PID FD` / `sockpeer peer INODE`: who is on the other end.</summary>
-internal sealed class PeerCommand
+/// <summary>
+/// `sockpeer peer PID FD` / `sockpeer peer INODE`: who is on the other end. `sockpeer peer PID`
+/// (a number that is a process and no socket's inode) lists that process's sockets with their
+/// other ends, and hints at the fd form.
+/// </summary>
+internal static class PeerCommand
 {
-    private readonly Argument<string[]> _target = new("target")
+    private static readonly Argument<string[]> Target = new("target")
     {
-        Description = "PID FD, or a socket INODE (also written socket:[INODE])",
+        Description = "PID FD, a socket INODE (also written socket:[INODE]), or a PID alone for all its sockets",
         Arity = new ArgumentArity(1, 2),
     };
-    private readonly Option<bool> _json;
 
-    public PeerCommand(Option<bool> json) => _json = json;
-
-    public Command Build()
+    public static Command Build()
     {
-        var command = new Command("peer", "Show the socket at the other end of PID's FD (or of socket INODE), and who holds it");
-        command.Arguments.Add(_target);
+        var command = new Command("peer", "Show the socket at the other end of PID's FD (or of socket INODE), who holds it, and its listener");
+        command.Arguments.Add(Target);
         command.SetAction(Run);
         return command;
     }
@@ -60,19 +61,51 @@ internal sealed class PeerCommand
         return ino;
     }
 
-    private int Run(ParseResult parse) => CommandRunner.Run(() =>
+    private static int Run(ParseResult parse) => CommandRunner.Run(() =>
     {
-        string[] args = parse.GetValue(_target) ?? [];
+        GlobalOptions.Reject(parse, "peer", FilterOptions.All);
+        string[] args = parse.GetValue(Target) ?? [];
         uint inode = ResolveTarget(args);
-        var (inventory, report) = Snapshot.Query(parse,
-            snapshot => SocketQueries.Peer(snapshot, snapshot.Find(inode) ?? throw new CliException(
-                args.Length == 2
-                    ? $"fd {args[1]} of process {args[0]} is socket:[{inode}], which is not a Unix socket in the namespaces covered"
-                    : $"no Unix socket with inode {inode} in the namespaces covered")),
-            r => r.HolderPids);
-        Output.Render(parse.GetValue(_json), inventory,
-            stdout => SchemaJsonWriter.WritePeer(stdout, inventory, report),
-            human => human.WritePeer(report));
+        bool bare = args.Length == 1 && !args[0].StartsWith("socket:", StringComparison.Ordinal);
+        var snapshot = Snapshot.Take(parse, processDetails: false, out var reader);
+        if (snapshot.Find(inode) is null && bare && inode <= int.MaxValue && Directory.Exists($"/proc/{inode}"))
+        {
+            return ProcessSockets(parse, snapshot, reader, (int)inode);
+        }
+        GlobalOptions.Reject(parse, "peer PID FD", GlobalOptions.Table);
+        var socket = snapshot.Find(inode) ?? throw new CliException(
+            args.Length == 2
+                ? $"fd {args[1]} of process {args[0]} is socket:[{inode}], which is not a Unix socket in the namespaces covered"
+                : $"no Unix socket with inode {inode} in the namespaces covered");
+        var bareReport = SocketQueries.Peer(snapshot, socket);
+        var inventory = reader.WithProcesses(snapshot, bareReport.HolderPids);
+        var report = SocketQueries.Peer(inventory, inventory.Find(inode)!);
+        UnixSocket?[] shown = [report.Socket, report.Peer, report.Listener];
+        Output.Render(parse, inventory, shown.OfType<UnixSocket>(), completeList: false, new HashSet<int>(),
+            r => r.WritePeer(inventory, report));
         return ReturnCode.Ok;
     });
+
+    /// <summary>`peer PID`: the process's sockets as `list --pid PID` shows them.</summary>
+    private static ReturnCode ProcessSockets(ParseResult parse, SocketInventory bare, SocketInventoryReader reader, int pid)
+    {
+        var filter = new SocketFilter { Pids = new HashSet<int> { pid } };
+        var matched = ListCommand.Select(bare, filter);
+        var pids = new SortedSet<int>();
+        foreach (var s in matched)
+        {
+            foreach (var h in s.Holders)
+            {
+                pids.Add(h.Pid);
+            }
+        }
+        var inventory = reader.WithProcesses(bare, [.. pids]);
+        matched = ListCommand.Select(inventory, filter);
+        var rows = SocketViews.Rows(inventory, matched).ToList();
+        Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(matched, rows)));
+        Output.Hint(parse, matched.Count == 0
+            ? $"process {pid} holds no Unix socket; 'sockpeer peer INODE' takes a socket inode"
+            : $"these are the sockets of process {pid}; 'sockpeer peer {pid} FD' shows one in detail");
+        return matched.Count == 0 ? ReturnCode.Failure : ReturnCode.Ok;
+    }
 }

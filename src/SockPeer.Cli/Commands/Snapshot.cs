@@ -6,7 +6,7 @@ namespace SockPeer.Cli.Commands;
 /// <summary>Takes the snapshot every command works on, covering the namespaces --netns asks for.</summary>
 internal static class Snapshot
 {
-    public static readonly Option<string> NetNs = new("--netns")
+    public static readonly Option<string> NetNs = new("--netns", "-n")
     {
         Description = "Network namespaces to cover: all (default; needs root to enter the others), current, a namespace inode, or a path like /run/netns/NAME",
         Recursive = true,

@@ -2,6 +2,7 @@ using System.Text.Json;
 using SockPeer.Inventory;
 using SockPeer.Model;
 using SockPeer.Queries;
+using SockPeer.Views;
 
 namespace SockPeer.Json;
 
@@ -76,6 +77,59 @@ public static class SchemaJsonWriter
             w.WriteEndArray();
             WriteSockets(w, "pending", report.Pending);
         });
+
+    /// <summary>`sockpeer list --summary`: counts by type and kind, queues in use, the fullest listeners.</summary>
+    public static void WriteSummary(Stream output, SocketInventory inventory, SocketSummary summary)
+    {
+        using var w = new Utf8JsonWriter(output, Options);
+        w.WriteStartObject();
+        w.WriteNumber("schema", SchemaVersion);
+        w.WriteStartObject("summary");
+        w.WriteNumber("total", summary.Total);
+        w.WriteStartArray("types");
+        foreach (var (type, kinds) in summary.ByTypeAndKind.OrderBy(p => p.Key))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", type.ToText());
+            w.WriteNumber("total", kinds.Values.Sum());
+            w.WriteStartObject("kinds");
+            foreach (var (kind, count) in kinds.OrderBy(p => p.Key))
+            {
+                w.WriteNumber(kind == SocketKind.InFlight ? "inflight" : kind.ToText(), count);
+            }
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteNumber("recvQueueInUse", summary.WithRecvQueue);
+        w.WriteNumber("sendQueueInUse", summary.WithSendQueue);
+        w.WriteNumber("withoutHolder", summary.WithoutHolder);
+        w.WriteNumber("netnsCount", summary.NetNamespaces);
+        w.WriteStartArray("fullestListeners");
+        foreach (var f in summary.FullestListeners)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("inode", f.Listener.Inode);
+            if (f.Listener.Name is { } name)
+            {
+                w.WriteString("name", name);
+            }
+            else
+            {
+                w.WriteNull("name");
+            }
+            w.WriteNumber("pending", f.Pending);
+            w.WriteNumber("backlog", f.Backlog);
+            w.WriteBoolean("full", f.Full);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+        WriteWarnings(w, inventory.Warnings);
+        w.WriteEndObject();
+        w.Flush();
+        output.WriteByte((byte)'\n');
+    }
 
     /// <summary>Every document: schema first, its own fields, then processes and warnings.</summary>
     private static void WriteDocument(Stream output, SocketInventory inventory, IReadOnlyList<ProcessInfo> processes, Action<Utf8JsonWriter> body)

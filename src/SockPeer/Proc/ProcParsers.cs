@@ -136,6 +136,31 @@ public static class ProcParsers
         return args;
     }
 
+    /// <summary>
+    /// argv as `ps` shows it: a daemon that rewrote its argv in place (nginx, redis) leaves the rest
+    /// of the old area as empty arguments and trailing spaces; those are dropped.
+    /// </summary>
+    public static string[] TrimArgv(string[] args)
+    {
+        int n = args.Length;
+        while (n > 0 && args[n - 1].AsSpan().Trim(' ').IsEmpty)
+        {
+            n--;
+        }
+        if (n == 0)
+        {
+            return [];
+        }
+        string last = args[n - 1].TrimEnd(' ');
+        if (n == args.Length && ReferenceEquals(last, args[n - 1]))
+        {
+            return args;
+        }
+        var trimmed = args[..n];
+        trimmed[n - 1] = last;
+        return trimmed;
+    }
+
     /// <summary>The contents of /proc/PID/comm without its newline.</summary>
     public static string ParseComm(ReadOnlySpan<byte> comm)
     {

@@ -439,7 +439,7 @@ public sealed class ProcScanner
                 _ = ProcParsers.TryParseStatus(_buffer.AsSpan(0, n), out ppid, out uid);
             }
             n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/cmdline"), ref _buffer);
-            string[] cmdline = n > 0 ? ProcParsers.ParseCmdline(_buffer.AsSpan(0, n)) : [];
+            string[] cmdline = n > 0 ? ProcParsers.TrimArgv(ProcParsers.ParseCmdline(_buffer.AsSpan(0, n))) : [];
             ulong? netns = null;
             Span<byte> link = stackalloc byte[64];
             int l = ProcFs.ReadLink(procFd, ProcFs.Zero($"{pid}/ns/net"), link);

@@ -3,6 +3,7 @@ using SockPeer.Interop;
 using SockPeer.Inventory;
 using SockPeer.Model;
 using SockPeer.Proc;
+using SockPeer.Views;
 
 namespace SockPeer.Queries;
 
@@ -101,20 +102,12 @@ public static class SocketQueries
     /// <summary>The peer, listener and every process at either end of <paramref name="socket"/>.</summary>
     public static PeerReport Peer(SocketInventory inventory, UnixSocket socket)
     {
-        UnixSocket? peer = socket.Peer is uint p and not 0 ? inventory.Find(p) : null;
-        uint? listenerInode = socket.Listener ?? socket.PendingOn ?? peer?.Listener;
-        UnixSocket? listener = listenerInode is uint l ? inventory.Find(l) : null;
+        UnixSocket? peer = SocketViews.Peer(inventory, socket);
+        UnixSocket? listener = SocketViews.Listener(inventory, socket);
         var pids = new SortedSet<int>();
         foreach (var s in new[] { socket, peer, listener })
         {
-            if (s is null)
-            {
-                continue;
-            }
-            foreach (var h in s.Holders)
-            {
-                pids.Add(h.Pid);
-            }
+            AddPids(pids, s);
         }
         return new PeerReport(socket, peer, listener, Collect(inventory, pids)) { HolderPids = [.. pids] };
     }
@@ -140,8 +133,7 @@ public static class SocketQueries
         var stale = new List<UnixSocket>();
         foreach (var s in inventory.Sockets)
         {
-            bool isServer = s.State == UnixSocketState.Listening || (s.Type == UnixSocketType.Dgram && s.Listener is null);
-            if (!isServer)
+            if (!IsServer(s))
             {
                 continue;
             }
@@ -155,6 +147,32 @@ public static class SocketQueries
             }
         }
 
+        return Connected(inventory, path, listeners, stale);
+    }
+
+    /// <summary>
+    /// <paramref name="shown"/> is the name as the user gave it.
+    /// The servers whose recorded name is one of <paramref name="names"/> (exact bytes), for a name no file reaches:
+    /// an abstract name (leading NUL), or a path whose socket file was deleted. Every such server is
+    /// a listener of the report; <see cref="WhoReport.Stale"/> is empty.
+    /// </summary>
+    public static WhoReport WhoByName(SocketInventory inventory, string shown, IReadOnlyList<byte[]> names)
+    {
+        var listeners = new List<UnixSocket>();
+        foreach (var s in inventory.Sockets)
+        {
+            if (IsServer(s) && s.NameBytes is { } n && names.Any(name => n.AsSpan().SequenceEqual(name)))
+            {
+                listeners.Add(s);
+            }
+        }
+        return Connected(inventory, shown, listeners, []);
+    }
+
+    private static bool IsServer(UnixSocket s) => s.State == UnixSocketState.Listening || (s.Type == UnixSocketType.Dgram && s.Listener is null);
+
+    private static WhoReport Connected(SocketInventory inventory, string path, List<UnixSocket> listeners, List<UnixSocket> stale)
+    {
         var connections = new List<WhoConnection>();
         var pending = new List<UnixSocket>();
         var pids = new SortedSet<int>();
@@ -188,7 +206,7 @@ public static class SocketQueries
         {
             if (s.Listener is uint li && listenerInodes.Contains(li))
             {
-                var client = s.Peer is uint p and not 0 ? inventory.Find(p) : null;
+                var client = SocketViews.Peer(inventory, s);
                 connections.Add(new WhoConnection(s, client));
                 AddPids(pids, s);
                 AddPids(pids, client);

@@ -1,0 +1,53 @@
+using SockPeer.Inventory;
+using SockPeer.Model;
+using SockPeer.Queries;
+using SockPeer.Views;
+
+namespace SockPeer.Cli.Rendering;
+
+/// <summary>What `list` shows: the sockets the filter selected, as rows and as themselves.</summary>
+internal sealed record ListAnswer(IReadOnlyList<UnixSocket> Sockets, IReadOnlyList<SocketView> Rows);
+
+/// <summary>
+/// One output format (`--format human|json`). Commands work out the answer with the engine
+/// (<see cref="SocketViews"/>, <see cref="SocketQueries"/>); a renderer only formats it.
+/// </summary>
+internal interface IRenderer
+{
+    void WriteList(SocketInventory inventory, ListAnswer answer);
+
+    void WriteSummary(SocketInventory inventory, SocketSummary summary);
+
+    void WritePeer(SocketInventory inventory, PeerReport report);
+
+    /// <summary><paramref name="fileDeleted"/>: the path no longer exists; the report's listeners were found by their recorded name.</summary>
+    void WriteWho(SocketInventory inventory, WhoReport report, bool fileDeleted);
+}
+
+/// <summary>Schema-1 JSON (docs/schema.md); warnings go inside the document.</summary>
+internal sealed class JsonRenderer(Stream output) : IRenderer
+{
+    public void WriteList(SocketInventory inventory, ListAnswer answer)
+    {
+        IReadOnlyList<ProcessInfo> processes = inventory.Processes;
+        if (answer.Sockets.Count != inventory.Sockets.Count)
+        {
+            var pids = new HashSet<int>();
+            foreach (var s in answer.Sockets)
+            {
+                foreach (var h in s.Holders)
+                {
+                    pids.Add(h.Pid);
+                }
+            }
+            processes = inventory.Processes.Where(p => pids.Contains(p.Pid)).ToList();
+        }
+        Json.SchemaJsonWriter.WriteList(output, inventory, answer.Sockets, processes);
+    }
+
+    public void WriteSummary(SocketInventory inventory, SocketSummary summary) => Json.SchemaJsonWriter.WriteSummary(output, inventory, summary);
+
+    public void WritePeer(SocketInventory inventory, PeerReport report) => Json.SchemaJsonWriter.WritePeer(output, inventory, report);
+
+    public void WriteWho(SocketInventory inventory, WhoReport report, bool fileDeleted) => Json.SchemaJsonWriter.WriteWho(output, inventory, report);
+}

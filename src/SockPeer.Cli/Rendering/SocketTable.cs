@@ -1,0 +1,511 @@
+using System.Globalization;
+using System.Text;
+using SockPeer.Inventory;
+using SockPeer.Model;
+using SockPeer.Views;
+
+namespace SockPeer.Cli.Rendering;
+
+/// <summary>A column of the socket table (`-o`).</summary>
+internal enum Column
+{
+    Type,
+    State,
+    RecvQ,
+    SendQ,
+    End,
+    Arrow,
+    Other,
+    Name,
+    User,
+    Backlog,
+    NetNs,
+    Container,
+    File,
+    Inode,
+    Pid,
+}
+
+/// <summary>How to lay the table out: the options of `list`.</summary>
+internal sealed record TableOptions
+{
+    /// <summary>Columns of the terminal; null: no limit (output to a pipe or file, or --wide).</summary>
+    public int? Width { get; init; }
+    /// <summary>Every holder of every end (no `+N in M procs`), no truncation.</summary>
+    public bool Wide { get; init; }
+    /// <summary>Columns asked for with -o; null: the default set.</summary>
+    public IReadOnlyList<Column>? Columns { get; init; }
+    public bool Header { get; init; } = true;
+    /// <summary>Sort keys; a descending key is (column, true).</summary>
+    public IReadOnlyList<(Column Column, bool Descending)> Sort { get; init; } = [];
+    /// <summary>Pids the user selected: always shown in abbreviated holder lists.</summary>
+    public IReadOnlySet<int> Selected { get; init; } = new HashSet<int>();
+}
+
+/// <summary>Column names as -o and --sort take them, and the table's headers.</summary>
+internal static class Columns
+{
+    private static readonly (string Name, Column Column)[] Names =
+    [
+        ("TYPE", Column.Type), ("STATE", Column.State), ("RECVQ", Column.RecvQ), ("SENDQ", Column.SendQ),
+        ("END", Column.End), ("OTHER", Column.Other), ("NAME", Column.Name), ("USER", Column.User),
+        ("BACKLOG", Column.Backlog), ("NETNS", Column.NetNs), ("CONTAINER", Column.Container), ("FILE", Column.File),
+        ("INODE", Column.Inode), ("PID", Column.Pid),
+    ];
+
+    public static string Known => string.Join(",", Names.Select(n => n.Name));
+
+    public static string Header(Column c) => c switch
+    {
+        Column.Arrow => "",
+        Column.Other => "OTHER END",
+        _ => Names.First(n => n.Column == c).Name,
+    };
+
+    public static bool TryParse(string name, out Column column)
+    {
+        foreach (var (n, c) in Names)
+        {
+            if (string.Equals(n, name.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                column = c;
+                return true;
+            }
+        }
+        column = default;
+        return false;
+    }
+
+    /// <summary>`-o TYPE,END,OTHER`: an OTHER column brings its arrow.</summary>
+    public static List<Column> ParseList(string spec)
+    {
+        var list = new List<Column>();
+        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!TryParse(part, out var c))
+            {
+                throw new CliException($"-o: unknown column '{Model.SocketName.Escape(part)}'; columns: {Known}", ReturnCode.Usage);
+            }
+            if (c == Column.Other)
+            {
+                list.Add(Column.Arrow);
+            }
+            list.Add(c);
+        }
+        if (list.Count == 0)
+        {
+            throw new CliException($"-o needs at least one column: {Known}", ReturnCode.Usage);
+        }
+        return list;
+    }
+
+    /// <summary>`--sort COL[,-COL]`: a leading '-' sorts that key in descending order.</summary>
+    public static List<(Column, bool)> ParseSort(string spec)
+    {
+        var keys = new List<(Column, bool)>();
+        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            bool descending = part.StartsWith('-');
+            string name = descending || part.StartsWith('+') ? part[1..] : part;
+            if (!TryParse(name, out var c))
+            {
+                throw new CliException($"--sort: unknown column '{Model.SocketName.Escape(name)}'; columns: {Known}", ReturnCode.Usage);
+            }
+            keys.Add((c, descending));
+        }
+        if (keys.Count == 0)
+        {
+            throw new CliException($"--sort needs a column: {Known}", ReturnCode.Usage);
+        }
+        return keys;
+    }
+}
+
+/// <summary>
+/// The socket table: columns sized to their content and, on a terminal (or with COLUMNS), to its
+/// width: long cells lose their middle to an ellipsis, so a row never wraps. It only formats: the
+/// rows, their classification and their ends come from <see cref="SocketViews"/>.
+/// </summary>
+internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketInventory inventory, TableOptions options)
+{
+    private const char Ellipsis = '\u2026';
+    private readonly EndText _ends = new(inventory, options.Selected, options.Wide);
+    private readonly StringBuilder _cell = new(128);
+    private readonly StringBuilder _line = new(256);
+
+    public EndText Ends => _ends;
+
+    public void Write(IReadOnlyList<SocketView> rows)
+    {
+        if (options.Sort.Count > 0)
+        {
+            rows = Sorted(rows);
+        }
+        List<Column> columns = options.Columns is { } chosen ? [.. chosen] : DefaultColumns(rows);
+        int[] widths = new int[columns.Count];
+        for (int i = 0; i < columns.Count; i++)
+        {
+            widths[i] = options.Header ? Columns.Header(columns[i]).Length : 0;
+        }
+        foreach (var row in rows)
+        {
+            for (int i = 0; i < columns.Count; i++)
+            {
+                widths[i] = Math.Max(widths[i], Cell(row, columns[i]).Length);
+            }
+        }
+        if (options.Width is int width && !options.Wide)
+        {
+            Fit(columns, widths, width);
+        }
+        int? limit = options.Wide ? null : options.Width;
+        if (options.Header)
+        {
+            WriteLine(columns, widths, limit, null);
+        }
+        foreach (var row in rows)
+        {
+            WriteLine(columns, widths, limit, row);
+        }
+    }
+
+    /// <summary>TYPE STATE [RECVQ SENDQ] END OTHER [NETNS] NAME: queues when any is in use, NETNS when several namespaces are shown.</summary>
+    private static List<Column> DefaultColumns(IReadOnlyList<SocketView> rows)
+    {
+        bool queues = false;
+        ulong? firstNs = null;
+        bool severalNs = false;
+        foreach (var row in rows)
+        {
+            foreach (var s in row.Sockets)
+            {
+                queues |= s.State == UnixSocketState.Listening ? s.PendingCount > 0 : s.RecvQueue > 0 || s.SendQueue > 0;
+                if (s.NetNs is ulong ns)
+                {
+                    firstNs ??= ns;
+                    severalNs |= ns != firstNs;
+                }
+            }
+        }
+        var list = new List<Column> { Column.Type, Column.State };
+        if (queues)
+        {
+            list.Add(Column.RecvQ);
+            list.Add(Column.SendQ);
+        }
+        list.AddRange([Column.End, Column.Arrow, Column.Other]);
+        if (severalNs)
+        {
+            list.Add(Column.NetNs);
+        }
+        list.Add(Column.Name);
+        return list;
+    }
+
+    // Narrowest first to give up width: the name, then the ends, then the rest of the free text.
+    private static readonly (Column Column, int Min)[] Shrinkable =
+        [(Column.Name, 12), (Column.Other, 18), (Column.End, 18), (Column.Container, 8), (Column.User, 6), (Column.File, 4)];
+
+    private static void Fit(List<Column> columns, int[] widths, int width)
+    {
+        int total = widths.Sum() + columns.Count - 1;
+        while (total > width)
+        {
+            int best = -1;
+            int bestSlack = 0;
+            foreach (var (column, min) in Shrinkable)
+            {
+                int i = columns.IndexOf(column);
+                if (i >= 0 && widths[i] - min > bestSlack)
+                {
+                    best = i;
+                    bestSlack = widths[i] - min;
+                }
+            }
+            if (best < 0)
+            {
+                return; // the fixed columns alone are too wide: lines are cut at the width
+            }
+            widths[best]--;
+            total--;
+        }
+    }
+
+    private void WriteLine(List<Column> columns, int[] widths, int? limit, SocketView? row)
+    {
+        var line = _line.Clear();
+        int visible = 0;
+        for (int i = 0; i < columns.Count; i++)
+        {
+            if (i > 0)
+            {
+                line.Append(' ');
+                visible++;
+            }
+            bool last = i == columns.Count - 1;
+            int w = widths[i];
+            if (limit is int max && visible + w > max)
+            {
+                w = Math.Max(0, max - visible);
+                last = true;
+            }
+            string text = row is null ? Columns.Header(columns[i]) : Cell(row, columns[i]);
+            if (limit is not null || options.Width is not null)
+            {
+                text = columns[i] is Column.End or Column.Other ? ShortenEnd(text, w) : Shorten(text, w);
+            }
+            string? color = row is null ? null : Color(row, columns[i]);
+            if (color is not null && terminal.Color && text.Length > 0)
+            {
+                line.Append("\u001b[").Append(color).Append('m').Append(text).Append("\u001b[0m");
+            }
+            else
+            {
+                line.Append(text);
+            }
+            visible += text.Length;
+            if (last)
+            {
+                break;
+            }
+            line.Append(' ', w - text.Length);
+            visible += w - text.Length;
+        }
+        // No trailing blanks: the last cells may be empty.
+        int end = line.Length;
+        while (end > 0 && line[end - 1] == ' ')
+        {
+            end--;
+        }
+        line.Length = end;
+        if (row is null)
+        {
+            output.WriteLine(terminal.Paint(line.ToString(), Terminal.Bold));
+        }
+        else
+        {
+            output.WriteLine(line);
+        }
+    }
+
+    /// <summary>Cuts the middle out of text longer than <paramref name="width"/>: both ends of a path or a holder list say the most.</summary>
+    public static string Shorten(string text, int width)
+    {
+        if (text.Length <= width)
+        {
+            return text;
+        }
+        if (width <= 1)
+        {
+            return width == 1 ? Ellipsis.ToString() : "";
+        }
+        int left = (width - 1 + 1) / 2;
+        int right = width - 1 - left;
+        return string.Concat(text.AsSpan(0, left), Ellipsis.ToString(), text.AsSpan(text.Length - right));
+    }
+
+    /// <summary>
+    /// An end loses letters of its command name first (`ngi…[7760]:4 #123`): the pid, fd and inode
+    /// are what an operator copies from the row.
+    /// </summary>
+    public static string ShortenEnd(string text, int width)
+    {
+        int excess = text.Length - width;
+        if (excess <= 0)
+        {
+            return text;
+        }
+        int bracket = text.IndexOf('[', StringComparison.Ordinal);
+        if (bracket > 0 && text[0] != '(' && excess + 1 < bracket)
+        {
+            return string.Concat(text.AsSpan(0, bracket - excess - 1), Ellipsis.ToString(), text.AsSpan(bracket));
+        }
+        return Shorten(text, width);
+    }
+
+    private static string? Color(SocketView row, Column column) => column switch
+    {
+        Column.Type => Terminal.Dim,
+        Column.State => row.Kind switch
+        {
+            SocketKind.Listener => Terminal.Green,
+            SocketKind.Pending => Terminal.Yellow,
+            SocketKind.Pair => Terminal.Magenta,
+            SocketKind.Closed => Terminal.Red,
+            SocketKind.InFlight => Terminal.Cyan,
+            SocketKind.Bound or SocketKind.Unconnected => Terminal.Dim,
+            _ => null,
+        },
+        Column.Other or Column.Backlog when row.Kind == SocketKind.Listener && Fill(row.End) is { Full: true } => Terminal.Red,
+        Column.Name or Column.File when NameSource(row)?.File is { Status: SocketFileStatus.Deleted or SocketFileStatus.Replaced } => Terminal.Red,
+        _ => null,
+    };
+
+    private static ListenerFill? Fill(UnixSocket s) => s.PendingCount is uint p ? new ListenerFill(s, p, s.Backlog ?? 0) : null;
+
+    /// <summary>Whose name a row shows: a pending client's listener, a connection's server end.</summary>
+    private static UnixSocket? NameSource(SocketView row) => row.Kind switch
+    {
+        SocketKind.Pair => null,
+        SocketKind.InFlight when row.End.IsSocketPair => null,
+        SocketKind.Pending => row.Other ?? row.End,
+        SocketKind.Connection when row.Other is { } other && row.Relation == EndRelation.OneWay => other,
+        SocketKind.Connection when row.Other is { } server => server.NameBytes is not null ? server : row.End,
+        _ => row.End,
+    };
+
+    public string Cell(SocketView row, Column column)
+    {
+        var s = row.End;
+        var sb = _cell.Clear();
+        switch (column)
+        {
+            case Column.Type:
+                return s.Type.ToText();
+            case Column.State:
+                return row.Kind.ToText();
+            case Column.Arrow:
+                return row.Relation.ToArrow();
+            case Column.End:
+                _ends.Append(sb, s);
+                return sb.ToString();
+            case Column.Other:
+                AppendOther(sb, row);
+                return sb.ToString();
+            case Column.Name:
+                if (row.Kind == SocketKind.Pair || (row.Kind == SocketKind.InFlight && s.IsSocketPair))
+                {
+                    return "(socketpair)";
+                }
+                if (NameSource(row) is { Name: { } name } source)
+                {
+                    sb.Append(name);
+                    if (source.File is { Status: SocketFileStatus.Deleted or SocketFileStatus.Replaced } f)
+                    {
+                        sb.Append(" (").Append(f.Status.ToText()).Append(')');
+                    }
+                }
+                return sb.ToString();
+            case Column.User:
+                return _ends.User(s);
+            case Column.RecvQ:
+                return Queue(s.RecvQueue, row.Kind is SocketKind.Connection or SocketKind.Pair ? row.Other?.RecvQueue : null);
+            case Column.SendQ:
+                return Queue(s.SendQueue, row.Kind is SocketKind.Connection or SocketKind.Pair ? row.Other?.SendQueue : null);
+            case Column.Backlog:
+                return Fill(s) is { } fill ? BacklogText(fill) : "";
+            case Column.NetNs:
+                return s.NetNs is ulong ns ? ns.ToString(CultureInfo.InvariantCulture) : "-";
+            case Column.Container:
+                return _ends.Container(s);
+            case Column.File:
+                return NameSource(row)?.File is { } file ? file.Status.ToText() : "-";
+            case Column.Inode:
+                return s.Inode.ToString(CultureInfo.InvariantCulture);
+            case Column.Pid:
+                return s.Holders.Count > 0 ? s.Holders[0].Pid.ToString(CultureInfo.InvariantCulture) : "-";
+            default:
+                return "";
+        }
+    }
+
+    /// <summary>This end's queue, and the other end's after a '/' when that one is in use.</summary>
+    private static string Queue(uint mine, uint? other)
+        => other is uint o and > 0 ? $"{mine}/{o}" : mine.ToString(CultureInfo.InvariantCulture);
+
+    public static string BacklogText(ListenerFill fill) => fill.Full ? $"{fill.Pending}/{fill.Backlog} FULL" : $"{fill.Pending}/{fill.Backlog}";
+
+    private void AppendOther(StringBuilder sb, SocketView row)
+    {
+        var s = row.End;
+        switch (row.Kind)
+        {
+            case SocketKind.InFlight:
+                sb.Append(s.InFlightOn is uint q ? $"queued on #{q}" : "queued (socket unknown)");
+                return;
+            case SocketKind.Listener:
+                sb.Append("backlog ");
+                if (Fill(s) is { } fill)
+                {
+                    sb.Append(BacklogText(fill));
+                }
+                else
+                {
+                    sb.Append('?');
+                }
+                if (s.PendingPartial)
+                {
+                    sb.Append(" (list partial)");
+                }
+                return;
+            case SocketKind.Pending when row.Other is { } listener:
+                _ends.Append(sb, listener);
+                sb.Append(" (not accepted yet)");
+                return;
+            case SocketKind.Pending:
+                sb.Append(row.OtherInode is uint l ? $"#{l} (not accepted yet)" : "(listener unknown: not accepted yet)");
+                return;
+            case SocketKind.Closed:
+                sb.Append("(peer closed)");
+                return;
+            case SocketKind.Bound:
+                if (s.Clients.Count > 0)
+                {
+                    sb.Append(s.Clients.Count).Append(" client(s)");
+                }
+                return;
+            case SocketKind.Unconnected:
+                return;
+            default:
+                if (row.Other is { } other)
+                {
+                    _ends.Append(sb, other);
+                }
+                else if (row.OtherInode is uint gone)
+                {
+                    sb.Append('#').Append(gone).Append(" (not seen)");
+                }
+                return;
+        }
+    }
+
+    private List<SocketView> Sorted(IReadOnlyList<SocketView> rows)
+    {
+        IOrderedEnumerable<SocketView>? ordered = null;
+        foreach (var (column, descending) in options.Sort)
+        {
+            if (Numeric(column))
+            {
+                Func<SocketView, double> key = r => NumericKey(r, column);
+                ordered = ordered is null
+                    ? (descending ? rows.OrderByDescending(key) : rows.OrderBy(key))
+                    : (descending ? ordered.ThenByDescending(key) : ordered.ThenBy(key));
+            }
+            else
+            {
+                Func<SocketView, string> key = r => Cell(r, column);
+                ordered = ordered is null
+                    ? (descending ? rows.OrderByDescending(key, StringComparer.Ordinal) : rows.OrderBy(key, StringComparer.Ordinal))
+                    : (descending ? ordered.ThenByDescending(key, StringComparer.Ordinal) : ordered.ThenBy(key, StringComparer.Ordinal));
+            }
+        }
+        return ordered is null ? [.. rows] : [.. ordered];
+    }
+
+    private static bool Numeric(Column c) => c is Column.RecvQ or Column.SendQ or Column.Backlog or Column.NetNs or Column.Inode or Column.Pid;
+
+    private static double NumericKey(SocketView row, Column column)
+    {
+        var s = row.End;
+        return column switch
+        {
+            Column.RecvQ => (double)s.RecvQueue + (row.Kind is SocketKind.Connection or SocketKind.Pair ? row.Other?.RecvQueue ?? 0 : 0),
+            Column.SendQ => (double)s.SendQueue + (row.Kind is SocketKind.Connection or SocketKind.Pair ? row.Other?.SendQueue ?? 0 : 0),
+            Column.Backlog => Fill(s) is { } f ? (f.Backlog == 0 ? f.Pending : (double)f.Pending / f.Backlog) : -1,
+            Column.NetNs => s.NetNs ?? 0,
+            Column.Inode => s.Inode,
+            Column.Pid => s.Holders.Count > 0 ? s.Holders[0].Pid : -1,
+            _ => 0,
+        };
+    }
+}

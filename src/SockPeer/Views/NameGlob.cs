@@ -1,0 +1,174 @@
+namespace SockPeer.Views;
+
+/// <summary>
+/// A shell-style pattern on socket names: '*' (any run, '/' included), '?' (one character),
+/// '[abc]', '[a-z]', '[!x]', '\' to quote. A pattern without '/' also matches the last path
+/// component, so `app.sock` finds `/run/app/app.sock` (and `@dbus*` an abstract name).
+/// </summary>
+public sealed class NameGlob
+{
+    private readonly string _pattern;
+    private readonly bool _lastComponent;
+
+    private NameGlob(string pattern)
+    {
+        _pattern = pattern;
+        _lastComponent = !pattern.Contains('/', StringComparison.Ordinal);
+    }
+
+    /// <summary>The pattern as given.</summary>
+    public string Pattern => _pattern;
+
+    /// <summary>Checks the pattern: an unclosed '[' or a trailing '\' is an error, not a literal that silently matches nothing.</summary>
+    public static bool TryParse(string pattern, out NameGlob? glob, out string? error)
+    {
+        glob = null;
+        error = Validate(pattern);
+        if (error is not null)
+        {
+            return false;
+        }
+        glob = new NameGlob(pattern);
+        return true;
+    }
+
+    /// <summary>As <see cref="TryParse"/>; throws <see cref="FormatException"/> with the reason.</summary>
+    public static NameGlob Parse(string pattern)
+        => TryParse(pattern, out var glob, out string? error) ? glob! : throw new FormatException(error);
+
+    /// <summary>Whether a display name matches (null never does).</summary>
+    public bool Matches(string? name)
+    {
+        if (name is null)
+        {
+            return false;
+        }
+        if (Match(_pattern, name))
+        {
+            return true;
+        }
+        if (_lastComponent)
+        {
+            int slash = name.LastIndexOf('/');
+            return slash >= 0 && Match(_pattern, name.AsSpan(slash + 1));
+        }
+        return false;
+    }
+
+    private static string? Validate(string p)
+    {
+        if (p.Length == 0)
+        {
+            return "an empty pattern matches no name";
+        }
+        for (int i = 0; i < p.Length; i++)
+        {
+            if (p[i] == '\\')
+            {
+                if (i + 1 == p.Length)
+                {
+                    return $"pattern '{p}' ends with a lone '\\'";
+                }
+                i++;
+            }
+            else if (p[i] == '[')
+            {
+                int j = i + 1;
+                if (j < p.Length && (p[j] == '!' || p[j] == '^'))
+                {
+                    j++;
+                }
+                if (j < p.Length && p[j] == ']')
+                {
+                    j++; // a ']' first in a class is literal
+                }
+                while (j < p.Length && p[j] != ']')
+                {
+                    j++;
+                }
+                if (j >= p.Length)
+                {
+                    return $"pattern '{p}' has a '[' without its ']'";
+                }
+                i = j;
+            }
+        }
+        return null;
+    }
+
+    private static bool Match(ReadOnlySpan<char> p, ReadOnlySpan<char> t)
+    {
+        int pi = 0, ti = 0, starP = -1, starT = -1;
+        while (ti < t.Length)
+        {
+            if (pi < p.Length && p[pi] == '*')
+            {
+                starP = pi++;
+                starT = ti;
+                continue;
+            }
+            if (pi < p.Length && MatchOne(p, pi, t[ti], out int next))
+            {
+                pi = next;
+                ti++;
+                continue;
+            }
+            if (starP >= 0)
+            {
+                pi = starP + 1;
+                ti = ++starT;
+                continue;
+            }
+            return false;
+        }
+        while (pi < p.Length && p[pi] == '*')
+        {
+            pi++;
+        }
+        return pi == p.Length;
+    }
+
+    // The pattern was validated: every '[' has its ']', every '\' a next character.
+    private static bool MatchOne(ReadOnlySpan<char> p, int pi, char c, out int next)
+    {
+        next = pi + 1;
+        char pc = p[pi];
+        if (pc == '?')
+        {
+            return true;
+        }
+        if (pc == '\\')
+        {
+            next = pi + 2;
+            return p[pi + 1] == c;
+        }
+        if (pc != '[')
+        {
+            return pc == c;
+        }
+        int i = pi + 1;
+        bool negate = p[i] == '!' || p[i] == '^';
+        if (negate)
+        {
+            i++;
+        }
+        bool matched = false;
+        bool first = true;
+        while (p[i] != ']' || first)
+        {
+            first = false;
+            if (i + 2 < p.Length && p[i + 1] == '-' && p[i + 2] != ']')
+            {
+                matched |= c >= p[i] && c <= p[i + 2];
+                i += 3;
+            }
+            else
+            {
+                matched |= c == p[i];
+                i++;
+            }
+        }
+        next = i + 1;
+        return matched != negate;
+    }
+}
