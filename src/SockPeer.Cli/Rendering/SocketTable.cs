@@ -156,7 +156,12 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
         }
         if (options.Width is int width && !options.Wide)
         {
-            Fit(columns, widths, width);
+            // The default view gives up its optional columns (NETNS, then the queues) before a cell
+            // is cut below its floor; columns asked for with -o stay, and lines are cut at the width.
+            while (!Fit(columns, widths, width, Shrinkable) && options.Columns is null && DropOptional(columns, ref widths))
+            {
+            }
+            Fit(columns, widths, width, Floor);
         }
         int? limit = options.Wide ? null : options.Width;
         if (options.Header)
@@ -202,18 +207,37 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
         return list;
     }
 
-    // Narrowest first to give up width: the name, then the ends, then the rest of the free text.
+    // What each free-text column can give up, first pass (readable) and last resort.
     private static readonly (Column Column, int Min)[] Shrinkable =
         [(Column.Name, 12), (Column.Other, 18), (Column.End, 18), (Column.Container, 8), (Column.User, 6), (Column.File, 4)];
 
-    private static void Fit(List<Column> columns, int[] widths, int width)
+    private static readonly (Column Column, int Min)[] Floor =
+        [(Column.Name, 8), (Column.Other, 12), (Column.End, 12), (Column.Container, 4), (Column.User, 4), (Column.File, 2)];
+
+    private static bool DropOptional(List<Column> columns, ref int[] widths)
+    {
+        foreach (var optional in new[] { Column.NetNs, Column.SendQ, Column.RecvQ })
+        {
+            int i = columns.IndexOf(optional);
+            if (i >= 0)
+            {
+                columns.RemoveAt(i);
+                widths = [.. widths[..i], .. widths[(i + 1)..]];
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Narrows the widest free-text column, one character at a time, until the row fits; false when it cannot.</summary>
+    private static bool Fit(List<Column> columns, int[] widths, int width, (Column Column, int Min)[] mins)
     {
         int total = widths.Sum() + columns.Count - 1;
         while (total > width)
         {
             int best = -1;
             int bestSlack = 0;
-            foreach (var (column, min) in Shrinkable)
+            foreach (var (column, min) in mins)
             {
                 int i = columns.IndexOf(column);
                 if (i >= 0 && widths[i] - min > bestSlack)
@@ -224,11 +248,12 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
             }
             if (best < 0)
             {
-                return; // the fixed columns alone are too wide: lines are cut at the width
+                return false;
             }
             widths[best]--;
             total--;
         }
+        return true;
     }
 
     private void WriteLine(List<Column> columns, int[] widths, int? limit, SocketView? row)
@@ -252,7 +277,12 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
             string text = row is null ? Columns.Header(columns[i]) : Cell(row, columns[i]);
             if (limit is not null || options.Width is not null)
             {
-                text = columns[i] is Column.End or Column.Other ? ShortenEnd(text, w) : Shorten(text, w);
+                text = columns[i] switch
+                {
+                    Column.End or Column.Other => ShortenEnd(text, w),
+                    Column.Name => ShortenName(text, w),
+                    _ => Shorten(text, w),
+                };
             }
             string? color = row is null ? null : Color(row, columns[i]);
             if (color is not null && terminal.Color && text.Length > 0)
@@ -304,23 +334,76 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
         return string.Concat(text.AsSpan(0, left), Ellipsis.ToString(), text.AsSpan(text.Length - right));
     }
 
+    /// <summary>A name keeps more of its end than its start: the file name says the most.</summary>
+    public static string ShortenName(string text, int width)
+    {
+        if (text.Length <= width || width <= 1)
+        {
+            return Shorten(text, width);
+        }
+        int right = (width - 1) * 2 / 3;
+        int left = width - 1 - right;
+        return string.Concat(text.AsSpan(0, left), Ellipsis.ToString(), text.AsSpan(text.Length - right));
+    }
+
     /// <summary>
     /// An end loses letters of its command name first (`ngi…[7760]:4 #123`): the pid, fd and inode
     /// are what an operator copies from the row.
     /// </summary>
     public static string ShortenEnd(string text, int width)
     {
+        if (text.Length <= width)
+        {
+            return text;
+        }
+        if (CutCommand(text, width) is { } cut)
+        {
+            return cut;
+        }
+        // Keep the first holder and the inode; the "+N in M procs" or further holders go.
+        int firstEnd = text.IndexOfAny([' ', ',']);
+        int inode = text.LastIndexOf(" #", StringComparison.Ordinal);
+        if (firstEnd > 0 && inode > firstEnd && text[0] != '(')
+        {
+            string tail = text[inode..];
+            string head = text[..firstEnd];
+            int room = width - 1 - tail.Length;
+            if (head.Length <= room)
+            {
+                return string.Concat(head, Ellipsis.ToString(), tail);
+            }
+            if (room > 0 && CutCommand(head, room) is { } shortHead)
+            {
+                return string.Concat(shortHead, Ellipsis.ToString(), tail);
+            }
+        }
+        return Shorten(text, width);
+    }
+
+    private static string? CutCommand(string text, int width)
+    {
+        // A container name goes before the command: `logger[8003]{docker:we…}:5`, then `logger[8003]{…}:5`.
+        int open = text.IndexOf("]{", StringComparison.Ordinal);
+        int close = open < 0 ? -1 : text.IndexOf("}:", open, StringComparison.Ordinal);
+        if (open > 0 && close > open + 3)
+        {
+            int inner = close - open - 2;
+            int over = text.Length - width;
+            if (inner - 1 >= over)
+            {
+                return string.Concat(text.AsSpan(0, close - over - 1), Ellipsis.ToString(), text.AsSpan(close));
+            }
+            text = string.Concat(text.AsSpan(0, open + 2), Ellipsis.ToString(), text.AsSpan(close));
+        }
         int excess = text.Length - width;
         if (excess <= 0)
         {
             return text;
         }
         int bracket = text.IndexOf('[', StringComparison.Ordinal);
-        if (bracket > 0 && text[0] != '(' && excess + 1 < bracket)
-        {
-            return string.Concat(text.AsSpan(0, bracket - excess - 1), Ellipsis.ToString(), text.AsSpan(bracket));
-        }
-        return Shorten(text, width);
+        return bracket > 0 && text[0] != '(' && excess + 1 < bracket
+            ? string.Concat(text.AsSpan(0, bracket - excess - 1), Ellipsis.ToString(), text.AsSpan(bracket))
+            : null;
     }
 
     private static string? Color(SocketView row, Column column) => column switch
@@ -440,7 +523,6 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
                 return;
             case SocketKind.Pending when row.Other is { } listener:
                 _ends.Append(sb, listener);
-                sb.Append(" (not accepted yet)");
                 return;
             case SocketKind.Pending:
                 sb.Append(row.OtherInode is uint l ? $"#{l} (not accepted yet)" : "(listener unknown: not accepted yet)");

@@ -49,9 +49,11 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     private (JsonElement[] Listed, HashSet<uint> Ours) List(params string[] filters)
     {
         var result = SockpeerCli.Run(["list", .. filters, "--json"]);
-        Assert.True(result.ExitCode == 0, $"list {string.Join(' ', filters)}: {result.Stderr}");
+        Assert.True(result.ExitCode is 0 or 1, $"list {string.Join(' ', filters)}: {result.Stderr}");
         SchemaAssert.Valid(result.Stdout, "list");
         var listed = result.Json().GetProperty("sockets").EnumerateArray().ToArray();
+        // Decision (issue 17): filters that match nothing exit 1, as grep and lsof do; the document is still written.
+        Assert.True(result.ExitCode == (listed.Length == 0 ? 1 : 0), $"list {string.Join(' ', filters)}: exit {result.ExitCode} with {listed.Length} sockets");
         var ours = listed.Select(x => x.GetProperty("inode").GetUInt32()).Where(mixed.All.Contains).ToHashSet();
         return (listed, ours);
     }
