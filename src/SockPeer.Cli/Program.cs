@@ -29,7 +29,7 @@ internal static class Program
 
         // "@name" is an abstract socket name here, never a response file.
         ParseResult parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        if (parse.Errors.Count > 0)
+        if (parse.Errors.Count > 0 && !Help.Requested(parse))
         {
             return CommandRunner.Fail($"{parse.Errors[0].Message} (try 'sockpeer --help')", ReturnCode.Usage);
         }

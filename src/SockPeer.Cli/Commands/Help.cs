@@ -67,6 +67,9 @@ internal static class Help
     /// <summary>The examples of a command's help (for tests and scripts/readme-examples).</summary>
     public static string ExamplesOf(string command) => Examples.GetValueOrDefault(command, "");
 
+    /// <summary>`--help` was given: show it even when the rest of the line is incomplete (`sockpeer peer --help`).</summary>
+    public static bool Requested(ParseResult parse) => parse.Action is WithExamples;
+
     public static void Install(RootCommand root)
     {
         foreach (var help in root.Options.OfType<HelpOption>())

@@ -209,10 +209,10 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
 
     // What each free-text column can give up, first pass (readable) and last resort.
     private static readonly (Column Column, int Min)[] Shrinkable =
-        [(Column.Name, 12), (Column.Other, 18), (Column.End, 18), (Column.Container, 8), (Column.User, 6), (Column.File, 4)];
+        [(Column.Name, 12), (Column.Other, 22), (Column.End, 22), (Column.Container, 8), (Column.User, 6), (Column.File, 4)];
 
     private static readonly (Column Column, int Min)[] Floor =
-        [(Column.Name, 8), (Column.Other, 12), (Column.End, 12), (Column.Container, 4), (Column.User, 4), (Column.File, 2)];
+        [(Column.Name, 8), (Column.Other, 20), (Column.End, 20), (Column.Container, 4), (Column.User, 4), (Column.File, 2)];
 
     private static bool DropOptional(List<Column> columns, ref int[] widths)
     {
@@ -375,6 +375,12 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
             if (room > 0 && CutCommand(head, room) is { } shortHead)
             {
                 return string.Concat(shortHead, Ellipsis.ToString(), tail);
+            }
+            // Last: the command goes whole, `…[7767]:6… #1001`; the pid, fd and inode stay.
+            int bracket = head.IndexOf('[', StringComparison.Ordinal);
+            if (bracket > 0 && head.Length - bracket + 1 <= room)
+            {
+                return string.Concat(Ellipsis.ToString(), head.AsSpan(bracket), Ellipsis.ToString(), tail);
             }
         }
         return Shorten(text, width);

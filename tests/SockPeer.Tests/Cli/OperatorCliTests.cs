@@ -1,0 +1,325 @@
+using System.Text.Json;
+using SockPeer.Tests.Infrastructure;
+using SockPeer.Tests.Json;
+using Xunit;
+
+namespace SockPeer.Tests.Cli;
+
+/// <summary>
+/// A small host as an operator meets it: a listener held by the server and three forked workers,
+/// one accepted connection, two clients pending on a backlog of 2 (full), an abstract listener, a
+/// listener whose socket file was deleted (with a connection), a socket file nothing serves any
+/// more, and a process whose argv ends in empty strings (as after nginx rewrites it).
+/// </summary>
+public sealed class OperatorHost : IDisposable
+{
+    public Scenario Scenario { get; } = Scenario.Start("""
+        import subprocess
+        d = sys.argv[1]
+        app = os.path.join(d, "app.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(app)
+        srv.listen(2)
+        r, w = os.pipe()
+        workers = []
+        for i in range(3):
+            pid = os.fork()
+            if pid == 0:
+                hold()
+            workers.append(pid)
+        if os.fork() == 0:
+            srv.close()
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(app)
+            child_report(w, client_pid=os.getpid(), client=ino(c), client_fd=c.fileno())
+            hold()
+        rep = read_report(r)
+        acc, _ = srv.accept()
+        if os.fork() == 0:
+            srv.close()
+            ps = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(2)]
+            for p in ps:
+                p.connect(app)
+            child_report(w, pending_pid=os.getpid(), pending=[ino(p) for p in ps])
+            hold()
+        rep.update(read_report(r))
+        abstract = "sockpeer-test-%d" % os.getpid()
+        ab = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ab.bind("\0" + abstract)
+        ab.listen(4)
+        gone = os.path.join(d, "gone.sock")
+        gs = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        gs.bind(gone)
+        gs.listen(4)
+        gc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        gc.connect(gone)
+        ga, _ = gs.accept()
+        os.unlink(gone)
+        stale = os.path.join(d, "stale.sock")
+        st = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        st.bind(stale)
+        st.close()
+        sp1, sp2 = socket.socketpair()
+        os.set_inheritable(sp2.fileno(), True)
+        argv = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", "", "", "  "], stdin=sys.stdin, close_fds=False)
+        ready(server_pid=os.getpid(), workers=workers, app=app, listener=ino(srv), accepted=ino(acc),
+              abstract=abstract, abstract_listener=ino(ab), gone=gone, gone_listener=ino(gs), gone_client=ino(gc),
+              gone_accepted=ino(ga), stale=stale, pair1=ino(sp1), pair2=ino(sp2), argv_pid=argv.pid, **rep)
+        hold()
+        """);
+
+    public void Dispose() => Scenario.Dispose();
+}
+
+public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
+{
+    private Scenario S => host.Scenario;
+
+    private static HashSet<uint> Inodes(CliResult r, string doc = "list")
+    {
+        SchemaAssert.Valid(r.Stdout, doc);
+        return r.Json().GetProperty("sockets").EnumerateArray().Select(x => x.GetProperty("inode").GetUInt32()).ToHashSet();
+    }
+
+    private int Worker(int i) => S.Info.GetProperty("workers")[i].GetInt32();
+
+    [Fact]
+    public void Filters_before_the_subcommand_are_applied_not_dropped()
+    {
+        string pid = S.Int("client_pid").ToString();
+        var after = SockpeerCli.Run("list", "--pid", pid, "--json");
+        var before = SockpeerCli.Run("--pid", pid, "list", "--json");
+        Assert.Equal(0, before.ExitCode);
+        Assert.Equal(Inodes(after), Inodes(before));
+        Assert.Equal([S.Inode("client"), S.Inode("accepted")], Inodes(before).Order().Where(i => i == S.Inode("client") || i == S.Inode("accepted")));
+        Assert.DoesNotContain(S.Inode("abstract_listener"), Inodes(before));
+        // A command that cannot honour a filter refuses it: a usage error, never a silent success.
+        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("--pid", pid, "peer", S.Inode("client").ToString()), 2, "--pid before peer");
+    }
+
+    [Fact]
+    public void Options_after_the_arguments_parse()
+    {
+        var r = SockpeerCli.Run("peer", S.Inode("client").ToString(), "-j");
+        Assert.Equal(0, r.ExitCode);
+        SchemaAssert.Valid(r.Stdout, "peer");
+        var bad = SockpeerCli.Run("peer", S.Inode("client").ToString(), "--pid", S.Int("client_pid").ToString());
+        CliTestSupport.AssertOneErrorLine(bad, 2, "peer INODE --pid X");
+        Assert.Contains("--pid", bad.Stderr);
+        Assert.DoesNotContain("Unrecognized", bad.Stderr);
+    }
+
+    [Fact]
+    public void Who_takes_an_abstract_name()
+    {
+        var r = SockpeerCli.Run("who", "@" + S.Str("abstract"), "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        SchemaAssert.Valid(r.Stdout, "who");
+        var listener = Assert.Single(r.Json().GetProperty("listeners").EnumerateArray());
+        Assert.Equal(S.Inode("abstract_listener"), listener.GetProperty("inode").GetUInt32());
+        var human = SockpeerCli.Run("who", "@" + S.Str("abstract"));
+        Assert.Contains($"#{S.Inode("abstract_listener")} ", human.Stdout);
+        Assert.Equal(1, SockpeerCli.Run("who", "@" + S.Str("abstract") + "-nobody").ExitCode);
+    }
+
+    [Fact]
+    public void Who_exits_1_when_nothing_is_bound_to_the_file()
+    {
+        var r = SockpeerCli.Run("who", S.Str("stale"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("no socket is bound", r.Stdout);
+        Assert.Equal(1, SockpeerCli.Run("who", S.Str("stale"), "--json").ExitCode);
+        Assert.Equal(0, SockpeerCli.Run("who", S.Str("app")).ExitCode);
+    }
+
+    [Fact]
+    public void Who_on_a_deleted_socket_file_shows_the_sockets_still_bound_to_that_name()
+    {
+        var r = SockpeerCli.Run("who", S.Str("gone"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("deleted", r.Stdout);
+        Assert.Contains($"#{S.Inode("gone_listener")} ", r.Stdout);
+        var line = Assert.Single(r.Stdout.Split('\n'), l => l.Contains("<->", StringComparison.Ordinal));
+        Assert.True(line.IndexOf($"#{S.Inode("gone_client")}", StringComparison.Ordinal) < line.IndexOf($"#{S.Inode("gone_accepted")}", StringComparison.Ordinal), line);
+        var json = SockpeerCli.Run("who", S.Str("gone"), "-j");
+        Assert.Equal(0, json.ExitCode);
+        SchemaAssert.Valid(json.Stdout, "who");
+        var listener = Assert.Single(json.Json().GetProperty("listeners").EnumerateArray());
+        Assert.Equal("deleted", listener.GetProperty("file").GetProperty("status").GetString());
+        Assert.Single(json.Json().GetProperty("connections").EnumerateArray());
+        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("who", S.Str("gone") + ".never"), 1, "who on a path that never existed");
+    }
+
+    [Fact]
+    public void Pid_of_a_pending_client_selects_its_listener()
+    {
+        var listed = Inodes(SockpeerCli.Run("list", "--pid", S.Int("pending_pid").ToString(), "--json"));
+        Assert.Contains(S.Inode("listener"), listed);
+        foreach (var p in S.Info.GetProperty("pending").EnumerateArray())
+        {
+            Assert.Contains(p.GetUInt32(), listed);
+        }
+    }
+
+    [Fact]
+    public void A_list_that_matches_nothing_exits_1_and_still_writes_its_document()
+    {
+        var r = SockpeerCli.Run("list", "--path", S.WorkDir + "/nothing-here*", "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Empty(Inodes(r));
+        Assert.Equal(1, SockpeerCli.Run("list", "--path", S.WorkDir + "/nothing-here*").ExitCode);
+    }
+
+    [Fact]
+    public void An_invalid_glob_is_a_usage_error_and_a_glob_without_a_slash_matches_the_file_name()
+    {
+        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "--path", "/tmp/x/[a-"), 2, "unclosed [");
+        var listed = Inodes(SockpeerCli.Run("list", "--path", "app.sock", "--json"));
+        Assert.Contains(S.Inode("listener"), listed);
+        Assert.Contains(S.Inode("client"), listed); // the other end of a connection to it
+    }
+
+    // Every run is narrowed to the scenario's pids: other tests' populations on this host can be huge.
+    [Theory]
+    [InlineData("listen", "listener", "server_pid")]
+    [InlineData("LISTEN", "abstract_listener", "server_pid")]
+    [InlineData("pair", "pair1", "server_pid")]
+    [InlineData("conn", "client", "client_pid")]
+    [InlineData("listening", "listener", "server_pid")]
+    public void State_takes_the_tables_words_case_insensitively(string state, string expected, string pid)
+    {
+        var r = SockpeerCli.Run("list", "--state", state, "-t", "STREAM", "-p", S.Int(pid).ToString(), "-j");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var listed = Inodes(r);
+        Assert.Contains(S.Inode(expected), listed);
+        if (state.Equals("listen", StringComparison.OrdinalIgnoreCase))
+        {
+            Assert.DoesNotContain(S.Inode("accepted"), listed);
+        }
+    }
+
+    [Fact]
+    public void State_pending_selects_the_waiting_clients_only()
+    {
+        var listed = Inodes(SockpeerCli.Run("list", "--state", "pending", "-p", $"{S.Int("server_pid")},{S.Int("pending_pid")}", "-j"));
+        Assert.Contains(S.Info.GetProperty("pending")[0].GetUInt32(), listed);
+        Assert.DoesNotContain(S.Inode("listener"), listed);
+        Assert.DoesNotContain(S.Inode("client"), listed);
+    }
+
+    [Fact]
+    public void The_selected_pid_is_always_shown_in_an_abbreviated_holder_list_and_wide_shows_all()
+    {
+        int worker = Worker(2);
+        var r = SockpeerCli.Run("list", "-p", worker.ToString());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var row = Assert.Single(r.Stdout.Split('\n'), l => l.Contains($"#{S.Inode("listener")}", StringComparison.Ordinal) && l.Contains("listen", StringComparison.Ordinal));
+        Assert.Contains($"[{worker}]:", row);
+        Assert.Contains(" in 4 procs", row);
+        var wide = SockpeerCli.Run("list", "-p", worker.ToString(), "-w");
+        var wideRow = Assert.Single(wide.Stdout.Split('\n'), l => l.Contains($"#{S.Inode("listener")}", StringComparison.Ordinal) && l.Contains("listen", StringComparison.Ordinal));
+        foreach (int pid in new[] { S.Int("server_pid"), Worker(0), Worker(1), worker })
+        {
+            Assert.Contains($"[{pid}]:", wideRow);
+        }
+    }
+
+    [Fact]
+    public void A_full_backlog_is_highlighted()
+    {
+        var r = SockpeerCli.Run("list", "--path", S.Str("app"), "--state", "listen");
+        Assert.Contains("backlog 2/2 FULL", r.Stdout);
+    }
+
+    [Fact]
+    public void Short_options_mean_the_long_ones_and_pids_repeat_or_comma_separate()
+    {
+        string a = S.Int("client_pid").ToString(), b = S.Int("pending_pid").ToString();
+        var comma = Inodes(SockpeerCli.Run("-p", $"{a},{b}", "-t", "stream", "-j"));
+        var repeated = Inodes(SockpeerCli.Run("list", "--pid", a, "--pid", b, "--type", "stream", "--json"));
+        Assert.Equal(repeated, comma);
+        Assert.Contains(S.Inode("client"), comma);
+        Assert.Contains(S.Info.GetProperty("pending")[0].GetUInt32(), comma);
+        string uid = CliTestSupport.CurrentUid.ToString();
+        string server = S.Int("server_pid").ToString();
+        var longForm = Inodes(SockpeerCli.Run("list", "--user", uid, "--pid", server, "--netns", "current", "--json"));
+        Assert.Contains(S.Inode("listener"), longForm);
+        Assert.Equal(longForm, Inodes(SockpeerCli.Run("list", "-u", uid, "-p", server, "-n", "current", "-j")));
+    }
+
+    [Fact]
+    public void Argv_with_trailing_empty_arguments_is_trimmed_like_ps()
+    {
+        var doc = SockpeerCli.Json("list", "--pid", S.Int("argv_pid").ToString());
+        var process = Assert.Single(doc.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == S.Int("argv_pid"));
+        var argv = process.GetProperty("cmdline").EnumerateArray().Select(a => a.GetString()).ToList();
+        Assert.Equal("import sys; sys.stdin.read()", argv[^1]);
+    }
+
+    [Fact]
+    public void The_table_fits_80_columns()
+    {
+        var r = SockpeerCli.RunWith(new Dictionary<string, string> { ["COLUMNS"] = "80" }, "list", "-p", Worker(0).ToString());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length > 2, r.Stdout);
+        Assert.All(lines, l => Assert.True(l.Length <= 80, $"{l.Length}: {l}"));
+        Assert.Contains(lines, l => l.Contains($"[{Worker(0)}]:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Output_columns_no_header_sort_and_summary_run_on_the_binary()
+    {
+        var r = SockpeerCli.Run("list", "-o", "TYPE,STATE,END,OTHER,NAME,USER,RECVQ,SENDQ,BACKLOG,NETNS,CONTAINER,FILE,INODE,PID", "-p", S.Int("server_pid").ToString());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(["TYPE", "STATE", "END", "OTHER", "END", "NAME", "USER", "RECVQ", "SENDQ", "BACKLOG", "NETNS", "CONTAINER", "FILE", "INODE", "PID"],
+            r.Stdout.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(r.Stdout.Split('\n'), l => l.Contains("2/2 FULL", StringComparison.Ordinal));
+
+        var sorted = SockpeerCli.Run("list", "-o", "INODE", "-H", "--sort", "-inode", "-p", S.Int("server_pid").ToString());
+        var inodes = sorted.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(uint.Parse).ToList();
+        Assert.Equal(inodes.OrderByDescending(i => i), inodes);
+        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "--sort", "bogus"), 2, "--sort bogus");
+        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "-o", "TYPE,NOPE"), 2, "-o NOPE");
+
+        var summary = SockpeerCli.Run("-s", "-p", S.Int("server_pid").ToString());
+        Assert.True(summary.ExitCode == 0, summary.Stderr);
+        Assert.StartsWith("Total: ", summary.Stdout);
+        Assert.Contains("stream", summary.Stdout);
+        var json = SockpeerCli.Run("list", "--summary", "--json", "--path", S.Str("app"));
+        SchemaAssert.Valid(json.Stdout, "summary");
+        var full = Assert.Single(json.Json().GetProperty("summary").GetProperty("fullestListeners").EnumerateArray());
+        Assert.Equal(S.Inode("listener"), full.GetProperty("inode").GetUInt32());
+        Assert.True(full.GetProperty("full").GetBoolean());
+    }
+
+    [Fact]
+    public void Peer_of_a_pid_alone_lists_its_sockets_with_a_hint()
+    {
+        var r = SockpeerCli.Run("peer", S.Int("client_pid").ToString());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains($"#{S.Inode("client")}", r.Stdout);
+        Assert.Contains($"#{S.Inode("accepted")}", r.Stdout);
+        Assert.Contains("hint:", r.Stderr);
+        Assert.DoesNotContain("hint:", SockpeerCli.Run("peer", S.Int("client_pid").ToString(), "-q").Stderr);
+    }
+
+    [Fact]
+    public void Peer_and_who_show_queues_roles_and_users()
+    {
+        var r = SockpeerCli.Run("peer", S.Inode("client").ToString());
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("(client) recvq 0 sendq 0", r.Stdout);
+        Assert.Contains("(server) recvq 0 sendq 0", r.Stdout);
+        Assert.Contains(" user ", r.Stdout);
+    }
+
+    [Fact]
+    public void Quiet_keeps_warnings_off_stderr_but_json_keeps_them()
+    {
+        var r = SockpeerCli.Run("list", "-q", "-p", S.Int("server_pid").ToString());
+        Assert.Equal("", r.Stderr);
+        var json = SockpeerCli.Run("list", "-q", "-j", "-p", S.Int("server_pid").ToString());
+        Assert.Equal(JsonValueKind.Array, json.Json().GetProperty("warnings").ValueKind);
+    }
+}
