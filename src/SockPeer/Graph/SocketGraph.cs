@@ -74,7 +74,7 @@ public sealed record GraphNode
     public string? Unit { get; init; }
     /// <summary>The network namespace of the processes; null when unknown or when they differ.</summary>
     public ulong? NetNs { get; init; }
-    /// <summary>Names of the listening (or bound datagram) sockets the node holds that no client is connected to, ordered.</summary>
+    /// <summary>Names of the listening (or bound datagram) sockets the node holds that are the server end of none of its edges (nobody connected, or the connections are handed to other processes), ordered.</summary>
     public IReadOnlyList<string> Listening { get; init; } = [];
     /// <summary>Every (pid, fd) of the node that holds a socket of one of its edges or <see cref="Listening"/>, ordered by pid, fd.</summary>
     public IReadOnlyList<GraphSocket> Sockets { get; init; } = [];

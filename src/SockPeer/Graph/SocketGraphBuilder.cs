@@ -71,8 +71,9 @@ public static class SocketGraphBuilder
         private readonly Dictionary<string, NodeBuilder> _nodes = new(StringComparer.Ordinal);
         private readonly Dictionary<(string From, string To, string Name, GraphEdgeKind Kind), EdgeBuilder> _edges = [];
         private readonly Dictionary<int, NodeBuilder> _nodeOfPid = [];
-        // Sockets that serve some drawn edge: the others that listen are shown on their owner.
-        private readonly HashSet<uint> _served = [];
+        // (serving socket, node) pairs drawn as the server end of an edge: a listening socket is
+        // listed on each other node holding it (nobody connected, or its connections handed to others).
+        private readonly HashSet<(uint Inode, string Node)> _served = [];
 
         private bool Includes(UnixSocket? s) => s is not null && (options.Include is null || options.Include(s));
 
@@ -125,15 +126,23 @@ public static class SocketGraphBuilder
         public void AddIfIdleServer(UnixSocket s)
         {
             bool serves = s.State == UnixSocketState.Listening || (s.Type == UnixSocketType.Dgram && s.NameBytes is not null && s.Peer is null);
-            if (!serves || _served.Contains(s.Inode) || !Includes(s))
+            if (!serves)
             {
                 return;
             }
+            bool included = Includes(s);
             foreach (var h in s.Holders)
             {
-                var node = NodeOf(h.Pid);
-                node.Listening.Add(s.Name ?? UnnamedName);
-                AddSocket(node, h, s);
+                if (_nodeOfPid.TryGetValue(h.Pid, out var known) && _served.Contains((s.Inode, known.Id)))
+                {
+                    AddSocket(known, h, s);
+                }
+                else if (included)
+                {
+                    var node = NodeOf(h.Pid);
+                    node.Listening.Add(s.Name ?? UnnamedName);
+                    AddSocket(node, h, s);
+                }
             }
         }
 
@@ -143,9 +152,12 @@ public static class SocketGraphBuilder
             {
                 return;
             }
-            _served.Add(listener?.Inode ?? server.Inode);
             var clientEnds = Ends(client);
             var serverEnds = Ends(server);
+            foreach (var (serverNode, _) in serverEnds)
+            {
+                _served.Add((listener?.Inode ?? server.Inode, serverNode.Id));
+            }
             foreach (var (clientNode, clientHolders) in clientEnds)
             {
                 foreach (var (serverNode, serverHolders) in serverEnds)
