@@ -46,6 +46,9 @@ internal sealed class GraphCommand(Option<bool> json)
             // Before the snapshot: a missing Graphviz is the answer, however long the scan would take.
             dot = FindOnPath("dot") ?? throw new CliException("--format svg needs Graphviz's 'dot' (Debian: apt-get install graphviz); or use --format dot and render it elsewhere");
         }
+        // The output file too: a path that cannot be written is the answer, before any warning.
+        string? file = parse.GetValue(_output);
+        using var output = file is null or "-" ? Output.OpenStdout() : OpenFile(file);
         var inventory = Snapshot.Take(parse);
         var graph = SocketGraphBuilder.Build(inventory, new GraphOptions
         {
@@ -56,8 +59,6 @@ internal sealed class GraphCommand(Option<bool> json)
         {
             Output.Warn(inventory.Warnings);
         }
-        string? file = parse.GetValue(_output);
-        using var output = file is null or "-" ? Output.OpenStdout() : OpenFile(file);
         switch (format)
         {
             case "json":
