@@ -22,6 +22,7 @@ internal static class Program
         root.Subcommands.Add(new WhoCommand(json).Build());
         root.Subcommands.Add(new DemoCommand(json).Build());
         root.Subcommands.Add(new GraphCommand(json).Build());
+        root.Subcommands.Add(ServeCommand.Build());
         foreach (var hidden in DemoRoles.Build())
         {
             root.Subcommands.Add(hidden);
