@@ -74,6 +74,7 @@ internal static class Program
         using var instruments = new SockPeerInstruments(source);
         using var exposition = new PrometheusExposition(instruments.Meter);
         var endpoints = new Endpoints(source, exposition, options);
+        Web.GraphPage.MapTo(endpoints, source, options.Filter);
         var auth = new BasicAuth(web.Users);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
