@@ -148,14 +148,13 @@ public sealed class GraphPageBrowserTests : IDisposable
         Assert.Contains(_evilPid.ToString(System.Globalization.CultureInfo.InvariantCulture), detailText);
         Assert.Equal(0, await page.EvaluateAsync<int>("() => document.querySelectorAll('img').length"));
 
-        // A click on the client's edge lists both ends' pid:fd (the edge carries the shared socket of the client and its reader).
+        // A tap on the client's edge lists both ends' pid:fd (the edge carries the socket the client shares with its reader).
+        // Emitted through Cytoscape rather than clicked: an edge's midpoint may lie under a label or another edge.
         await page.FillAsync("#search", "");
-        var mid = await page.EvaluateAsync<JsonElement>(
-            "ids => { const s = window.sockpeer; const e = s.cy.edges().filter(e => e.source().id() === ids[0] && e.target().id() === ids[1])[0]; " +
-            "const p = e.renderedMidpoint(); const r = s.cy.container().getBoundingClientRect(); return { x: r.left + p.x, y: r.top + p.y, id: e.id() }; }",
+        string edgeId = await page.EvaluateAsync<string>(
+            "ids => { const e = window.sockpeer.cy.edges().filter(e => e.source().id() === ids[0] && e.target().id() === ids[1])[0]; e.emit('tap'); return e.id(); }",
             new[] { client, handler });
-        await page.Mouse.ClickAsync(mid.GetProperty("x").GetSingle(), mid.GetProperty("y").GetSingle());
-        await page.WaitForFunctionAsync("id => window.sockpeer.state.selected === id", mid.GetProperty("id").GetString(), new PageWaitForFunctionOptions { Timeout = 10_000 });
+        await page.WaitForFunctionAsync("id => window.sockpeer.state.selected === id", edgeId, new PageWaitForFunctionOptions { Timeout = 10_000 });
         Assert.Equal(_demo.SocketPath, await page.TextContentAsync("#details h2"));
         Assert.Contains($"{_demo.ClientPid}:{_demo.ClientFd}", await page.TextContentAsync("#details table") ?? "");
 
@@ -164,6 +163,37 @@ public sealed class GraphPageBrowserTests : IDisposable
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
         Assert.True(new FileInfo(screenshot).Length > 10_000, "screenshot too small to show the graph");
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
+    public async Task Api_graph_answers_the_graph_document_checks_its_parameters_and_the_assets_come_from_the_binary()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        var response = await http.GetAsync(new Uri($"api/graph?group=process&path={Uri.EscapeDataString(_demo.SocketPath)}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        string json = await response.Content.ReadAsStringAsync();
+        SockPeer.Tests.Json.SchemaAssert.Valid(json, "graph");
+        using (var doc = JsonDocument.Parse(json))
+        {
+            var ids = doc.RootElement.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("id").GetString()).ToList();
+            Assert.Contains($"p/{_demo.ServerPid}", ids);
+            Assert.Contains($"p/{_demo.ClientPid}", ids);
+            Assert.Contains($"{HtmlName}[{_evilPid}]", doc.RootElement.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("label").GetString()));
+        }
+
+        foreach (var bad in new[] { "api/graph?group=pod", "api/graph?pid=x", "api/graph?colour=red", "api/graph?path=a&path=b" })
+        {
+            var r = await http.GetAsync(new Uri(bad, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            string body = await r.Content.ReadAsStringAsync();
+            Assert.True(body.EndsWith('\n') && body.IndexOf('\n', StringComparison.Ordinal) == body.Length - 1, $"{bad}: [{body}]");
+        }
+
+        var index = await http.GetAsync(new Uri("/", UriKind.Relative));
+        Assert.StartsWith("text/html", index.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
+        Assert.Contains("script-src 'self'", string.Join(";", index.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+        string vendored = Path.Combine(SockpeerCli.RepoRoot, "src", "SockPeer.Serve", "Web", "vendor", "cytoscape.min.js");
+        Assert.Equal(await File.ReadAllBytesAsync(vendored), await http.GetByteArrayAsync(new Uri("vendor/cytoscape.min.js", UriKind.Relative)));
     }
 
     public void Dispose()
