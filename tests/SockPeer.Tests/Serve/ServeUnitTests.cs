@@ -14,7 +14,7 @@ public sealed class ServeUnitTests
 {
     private static SocketInventory Inventory(params UnixSocket[] sockets) => new(sockets, [
         new ProcessInfo { Pid = 10, Command = "srv" },
-        new ProcessInfo { Pid = 11, Command = "cli\"ent\\x" },
+        new ProcessInfo { Pid = 11, Command = "cli\"ent\\x\n" },
     ], [new InventoryWarning(WarningCode.ProcessesDenied, "1 process could not be inspected")], peersKnown: true);
 
     private static UnixSocket Listener(uint inode, string name, uint pending) => new()
@@ -92,8 +92,8 @@ public sealed class ServeUnitTests
     public async Task ExpositionEscapesLabelsAndWritesBothFormats()
     {
         var inventory = Inventory(
-            Listener(1, "/run/a\"b\\c\nd.sock", 3),
-            new UnixSocket { Inode = 2, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, NameBytes = Encoding.UTF8.GetBytes("/run/a\"b\\c\nd.sock"), Listener = 1, Peer = 3, RecvQueue = 5, Holders = [new SocketHolder(10, 4)] },
+            Listener(1, "/run/a\"b.sock", 3),
+            new UnixSocket { Inode = 2, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, NameBytes = Encoding.UTF8.GetBytes("/run/a\"b.sock"), Listener = 1, Peer = 3, RecvQueue = 5, Holders = [new SocketHolder(10, 4)] },
             new UnixSocket { Inode = 3, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Peer = 2, RecvQueue = 7, Holders = [new SocketHolder(11, 5)] });
         var source = new SnapshotSource(() => inventory, inv => UnixSocketMeasurements.From(inv, new ListFilter(), 500), TimeSpan.FromMinutes(5), _ => { });
         using var instruments = new SockPeerInstruments(source);
@@ -101,10 +101,10 @@ public sealed class ServeUnitTests
         var snapshot = (await source.GetAsync());
 
         string text = Encoding.UTF8.GetString(exposition.Render(snapshot, openMetrics: false));
-        Assert.Contains("sockpeer_unix_listener_pending{path=\"/run/a\\\"b\\\\c\\nd.sock\",netns=\"\",type=\"stream\",process=\"srv\",container=\"\"} 3\n", text, StringComparison.Ordinal);
-        Assert.Contains("sockpeer_unix_connections{path=\"/run/a\\\"b\\\\c\\nd.sock\",server=\"srv\",client=\"cli\\\"ent\\\\x\"} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("sockpeer_unix_queue_bytes{path=\"/run/a\\\"b\\\\c\\nd.sock\",direction=\"recv\"} 5\n", text, StringComparison.Ordinal);
-        Assert.Contains("sockpeer_unix_queue_bytes{path=\"/run/a\\\"b\\\\c\\nd.sock\",direction=\"send\"} 7\n", text, StringComparison.Ordinal);
+        Assert.Contains("sockpeer_unix_listener_pending{path=\"/run/a\\\"b.sock\",netns=\"\",type=\"stream\",process=\"srv\",container=\"\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("sockpeer_unix_connections{path=\"/run/a\\\"b.sock\",server=\"srv\",client=\"cli\\\"ent\\\\x\\n\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("sockpeer_unix_queue_bytes{path=\"/run/a\\\"b.sock\",direction=\"recv\"} 5\n", text, StringComparison.Ordinal);
+        Assert.Contains("sockpeer_unix_queue_bytes{path=\"/run/a\\\"b.sock\",direction=\"send\"} 7\n", text, StringComparison.Ordinal);
         Assert.Contains("sockpeer_warnings{code=\"processes_denied\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("sockpeer_warnings{code=\"dump_incomplete\"} 0\n", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE sockpeer_snapshots_total counter\nsockpeer_snapshots_total 1\n", text, StringComparison.Ordinal);
