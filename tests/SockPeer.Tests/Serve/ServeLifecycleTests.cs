@@ -27,6 +27,45 @@ public sealed class ServeLifecycleTests
     }
 
     [Fact]
+    public async Task ANonLoopbackAddressLogsOneWarning()
+    {
+        // 192.0.2.1 (TEST-NET-1) on the loopback device of a network namespace made here: nothing leaves it.
+        int port = ServeProcess.FreePort();
+        var info = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var a in new[] { "--net", "sh", "-c", "ip link set lo up && ip addr add 192.0.2.1/32 dev lo && exec \"$0\" --listen 192.0.2.1:$1 --netns current", ServeProcess.ServeBinary, port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(info)!;
+        try
+        {
+            var lines = new List<string>();
+            var read = Task.Run(() =>
+            {
+                while (process.StandardError.ReadLine() is { } line)
+                {
+                    lock (lines)
+                    {
+                        lines.Add(line);
+                        if (line.StartsWith("sockpeer: warning:", StringComparison.Ordinal))
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+            await read.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal($"sockpeer: serving http://192.0.2.1:{port}/metrics (min interval 1s)", lines[0]);
+            Assert.Equal($"sockpeer: warning: listening on 192.0.2.1:{port}, not loopback: process names, users and socket paths are visible to the network", lines[1]);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    [Fact]
     public void APortInUseIsOneLineAndExit1()
     {
         using var holder = new TcpListener(IPAddress.Loopback, 0);
