@@ -135,13 +135,9 @@ internal static class Program
         {
             app.StartAsync(stop.Token).GetAwaiter().GetResult();
         }
-        catch (IOException e) when (e.InnerException is SocketException se)
+        catch (Exception e) when (e is IOException or InvalidOperationException)
         {
-            return Fail($"cannot listen on {Show(options.Listen)}: {se.SocketErrorCode switch { SocketError.AddressAlreadyInUse => "address already in use", SocketError.AccessDenied => "permission denied", SocketError.AddressNotAvailable => "address not available on this host", _ => se.Message }}", 1);
-        }
-        catch (IOException e)
-        {
-            return Fail($"cannot listen on {Show(options.Listen)}: {SnapshotSource.OneLine(e.Message)}", 1);
+            return Fail($"cannot listen on {Show(options.Listen)}: {BindError(e)}", 1);
         }
         catch (OperationCanceledException)
         {
@@ -186,6 +182,25 @@ internal static class Program
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.OtlpInterval.TotalMilliseconds;
             })
             .Build();
+    }
+
+    /// <summary>Kestrel wraps the socket error (IOException, then AddressInUseException): name the cause.</summary>
+    private static string BindError(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException se)
+            {
+                return se.SocketErrorCode switch
+                {
+                    SocketError.AddressAlreadyInUse => "address already in use",
+                    SocketError.AccessDenied => "permission denied",
+                    SocketError.AddressNotAvailable => "address not available on this host",
+                    _ => SnapshotSource.OneLine(se.Message),
+                };
+            }
+        }
+        return SnapshotSource.OneLine(e.Message);
     }
 
     private static string Show(IPEndPoint endpoint) => endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : endpoint.ToString();

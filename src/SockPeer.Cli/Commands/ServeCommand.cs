@@ -16,7 +16,7 @@ internal static partial class ServeCommand
 
     public static Command Build()
     {
-        var command = new Command("serve", "Serve Prometheus metrics, OTLP and a JSON API over HTTP (options: sockpeer serve --help)")
+        var command = new Command("serve", "Serve Prometheus metrics, OTLP and a JSON API over HTTP (its options: sockpeer-serve --help)")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
