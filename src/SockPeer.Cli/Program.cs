@@ -20,6 +20,8 @@ internal static class Program
         root.Subcommands.Add(PeerCommand.Build());
         root.Subcommands.Add(WhoCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(GraphCommand.Build());
+        root.Subcommands.Add(ServeCommand.Build());
 
         foreach (var hidden in DemoRoles.Build())
         {
