@@ -14,6 +14,7 @@ internal sealed class ListCommand
     private readonly Option<string?> _type = new("--type") { Description = "stream, dgram or seqpacket" };
     private readonly Option<string?> _state = new("--state") { Description = "listening, connected or unconnected" };
     private readonly Option<string?> _user = new("--user") { Description = "Only sockets owned or held by this user (name or uid)" };
+    private readonly Option<string> _kind = EndpointQueries.KindOption();
     private readonly Option<bool> _json;
 
     public ListCommand(Option<bool> json)
@@ -30,6 +31,7 @@ internal sealed class ListCommand
         command.Options.Add(_type);
         command.Options.Add(_state);
         command.Options.Add(_user);
+        command.Options.Add(_kind);
         command.SetAction(Run);
     }
 
@@ -69,6 +71,11 @@ internal sealed class ListCommand
         if (filter.Pid is int pid && !Directory.Exists($"/proc/{pid}"))
         {
             throw new CliException($"no process {pid}"); // like lsof -p: not the same as a process without sockets
+        }
+        var (unix, kinds) = EndpointQueries.ParseKinds(parse.GetValue(_kind) ?? "unix");
+        if (kinds != SockPeer.Endpoints.EndpointKinds.None)
+        {
+            return EndpointQueries.List(parse, parse.GetValue(_json), filter, unix, kinds);
         }
         var inventory = Snapshot.Take(parse);
         using var stdout = Output.OpenStdout();

@@ -63,13 +63,18 @@ internal sealed class PeerCommand
     private int Run(ParseResult parse) => CommandRunner.Run(() =>
     {
         string[] args = parse.GetValue(_target) ?? [];
+        if (EndpointQueries.PeerOfFile(parse, parse.GetValue(_json), args) is ReturnCode answered)
+        {
+            return answered; // a pipe, FIFO or pty, or one line saying the fd has no other end
+        }
         uint inode = ResolveTarget(args);
-        var (inventory, report) = Snapshot.Query(parse,
-            snapshot => SocketQueries.Peer(snapshot, snapshot.Find(inode) ?? throw new CliException(
-                args.Length == 2
-                    ? $"fd {args[1]} of process {args[0]} is socket:[{inode}], which is not a Unix socket in the namespaces covered"
-                    : $"no Unix socket with inode {inode} in the namespaces covered")),
-            r => r.HolderPids);
+        var (inventory, found) = Snapshot.Query(parse,
+            snapshot => snapshot.Find(inode) is { } socket ? SocketQueries.Peer(snapshot, socket) : null,
+            r => r?.HolderPids ?? []);
+        if (found is not { } report)
+        {
+            return EndpointQueries.PeerOfSocket(parse, parse.GetValue(_json), args, inode); // TCP or UDP
+        }
         Output.Render(parse.GetValue(_json), inventory,
             stdout => SchemaJsonWriter.WritePeer(stdout, inventory, report),
             human => human.WritePeer(report));

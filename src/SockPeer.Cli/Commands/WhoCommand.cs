@@ -31,6 +31,10 @@ internal sealed class WhoCommand
         {
             throw new CliException("an empty path is not a socket file", ReturnCode.Usage);
         }
+        if (EndpointQueries.Who(parse, parse.GetValue(_json), path) is ReturnCode answered)
+        {
+            return answered; // ADDR:PORT or a FIFO
+        }
         switch (SocketQueries.LookupPath(path, out uint major, out uint minor, out ulong inode))
         {
             case PathLookupStatus.Missing:
