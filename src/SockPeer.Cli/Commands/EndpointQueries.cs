@@ -110,7 +110,7 @@ internal static class EndpointQueries
             ushort? type = EndpointLookup.FdFileType(pid, fd);
             if (type != 0x1000)
             {
-                throw new CliException($"fd {fd} of process {pid} is {EndpointLookup.Describe(type, target)} ({target}): it has no other end");
+                throw new CliException($"fd {fd} of process {pid} is {EndpointLookup.Describe(type, target)} ({target}), not a socket, pipe, FIFO or pty: it has no other end");
             }
             kind = EndpointKinds.Fifo;
         }
@@ -129,7 +129,7 @@ internal static class EndpointQueries
         var bare = Snapshot.Take(parse, processDetails: false, out var reader, EndpointKinds.Tcp | EndpointKinds.Udp);
         var report = bare.Endpoints?.FindSocket(inode)
             ?? throw new CliException(args.Length == 2
-                ? $"{what} is socket:[{inode}], which is neither a Unix, TCP nor UDP socket in the namespaces covered"
+                ? $"{what} is socket:[{inode}], not a Unix socket, nor a bound or connected TCP or UDP socket in the namespaces covered"
                 : $"no Unix, TCP or UDP socket with inode {inode} in the namespaces covered");
         var e = report.Endpoint;
         if (report.Peer is null && report.Listener is null && e.Pending is null)

@@ -29,6 +29,6 @@ public static class EndpointLookup
         0x1000 => "a FIFO",
         0xC000 => "a socket",
         _ when link.StartsWith("anon_inode:", StringComparison.Ordinal) => $"an {link[11..].Trim('[', ']')} descriptor",
-        _ => "not a socket, pipe, FIFO or pty",
+        _ => "another kind of file",
     };
 }
