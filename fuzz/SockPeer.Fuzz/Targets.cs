@@ -35,6 +35,8 @@ internal static class Targets
         ["cgroup"] = Cgroup,
         ["socketname"] = SocketNameTarget,
         ["links"] = Links,
+        ["inetdiag"] = InetDiag,
+        ["endpointlinks"] = EndpointLinks,
     };
 
     /// <summary>The engine code each target exercises, for the coverage report: a type, or Type::Method.</summary>
@@ -50,6 +52,8 @@ internal static class Targets
         ["cgroup"] = ["SockPeer.Proc.CgroupParser"],
         ["socketname"] = ["SockPeer.Model.SocketName"],
         ["links"] = ["SockPeer.Proc.ProcParsers::TryParseSocketLink", "SockPeer.Proc.ProcParsers::TryParseNetNsLink", "SockPeer.Proc.ProcParsers::TryParseBracketed", "SockPeer.Proc.ProcParsers::TryParseDecimal"],
+        ["inetdiag"] = ["SockPeer.Netlink.InetDiagParser", "SockPeer.Netlink.InetDiagDump", "SockPeer.Model.InetAddress"],
+        ["endpointlinks"] = ["SockPeer.Endpoints.EndpointParsers"],
     };
 
     private static void Check(bool condition, string what)
@@ -129,6 +133,74 @@ internal static class Targets
         {
             Check(r.Icons.Length * 4 <= payload.Length - UnixDiagParser.MessageLength - 4, "more ICONS than the payload holds");
         }
+    }
+
+    // ---- inetdiag: InetDiagParser on each message, and InetDiagDump over a channel that replays the input ----
+
+    /// <summary>Contract: a record or <see cref="NetlinkFormatException"/>; fields are the bytes at their offsets.</summary>
+    private static void InetDiag(ReadOnlySpan<byte> data)
+    {
+        var reader = new NetlinkMessageReader(data);
+        try
+        {
+            while (reader.TryRead(out NetlinkMessage message))
+            {
+                if (message.Type != NetlinkMessageReader.TypeSockDiagByFamily)
+                {
+                    continue;
+                }
+                try
+                {
+                    var r = InetDiagParser.Parse(message.Payload, InetDiagRequest.Tcp);
+                    Check(message.Payload.Length >= InetDiagParser.MessageLength, "a record was parsed from a short payload");
+                    Check(r.Family is InetDiagParser.FamilyInet or InetDiagParser.FamilyInet6, "family is neither AF_INET nor AF_INET6");
+                    Check(r.Inode == BitConverter.ToUInt32(message.Payload[68..72]), "inode is not idiag_inode");
+                    Check(r.SourcePort == (message.Payload[4] << 8 | message.Payload[5]), "sport is not big-endian idiag_sport");
+                    Check(r.Family != InetDiagParser.FamilyInet || r.Source.IsV4, "an IPv4 source is not v4-mapped");
+                    Check(InetAddress.TryParse(r.Source.ToString(), out var back) && back == r.Source, "an address does not survive its own text");
+                }
+                catch (NetlinkFormatException)
+                {
+                }
+            }
+        }
+        catch (NetlinkFormatException)
+        {
+        }
+        using var channel = new ReplayChannel(data.ToArray());
+        try
+        {
+            var warnings = new List<SockPeer.Inventory.InventoryWarning>();
+            var records = new InetDiagDump().Dump(channel, InetDiagParser.FamilyInet, InetDiagRequest.Tcp, InetDiagRequest.TcpStates, warnings);
+            var seen = new HashSet<(uint, ulong)>();
+            foreach (var r in records)
+            {
+                Check(r.Inode == 0 || seen.Add((r.Inode, r.Cookie)), "Dump returned a duplicate (inode, cookie)");
+            }
+        }
+        catch (DiagUnavailableException)
+        {
+        }
+    }
+
+    /// <summary>Contract: never throws; a pipe inode is what ulong.TryParse gives for the digits; a pts index what int.TryParse gives.</summary>
+    private static void EndpointLinks(ReadOnlySpan<byte> data)
+    {
+        string text = Encoding.Latin1.GetString(data);
+        if (SockPeer.Endpoints.EndpointParsers.TryParsePipeLink(data, out ulong inode))
+        {
+            Check(text.StartsWith("pipe:[", StringComparison.Ordinal) && text.EndsWith(']')
+                && ulong.TryParse(text[6..^1], NumberStyles.None, CultureInfo.InvariantCulture, out ulong expected) && expected == inode, "pipe inode disagrees with ulong.TryParse");
+        }
+        if (SockPeer.Endpoints.EndpointParsers.TryParsePtsLink(data, out int index))
+        {
+            Check(text.StartsWith("/dev/pts/", StringComparison.Ordinal)
+                && int.TryParse(text[9..], NumberStyles.None, CultureInfo.InvariantCulture, out int expected) && expected == index, "pts index disagrees with int.TryParse");
+        }
+        _ = SockPeer.Endpoints.EndpointParsers.TryParseTtyIndex(data, out int tty);
+        Check(tty >= 0, "negative tty-index");
+        _ = SockPeer.Endpoints.EndpointParsers.TryParseFdInfoAccess(data, out var access);
+        Check(access is SockPeer.Endpoints.EndpointAccess.Read or SockPeer.Endpoints.EndpointAccess.Write or SockPeer.Endpoints.EndpointAccess.ReadWrite, "access out of range");
     }
 
     /// <summary>A channel whose every request is answered with the fuzzed datagram once, then with an error.</summary>

@@ -13,6 +13,7 @@ internal static class Program
         GlobalOptions.AddTo(root);
         FilterOptions.AddTo(root);
         root.Options.Add(Snapshot.NetNs);
+        root.Options.Add(ListCommand.Kind);
         root.SetAction(ListCommand.Run);
 
         // One line per command.

@@ -16,13 +16,22 @@ internal static class ListCommand
     public static Command Build()
     {
         var command = new Command("list", "List every Unix socket: connections with both ends, listeners, pairs, pending, in flight (the default)");
+        command.Options.Add(Kind);
         command.SetAction(Run);
         return command;
     }
 
+    /// <summary>--kind: endpoints beside Unix sockets (pipes, FIFOs, ptys, TCP, UDP); on `list` and the root.</summary>
+    public static readonly Option<string> Kind = EndpointQueries.KindOption();
+
     public static int Run(ParseResult parse) => CommandRunner.Run(() =>
     {
         var filter = FilterOptions.Build(parse);
+        var (unix, kinds) = EndpointQueries.ParseKinds(parse.GetValue(Kind) ?? "unix");
+        if (kinds != SockPeer.Endpoints.EndpointKinds.None)
+        {
+            return EndpointQueries.List(parse, GlobalOptions.AsJson(parse), filter, unix, kinds);
+        }
         // Checked before the snapshot: a bad column is a usage error, not a second of work then an error.
         _ = GlobalOptions.TableOptions(parse, filter.Pids);
         var inventory = Snapshot.Take(parse);

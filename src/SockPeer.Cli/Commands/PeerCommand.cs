@@ -65,6 +65,10 @@ internal static class PeerCommand
     {
         GlobalOptions.Reject(parse, "peer", FilterOptions.All);
         string[] args = parse.GetValue(Target) ?? [];
+        if (EndpointQueries.PeerOfFile(parse, GlobalOptions.AsJson(parse), args) is ReturnCode answered)
+        {
+            return answered; // a pipe, FIFO or pty, or one line saying the fd has no other end
+        }
         uint inode = ResolveTarget(args);
         bool bare = args.Length == 1 && !args[0].StartsWith("socket:", StringComparison.Ordinal);
         var snapshot = Snapshot.Take(parse, processDetails: false, out var reader);
@@ -73,10 +77,10 @@ internal static class PeerCommand
             return ProcessSockets(parse, snapshot, reader, (int)inode);
         }
         GlobalOptions.Reject(parse, "peer PID FD", GlobalOptions.Table);
-        var socket = snapshot.Find(inode) ?? throw new CliException(
-            args.Length == 2
-                ? $"fd {args[1]} of process {args[0]} is socket:[{inode}], which is not a Unix socket in the namespaces covered"
-                : $"no Unix socket with inode {inode} in the namespaces covered");
+        if (snapshot.Find(inode) is not { } socket)
+        {
+            return EndpointQueries.PeerOfSocket(parse, GlobalOptions.AsJson(parse), args, inode); // TCP or UDP, or one line saying what it is not
+        }
         var bareReport = SocketQueries.Peer(snapshot, socket);
         var inventory = reader.WithProcesses(snapshot, bareReport.HolderPids);
         var report = SocketQueries.Peer(inventory, inventory.Find(inode)!);

@@ -28,6 +28,10 @@ internal static class Snapshot
 
     /// <summary>As above; without <paramref name="processDetails"/> the caller reads the processes it shows through <paramref name="reader"/>.</summary>
     public static SocketInventory Take(ParseResult parse, bool processDetails, out SocketInventoryReader reader)
+        => Take(parse, processDetails, out reader, SockPeer.Endpoints.EndpointKinds.None);
+
+    /// <summary>As above, with the endpoint kinds besides Unix sockets that <paramref name="endpoints"/> asks for.</summary>
+    public static SocketInventory Take(ParseResult parse, bool processDetails, out SocketInventoryReader reader, SockPeer.Endpoints.EndpointKinds endpoints)
     {
         string scope = parse.GetValue(NetNs) ?? "all";
         var options = scope switch
@@ -41,7 +45,7 @@ internal static class Snapshot
         {
             options = options with { Parallelism = threads };
         }
-        reader = new SocketInventoryReader(options with { ReadProcessDetails = processDetails });
+        reader = new SocketInventoryReader(options with { ReadProcessDetails = processDetails, Endpoints = endpoints });
         var inventory = reader.Read();
         if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
         {

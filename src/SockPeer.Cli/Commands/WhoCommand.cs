@@ -33,6 +33,10 @@ internal static class WhoCommand
         {
             throw new CliException("an empty path is not a socket file", ReturnCode.Usage);
         }
+        if (EndpointQueries.Who(parse, GlobalOptions.AsJson(parse), path) is ReturnCode answered)
+        {
+            return answered; // ADDR:PORT or a FIFO
+        }
         Func<SocketInventory, WhoReport> query;
         bool deleted = false;
         if (path.StartsWith('@'))

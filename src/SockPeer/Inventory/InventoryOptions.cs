@@ -22,6 +22,8 @@ public sealed record InventoryOptions
     public bool ReadProcessDetails { get; init; } = true;
     /// <summary>Check each socket file's path against the socket's file identity.</summary>
     public bool CheckFiles { get; init; } = true;
+    /// <summary>Endpoint kinds to read besides Unix sockets (<see cref="SocketInventory.Endpoints"/>); none by default.</summary>
+    public SockPeer.Endpoints.EndpointKinds Endpoints { get; init; }
     /// <summary>Which network namespaces to dump.</summary>
     public NetNsScope NetNs { get; init; } = NetNsScope.Current;
     /// <summary>With <see cref="NetNsScope.One"/>: a namespace inode, or a path such as /run/netns/NAME or /proc/PID/ns/net.</summary>

@@ -54,7 +54,8 @@ public sealed class SocketInventoryReader
         List<NetNsHandle> others = SelectNamespaces(currentNs, out bool includeCurrent, out int unreadable, warnings);
         // The fd walk needs nothing from the dumps: run it on the other cores meanwhile and keep
         // only the links to AF_UNIX sockets once the dumps say which inodes those are.
-        var scanner = new ProcScanner(_options.ProcRoot, _options.Parallelism);
+        var scanner = new ProcScanner(_options.ProcRoot, _options.Parallelism) { Links = _options.Endpoints };
+        var endpoints = _options.Endpoints != SockPeer.Endpoints.EndpointKinds.None ? new SockPeer.Endpoints.EndpointPass(_options.Endpoints) : null;
         Task<FdScan>? fdScan = _options.ResolveHolders
             ? Task.Factory.StartNew(scanner.ScanFds, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             : null;
@@ -66,6 +67,7 @@ public sealed class SocketInventoryReader
                 {
                     using IDiagChannel channel = _channels.Open();
                     DumpNamespace(channel, currentNs, _options.ProcRoot + "/thread-self/net/protocols", records, recordNs, icons, partialPending, counts, warnings);
+                    endpoints?.DumpNamespace(channel, currentNs, warnings);
                 }
                 catch (DiagUnavailableException e)
                 {
@@ -86,6 +88,7 @@ public sealed class SocketInventoryReader
                     using IDiagChannel channel = ns.OpenChannel();
                     string protocols = ns.SamplePid > 0 ? $"{_options.ProcRoot}/{ns.SamplePid}/net/protocols" : "";
                     DumpNamespace(channel, ns.Inode, protocols, records, recordNs, icons, partialPending, counts, warnings);
+                    endpoints?.DumpNamespace(channel, ns.Inode, warnings);
                 }
                 catch (DiagUnavailableException e) when (e.Errno is Errno.EPERM or Errno.EACCES)
                 {
@@ -155,10 +158,16 @@ public sealed class SocketInventoryReader
 
         long scanned = System.Diagnostics.Stopwatch.GetTimestamp();
         var sockets = Join(records, recordNs, index, icons, partialPending, scan, peersKnown, warnings);
-        var processes = scan is null ? [] : NameContainers(scan.Processes.Values.OrderBy(p => p.Pid));
+        IReadOnlyList<ProcessInfo> processes = scan is null ? [] : NameContainers(scan.Processes.Values.OrderBy(p => p.Pid));
+        var endpointSet = endpoints?.Build(fdScan is { IsCompletedSuccessfully: true } ? fdScan.Result : null, warnings);
+        if (endpointSet is not null && scan is not null && _options.ReadProcessDetails)
+        {
+            processes = SockPeer.Endpoints.EndpointProcesses.Add(processes, endpointSet, pids => NameContainers(scanner.ReadProcesses(pids, ReadUsers()).Values));
+        }
         long joined = System.Diagnostics.Stopwatch.GetTimestamp();
         return new SocketInventory(sockets, processes, warnings, peersKnown)
         {
+            Endpoints = endpointSet,
             ProcessesNotInspected = scan?.ProcessesDenied ?? 0,
             Timings = new SnapshotTimings(
                 System.Diagnostics.Stopwatch.GetElapsedTime(started, dumped),

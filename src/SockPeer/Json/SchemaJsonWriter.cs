@@ -29,6 +29,11 @@ public static class SchemaJsonWriter
 
     /// <summary>`sockpeer list`: the given sockets and processes of <paramref name="inventory"/>.</summary>
     public static void WriteList(Stream output, SocketInventory inventory, IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes)
+        => WriteList(output, inventory, sockets, processes, null);
+
+    /// <summary>`sockpeer list --kind ...`: as above, with the <c>endpoints</c> array of the other kinds when given.</summary>
+    public static void WriteList(Stream output, SocketInventory inventory, IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes,
+        IReadOnlyList<SockPeer.Endpoints.EndpointConnection>? endpoints)
         => WriteDocument(output, inventory, processes, w =>
         {
             w.WriteBoolean("peersKnown", inventory.PeersKnown);
@@ -43,12 +48,17 @@ public static class SchemaJsonWriter
                 }
             }
             w.WriteEndArray();
+            if (endpoints is not null)
+            {
+                EndpointJsonWriter.WriteConnections(w, endpoints);
+            }
         });
 
     /// <summary>`sockpeer peer`.</summary>
     public static void WritePeer(Stream output, SocketInventory inventory, PeerReport report)
         => WriteDocument(output, inventory, report.Processes, w =>
         {
+            w.WriteString("kind", "unix");
             w.WritePropertyName("socket");
             WriteSocket(w, report.Socket);
             w.WritePropertyName("peer");
@@ -132,7 +142,7 @@ public static class SchemaJsonWriter
     }
 
     /// <summary>Every document: schema first, its own fields, then processes and warnings.</summary>
-    private static void WriteDocument(Stream output, SocketInventory inventory, IReadOnlyList<ProcessInfo> processes, Action<Utf8JsonWriter> body)
+    internal static void WriteDocument(Stream output, SocketInventory inventory, IReadOnlyList<ProcessInfo> processes, Action<Utf8JsonWriter> body)
     {
         using var w = new Utf8JsonWriter(output, Options);
         w.WriteStartObject();

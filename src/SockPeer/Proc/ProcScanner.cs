@@ -42,6 +42,9 @@ public sealed class ProcScanner
     private static ReadOnlySpan<byte> FdZ => "fd\0"u8;
     private static ReadOnlySpan<byte> TaskZ => "task\0"u8;
 
+    /// <summary>Non-socket links to keep for the endpoint kinds (pipes, FIFOs, ptys); none by default, which costs nothing.</summary>
+    public SockPeer.Endpoints.EndpointKinds Links { get; init; }
+
     /// <summary>Scans the procfs mounted at <paramref name="procRoot"/>.</summary>
     public ProcScanner(string procRoot = "/proc", int parallelism = 0)
     {
@@ -66,7 +69,7 @@ public sealed class ProcScanner
             var workers = new List<FdWorker>();
             var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
             Parallel.For(0, pids.Length, options,
-                () => new FdWorker(procFd),
+                () => new FdWorker(procFd, Links),
                 (i, _, worker) =>
                 {
                     worker.ScanProcess(pids[i]);
@@ -279,8 +282,11 @@ public sealed class ProcScanner
     }
 
     /// <summary>Per-thread scanning state: buffers are reused for every process the thread takes.</summary>
-    internal sealed class FdWorker(int procFd)
+    internal sealed class FdWorker(int procFd, SockPeer.Endpoints.EndpointKinds links = SockPeer.Endpoints.EndpointKinds.None)
     {
+        public readonly SockPeer.Endpoints.EndpointLinkCollector? Links = (links & ~(SockPeer.Endpoints.EndpointKinds.Tcp | SockPeer.Endpoints.EndpointKinds.Udp)) != 0
+            ? new SockPeer.Endpoints.EndpointLinkCollector(links)
+            : null;
         private readonly byte[] _dents = new byte[32 * 1024];
         private readonly byte[] _tasks = new byte[8 * 1024];
         private readonly byte[] _path = new byte[64];
@@ -401,6 +407,10 @@ public sealed class ProcScanner
                         // Cheap reject of files, pipes and anon inodes before any parsing.
                         if (l < 10 || link[0] != (byte)'s')
                         {
+                            if (Links is not null && l > 0)
+                            {
+                                Links.Offer(dir, nameZ, name, link[..l], pid);
+                            }
                             continue;
                         }
                         if (ProcParsers.TryParseSocketLink(link[..l], out uint inode)
