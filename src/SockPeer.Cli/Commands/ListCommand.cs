@@ -21,6 +21,8 @@ internal sealed class ListCommand
         _json = json;
         _type.AcceptOnlyFromAmong("stream", "dgram", "seqpacket");
         _state.AcceptOnlyFromAmong("listening", "connected", "unconnected");
+        _pid.HelpName = "pid"; // not the completion list of every running pid
+        _pid.CompletionSources.Add(Completions.Pids);
     }
 
     public void AddTo(Command command)

@@ -17,7 +17,12 @@ internal sealed class PeerCommand
     };
     private readonly Option<bool> _json;
 
-    public PeerCommand(Option<bool> json) => _json = json;
+    public PeerCommand(Option<bool> json)
+    {
+        _json = json;
+        _target.HelpName = "PID FD | INODE"; // not the completion list of every running pid
+        _target.CompletionSources.Add(Completions.Pids);
+    }
 
     public Command Build()
     {
