@@ -23,12 +23,14 @@ internal static class Program
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(GraphCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
+        root.Subcommands.Add(CompletionCommand.Build());
 
         foreach (var hidden in DemoRoles.Build())
         {
             root.Subcommands.Add(hidden);
         }
         Help.Install(root);
+        VersionText.Install(root);
 
         // "@name" is an abstract socket name here, never a response file.
         ParseResult parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

@@ -53,6 +53,7 @@ internal static class FilterOptions
     /// <summary>Adds the filters to a command (the root: they are recursive, so every subcommand has them).</summary>
     public static void AddTo(Command command)
     {
+        Pid.CompletionSources.Add(Completions.Pids);
         foreach (var option in All)
         {
             command.Options.Add(option);

@@ -18,11 +18,13 @@ internal static class PeerCommand
     {
         Description = "PID FD, a socket INODE (also written socket:[INODE]), or a PID alone for all its sockets",
         Arity = new ArgumentArity(1, 2),
+        HelpName = "PID FD | INODE | PID", // not the completion list of every running pid
     };
 
     public static Command Build()
     {
         var command = new Command("peer", "Show the socket at the other end of PID's FD (or of socket INODE), who holds it, and its listener");
+        Target.CompletionSources.Add(Completions.Pids);
         command.Arguments.Add(Target);
         command.SetAction(Run);
         return command;

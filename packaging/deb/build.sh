@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds sockpeer_VERSION_amd64.deb from the NativeAOT binary, with the man page, the shell
+# completions, the systemd unit of `sockpeer serve` (installed, not enabled), copyright and
+# changelog. Usage: packaging/deb/build.sh [BINARY_DIR] [OUT_DIR]
+#   BINARY_DIR: where `dotnet publish src/SockPeer.Cli` put sockpeer (default artifacts/sockpeer)
+#   OUT_DIR:    where the .deb goes (default artifacts/packages)
+# Needs dpkg-deb and scdoc; runs lintian when it is installed and fails on any lintian error.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin_dir="${1:-artifacts/sockpeer}"
+out="${2:-artifacts/packages}"
+version=$(sed -n 's|.*<VersionPrefix>\(.*\)</VersionPrefix>.*|\1|p' Directory.Build.props)
+arch=amd64
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+pkg="$root/sockpeer_${version}_${arch}"
+
+install -d "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/usr/share/man/man1" "$pkg/usr/share/doc/sockpeer" \
+    "$pkg/usr/share/bash-completion/completions" "$pkg/usr/share/zsh/vendor-completions" \
+    "$pkg/usr/share/fish/vendor_completions.d"
+install -m 0755 "$bin_dir/sockpeer" "$pkg/usr/bin/sockpeer"
+# The server, when it is built as its own executable next to sockpeer.
+if [ -x "$bin_dir/sockpeer-serve" ]; then
+    install -m 0755 "$bin_dir/sockpeer-serve" "$pkg/usr/bin/sockpeer-serve"
+fi
+scripts/build-man "$root/man" >/dev/null
+gzip -9n -c "$root/man/sockpeer.1" > "$pkg/usr/share/man/man1/sockpeer.1.gz"
+install -m 0644 packaging/completions/sockpeer.bash "$pkg/usr/share/bash-completion/completions/sockpeer"
+install -m 0644 packaging/completions/sockpeer.zsh "$pkg/usr/share/zsh/vendor-completions/_sockpeer"
+install -m 0644 packaging/completions/sockpeer.fish "$pkg/usr/share/fish/vendor_completions.d/sockpeer.fish"
+if [ -f deploy/systemd/sockpeer.service ]; then
+    install -d "$pkg/usr/lib/systemd/system"
+    install -m 0644 deploy/systemd/sockpeer.service "$pkg/usr/lib/systemd/system/sockpeer.service"
+fi
+install -m 0644 docs/schema.md docs/sockpeer.schema.json "$pkg/usr/share/doc/sockpeer/"
+{
+    echo "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
+    echo "Upstream-Name: sockpeer"
+    echo "Source: https://www.nuget.org/packages/sockpeer"
+    echo
+    echo "Files: *"
+    echo "Copyright: 2026 SockPeer developers"
+    echo "License: Expat"
+    sed -n '3,$p' LICENSE | sed -e 's/^$/./' -e 's/^/ /'
+} > "$pkg/usr/share/doc/sockpeer/copyright"
+# The package's own changelog; the project's history is in CHANGELOG.md.
+{
+    echo "sockpeer ($version) unstable; urgency=medium"
+    echo
+    echo "  * Release $version; see CHANGELOG.md in the sources."
+    echo
+    echo " -- SockPeer developers <maintainers@sockpeer.dev>  $(date -R -u -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")"
+} | gzip -9n > "$pkg/usr/share/doc/sockpeer/changelog.gz" # a native package: changelog.gz
+
+installed_kb=$(du -ks "$pkg" | cut -f1)
+cat > "$pkg/DEBIAN/control" <<CONTROL
+Package: sockpeer
+Version: $version
+Architecture: $arch
+Maintainer: SockPeer developers <maintainers@sockpeer.dev>
+Installed-Size: $installed_kb
+Depends: libc6 (>= 2.34)
+Suggests: graphviz, prometheus
+Section: net
+Priority: optional
+Description: who is on the other end of each Unix socket
+ sockpeer lists every AF_UNIX socket on a Linux host with its peer, the
+ listener it was accepted from, its socket file, and every process and file
+ descriptor holding each end, in every network namespace and container. It
+ reads sock_diag netlink and /proc, is faster than ss -xap and lsof -U +E,
+ writes JSON, and says what it could not read.
+CONTROL
+(cd "$pkg" && find usr -type f -print0 | sort -z | xargs -0 md5sum > DEBIAN/md5sums)
+chmod 0644 "$pkg/DEBIAN/control" "$pkg/DEBIAN/md5sums"
+find "$pkg" -type d -exec chmod 0755 {} +
+
+mkdir -p "$out"
+deb="$out/sockpeer_${version}_${arch}.deb"
+dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb" >/dev/null
+if command -v lintian >/dev/null; then
+    # Errors fail the build; warnings are printed. A NativeAOT binary is stripped and has no
+    # separate debug package, and a binary-only .deb has no source package to check.
+    lintian --fail-on error "$deb" || { echo "lintian reported errors" >&2; exit 1; }
+fi
+echo "$deb"
