@@ -67,6 +67,11 @@ public sealed unsafe class UnixKernelEventSource : IDisposable
             why = "the kernel has no BTF (/sys/kernel/btf/vmlinux), which the eBPF program needs";
             return null;
         }
+        if (!Tracefs.Ensure(out string? noTracepoints))
+        {
+            why = noTracepoints!;
+            return null;
+        }
         var bpf = Libbpf.TryLoad(out string? missing);
         if (bpf is null)
         {
