@@ -92,7 +92,9 @@ public sealed class SnapshotDiff
         var listenersGone = new List<UnixSocket>();
         var holders = new List<HoldersChange>();
         var pendingCounts = new List<PendingCountChange>();
-        HashSet<int>? holdingPids = Newer.ProcessesNotInspected > 0 ? HoldingPids(Newer) : null;
+        // A process denied now but inspected before would look like holders lost; denial is rare and stable
+        // (the same guarded processes every time), so only a rise in denials makes losses doubtful.
+        HashSet<int>? holdingPids = Newer.ProcessesNotInspected > Older.ProcessesNotInspected ? HoldingPids(Newer) : null;
 
         foreach (var s in Newer.Sockets)
         {
@@ -239,7 +241,7 @@ public sealed class SnapshotDiff
         var before = new HashSet<SocketHolder>(o.Holders);
         var now = new HashSet<SocketHolder>(s.Holders);
         var gained = s.Holders.Where(h => !before.Contains(h)).ToArray();
-        // With processes that could not be inspected, a pid that holds nothing now may be hidden rather than gone.
+        // With more processes denied than before, a pid that holds nothing now may be hidden rather than gone.
         var lost = o.Holders.Where(h => !now.Contains(h) && (holdingPids is null || holdingPids.Contains(h.Pid))).ToArray();
         return gained.Length == 0 && lost.Length == 0 ? null : new HoldersChange(o, s, gained, lost);
     }
