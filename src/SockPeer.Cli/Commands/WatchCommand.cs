@@ -133,6 +133,7 @@ internal sealed class WatchCommand(Option<bool> json)
         var buffer = new ArrayBufferWriter<byte>(4096);
         var renderer = new WatchRenderer(Terminal.Detect());
         using ISocketEventSource source = new SnapshotPoller(new SocketInventoryReader(ReaderOptions(parse)), interval);
+        var started = DateTimeOffset.UtcNow;
         var first = source.Start(stop.Token);
         int emitted = 0;
 
@@ -157,7 +158,7 @@ internal sealed class WatchCommand(Option<bool> json)
 
         if (parse.GetValue(_initial))
         {
-            foreach (var e in SocketEvents.Existing(first, DateTimeOffset.UtcNow, source.Name))
+            foreach (var e in SocketEvents.Existing(first, started, source.Name))
             {
                 if (Emit(e))
                 {

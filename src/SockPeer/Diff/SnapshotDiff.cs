@@ -92,9 +92,6 @@ public sealed class SnapshotDiff
         var listenersGone = new List<UnixSocket>();
         var holders = new List<HoldersChange>();
         var pendingCounts = new List<PendingCountChange>();
-        // A process denied now but inspected before would look like holders lost; denial is rare and stable
-        // (the same guarded processes every time), so only a rise in denials makes losses doubtful.
-        HashSet<int>? holdingPids = Newer.ProcessesNotInspected > Older.ProcessesNotInspected ? HoldingPids(Newer) : null;
 
         foreach (var s in Newer.Sockets)
         {
@@ -111,7 +108,7 @@ public sealed class SnapshotDiff
             {
                 listenersAppeared.Add(s);
             }
-            if (HoldersChangeOf(o, s, holdingPids) is { } h)
+            if (HoldersChangeOf(o, s) is { } h)
             {
                 holders.Add(h);
             }
@@ -232,7 +229,7 @@ public sealed class SnapshotDiff
         return now.Peer is uint p && p != end.Peer && !SocketRoles.IsPending(now);
     }
 
-    private static HoldersChange? HoldersChangeOf(UnixSocket o, UnixSocket s, HashSet<int>? holdingPids)
+    private static HoldersChange? HoldersChangeOf(UnixSocket o, UnixSocket s)
     {
         if (SameHolders(o.Holders, s.Holders))
         {
@@ -241,8 +238,7 @@ public sealed class SnapshotDiff
         var before = new HashSet<SocketHolder>(o.Holders);
         var now = new HashSet<SocketHolder>(s.Holders);
         var gained = s.Holders.Where(h => !before.Contains(h)).ToArray();
-        // With more processes denied than before, a pid that holds nothing now may be hidden rather than gone.
-        var lost = o.Holders.Where(h => !now.Contains(h) && (holdingPids is null || holdingPids.Contains(h.Pid))).ToArray();
+        var lost = o.Holders.Where(h => !now.Contains(h)).ToArray();
         return gained.Length == 0 && lost.Length == 0 ? null : new HoldersChange(o, s, gained, lost);
     }
 
@@ -260,19 +256,6 @@ public sealed class SnapshotDiff
             }
         }
         return true;
-    }
-
-    private static HashSet<int> HoldingPids(SocketInventory inventory)
-    {
-        var pids = new HashSet<int>();
-        foreach (var s in inventory.Sockets)
-        {
-            foreach (var h in s.Holders)
-            {
-                pids.Add(h.Pid);
-            }
-        }
-        return pids;
     }
 
     private static Dictionary<SocketIdentity, UnixSocket> Index(SocketInventory inventory)
