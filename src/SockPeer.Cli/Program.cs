@@ -21,6 +21,7 @@ internal static class Program
         root.Subcommands.Add(new PeerCommand(json).Build());
         root.Subcommands.Add(new WhoCommand(json).Build());
         root.Subcommands.Add(new DemoCommand(json).Build());
+        root.Subcommands.Add(new WatchCommand(json).Build());
         foreach (var hidden in DemoRoles.Build())
         {
             root.Subcommands.Add(hidden);

@@ -1,0 +1,202 @@
+using System.Buffers;
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using SockPeer.Cli.Rendering;
+using SockPeer.Events;
+using SockPeer.Interop;
+using SockPeer.Inventory;
+using SockPeer.Json;
+using SockPeer.Model;
+
+namespace SockPeer.Cli.Commands;
+
+/// <summary>
+/// `sockpeer watch`: snapshots every interval, compared, printed as one line per change (connect,
+/// accept, close, listen, backlog, holders...), with list's filters applied to both ends.
+/// </summary>
+internal sealed class WatchCommand(Option<bool> json)
+{
+    public const string PollingLimit = "Changes are found by comparing snapshots taken every --interval: a connection that opens and closes within one interval is not seen at all.";
+
+    private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly Option<int?> _pid = new("--pid") { Description = "Only events with PID at either end", CustomParser = ParsePid };
+    private readonly Option<string?> _path = new("--path") { Description = "Only events whose socket's (or other end's) name matches the glob" };
+    private readonly Option<string?> _type = new("--type") { Description = "stream, dgram or seqpacket" };
+    private readonly Option<string?> _state = new("--state") { Description = "listening, connected or unconnected" };
+    private readonly Option<string?> _user = new("--user") { Description = "Only sockets owned or held by this user (name or uid)" };
+    private readonly Option<TimeSpan?> _interval = new("--interval")
+    {
+        Description = "Time between snapshots: 250ms, 2s, 1m (default 1s, at least 50ms)",
+        CustomParser = r => Durations.Parse(r, "--interval", MinimumInterval),
+    };
+    private readonly Option<int?> _count = new("--count") { Description = "Stop after N events", CustomParser = ParseCount };
+    private readonly Option<TimeSpan?> _duration = new("--duration")
+    {
+        Description = "Stop after this long: 30s, 10m, 1h",
+        CustomParser = r => Durations.Parse(r, "--duration", TimeSpan.FromMilliseconds(1)),
+    };
+    private readonly Option<bool> _initial = new("--initial") { Description = "First print what exists now, as 'exists' events" };
+
+    public Command Build()
+    {
+        var command = new Command("watch", "Print Unix socket connections as they come and go (connect, accept, close, listen, backlog, holders), with the processes at both ends. "
+            + PollingLimit);
+        _type.AcceptOnlyFromAmong("stream", "dgram", "seqpacket");
+        _state.AcceptOnlyFromAmong("listening", "connected", "unconnected");
+        foreach (var o in (Option[])[_pid, _path, _type, _state, _user, _interval, _count, _duration, _initial])
+        {
+            command.Options.Add(o);
+        }
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int? ParsePid(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) && pid > 0)
+        {
+            return pid;
+        }
+        result.AddError($"--pid needs a process id (a positive number), not '{SocketName.Escape(text)}'");
+        return null;
+    }
+
+    private static int? ParseCount(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0)
+        {
+            return n;
+        }
+        result.AddError($"--count needs a positive number, not '{SocketName.Escape(text)}'");
+        return null;
+    }
+
+    /// <summary>list's filters, built with today's <see cref="SocketFilter"/>: the one place to switch when the filter moves.</summary>
+    private SocketFilter Filter(ParseResult parse) => new()
+    {
+        Pid = parse.GetValue(_pid),
+        PathGlob = parse.GetValue(_path),
+        Type = parse.GetValue(_type) switch
+        {
+            "stream" => UnixSocketType.Stream,
+            "dgram" => UnixSocketType.Dgram,
+            "seqpacket" => UnixSocketType.SeqPacket,
+            _ => null,
+        },
+        State = parse.GetValue(_state) switch
+        {
+            "listening" => UnixSocketState.Listening,
+            "connected" => UnixSocketState.Connected,
+            "unconnected" => UnixSocketState.Unconnected,
+            _ => null,
+        },
+        Uid = parse.GetValue(_user) is { } user ? SocketFilter.ResolveUser(user) : null,
+    };
+
+    private static InventoryOptions ReaderOptions(ParseResult parse)
+    {
+        string scope = parse.GetValue(Snapshot.NetNs) ?? "all";
+        return scope switch
+        {
+            "all" => new InventoryOptions { NetNs = NetNsScope.All },
+            "current" => new InventoryOptions { NetNs = NetNsScope.Current },
+            _ when scope.Length > 0 && (char.IsAsciiDigit(scope[0]) || scope[0] == '/') => new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = scope },
+            _ => throw new CliException($"--netns takes all, current, a namespace inode or a path, not '{scope}'", ReturnCode.Usage),
+        };
+    }
+
+    private int Run(ParseResult parse) => CommandRunner.Run(() =>
+    {
+        var socketFilter = Filter(parse);
+        if (socketFilter.Pid is int pid && !Directory.Exists($"/proc/{pid}"))
+        {
+            throw new CliException($"no process {pid}");
+        }
+        var filter = new WatchFilter(socketFilter);
+        var interval = parse.GetValue(_interval) ?? TimeSpan.FromSeconds(1);
+        int? count = parse.GetValue(_count);
+        bool asJson = parse.GetValue(json);
+
+        using var stop = new CancellationTokenSource();
+        // SIGINT and SIGTERM end the watch at once, with exit 0: stopping is how a watch is meant to end.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        if (parse.GetValue(_duration) is TimeSpan duration)
+        {
+            stop.CancelAfter(duration);
+        }
+
+        var stdout = new FileDescriptorStream(1);
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        var renderer = new WatchRenderer(Terminal.Detect());
+        using ISocketEventSource source = new SnapshotPoller(new SocketInventoryReader(ReaderOptions(parse)), interval);
+        var started = DateTimeOffset.UtcNow;
+        var first = source.Start(stop.Token);
+        int emitted = 0;
+
+        bool Emit(SocketEvent e)
+        {
+            if (!filter.Matches(e))
+            {
+                return false;
+            }
+            buffer.ResetWrittenCount();
+            if (asJson)
+            {
+                SocketEventJsonWriter.WriteLine(buffer, e);
+                stdout.Write(buffer.WrittenSpan);
+            }
+            else
+            {
+                WriteText(stdout, renderer.Line(e));
+            }
+            return e.Kind != SocketEventKind.Warning && count is int n && ++emitted >= n;
+        }
+
+        if (parse.GetValue(_initial))
+        {
+            foreach (var e in SocketEvents.Existing(first, started, source.Name))
+            {
+                if (Emit(e))
+                {
+                    return ReturnCode.Ok;
+                }
+            }
+        }
+        else if (!asJson)
+        {
+            WriteText(stdout, $"watching {filter.Count(first)} socket(s) of {first.Sockets.Count}, a snapshot every {Durations.Format(interval)} "
+                + "(a connection that opens and closes within one interval is not seen); Ctrl-C to stop");
+        }
+        while (!stop.IsCancellationRequested)
+        {
+            foreach (var e in source.Next(stop.Token))
+            {
+                if (Emit(e))
+                {
+                    return ReturnCode.Ok;
+                }
+            }
+            if (FileDescriptorStream.ReaderGone(1))
+            {
+                return ReturnCode.Ok; // the reader went away while nothing was written (| head, | true)
+            }
+        }
+        return ReturnCode.Ok;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    });
+
+    private static void WriteText(Stream stdout, string line)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
+        stdout.Write(bytes);
+    }
+}
