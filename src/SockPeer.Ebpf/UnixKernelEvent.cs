@@ -107,8 +107,23 @@ internal static class UnixKernelEventParser
             Listening = state == 10,
             CloseReason = (UnixCloseReason)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(record[48..]), 2),
             Command = System.Text.Encoding.UTF8.GetString(comm[..(commLen < 0 ? 16 : commLen)]),
-            NameBytes = nameLen == 0 ? null : record.Slice(NameOffset, (int)nameLen).ToArray(),
+            NameBytes = Name(record.Slice(NameOffset, (int)nameLen)),
         };
         return true;
+    }
+
+    /// <summary>As the engine keeps names: a pathname up to its first NUL, an abstract name (leading NUL) exactly.</summary>
+    private static byte[]? Name(ReadOnlySpan<byte> raw)
+    {
+        if (raw.IsEmpty)
+        {
+            return null;
+        }
+        if (raw[0] != 0)
+        {
+            int nul = raw.IndexOf((byte)0);
+            raw = nul < 0 ? raw : raw[..nul];
+        }
+        return raw.ToArray();
     }
 }

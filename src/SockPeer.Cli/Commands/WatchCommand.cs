@@ -37,6 +37,15 @@ internal sealed class WatchCommand(Option<bool> json)
         CustomParser = r => Durations.Parse(r, "--duration", TimeSpan.FromMilliseconds(1)),
     };
     private readonly Option<bool> _initial = new("--initial") { Description = "First print what exists now, as 'exists' events" };
+    private readonly Option<string> _source = new("--source")
+    {
+        Description = "Where events come from: auto (eBPF where it can load, else polling), poll (snapshots compared), "
+            + "or ebpf (every connect, accept and close from the kernel, however short; needs root and kernel BTF)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>With eBPF, snapshots underneath bring listen, backlog and holders events and catch up after lost events.</summary>
+    private static readonly TimeSpan EbpfResync = TimeSpan.FromSeconds(5);
 
     public Command Build()
     {
@@ -44,7 +53,8 @@ internal sealed class WatchCommand(Option<bool> json)
             + PollingLimit);
         _type.AcceptOnlyFromAmong("stream", "dgram", "seqpacket");
         _state.AcceptOnlyFromAmong("listening", "connected", "unconnected");
-        foreach (var o in (Option[])[_pid, _path, _type, _state, _user, _interval, _count, _duration, _initial])
+        _source.AcceptOnlyFromAmong("auto", "poll", "ebpf");
+        foreach (var o in (Option[])[_pid, _path, _type, _state, _user, _interval, _count, _duration, _initial, _source])
         {
             command.Options.Add(o);
         }
@@ -132,7 +142,19 @@ internal sealed class WatchCommand(Option<bool> json)
         var stdout = new FileDescriptorStream(1);
         var buffer = new ArrayBufferWriter<byte>(4096);
         var renderer = new WatchRenderer(Terminal.Detect());
-        using ISocketEventSource source = new SnapshotPoller(new SocketInventoryReader(ReaderOptions(parse)), interval);
+        var reader = new SocketInventoryReader(ReaderOptions(parse));
+        string? noEbpf = null;
+        ISocketEventSource? kernel = null;
+        if (parse.GetValue(_source) != "poll")
+        {
+            kernel = SockPeer.Ebpf.EbpfEventSource.TryCreate(reader, parse.GetValue(_interval) ?? EbpfResync, out string why);
+            noEbpf = kernel is null ? why : null;
+            if (kernel is null && parse.GetValue(_source) == "ebpf")
+            {
+                throw new CliException($"the eBPF event source cannot run here: {noEbpf}");
+            }
+        }
+        using ISocketEventSource source = kernel ?? new SnapshotPoller(reader, interval);
         var started = DateTimeOffset.UtcNow;
         var first = source.Start(stop.Token);
         int emitted = 0;
@@ -156,6 +178,14 @@ internal sealed class WatchCommand(Option<bool> json)
             return e.Kind != SocketEventKind.Warning && count is int n && ++emitted >= n;
         }
 
+        if (asJson && noEbpf is not null)
+        {
+            Emit(new SocketEvent(SocketEventKind.Warning, DateTimeOffset.UtcNow)
+            {
+                Code = "ebpf_unavailable",
+                Message = $"polling, because the eBPF event source cannot run here: {noEbpf}",
+            });
+        }
         if (parse.GetValue(_initial))
         {
             foreach (var e in SocketEvents.Existing(first, started, source.Name))
@@ -166,10 +196,16 @@ internal sealed class WatchCommand(Option<bool> json)
                 }
             }
         }
+        else if (!asJson && kernel is not null)
+        {
+            WriteText(stdout, $"watching {filter.Count(first)} socket(s) of {first.Sockets.Count}: every connect, accept and close from the kernel (eBPF), "
+                + $"with a snapshot every {Durations.Format(((SockPeer.Ebpf.EbpfEventSource)kernel).ResyncInterval)}; Ctrl-C to stop");
+        }
         else if (!asJson)
         {
             WriteText(stdout, $"watching {filter.Count(first)} socket(s) of {first.Sockets.Count}, a snapshot every {Durations.Format(interval)} "
-                + "(a connection that opens and closes within one interval is not seen); Ctrl-C to stop");
+                + "(a connection that opens and closes within one interval is not seen)"
+                + (noEbpf is null ? "" : $"; polling because eBPF is unavailable: {noEbpf}") + "; Ctrl-C to stop");
         }
         while (!stop.IsCancellationRequested)
         {

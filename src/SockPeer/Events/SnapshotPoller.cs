@@ -40,6 +40,12 @@ public sealed class SnapshotPoller : ISocketEventSource
     /// <summary>The interval between snapshots.</summary>
     public TimeSpan Interval => _interval;
 
+    /// <summary>The newest snapshot taken; null before <see cref="Start"/>.</summary>
+    public SocketInventory? Last => _last;
+
+    /// <summary>Whether the next snapshot is due, so that <see cref="Next"/> would not wait.</summary>
+    public bool Due => _last is not null && (_queued.Count > 0 || _time.GetTimestamp() >= _nextTick);
+
     /// <inheritdoc/>
     public SocketInventory Start(CancellationToken cancellationToken)
     {

@@ -33,6 +33,12 @@ internal sealed class WatchStream : IDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add("watch");
+        if (!args.Contains("--source"))
+        {
+            // The polling tests pin the source: where eBPF loads, 'auto' would pick it.
+            info.ArgumentList.Add("--source");
+            info.ArgumentList.Add("poll");
+        }
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);

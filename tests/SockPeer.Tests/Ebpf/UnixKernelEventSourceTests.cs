@@ -53,7 +53,7 @@ public sealed class UnixKernelEventSourceTests
         return events;
     }
 
-    private static bool NamedFor(UnixKernelEvent e, string path) => e.NameBytes is { } n && Encoding.UTF8.GetString(n).TrimEnd('\0') == path;
+    private static bool NamedFor(UnixKernelEvent e, string path) => e.NameBytes is { } n && Encoding.UTF8.GetString(n) == path; // a pathname without its trailing NUL, as the engine keeps it
 
     [Fact]
     public void A_thousand_one_millisecond_connections_each_give_a_connect_and_a_close_with_the_clients_pid()
@@ -198,7 +198,11 @@ public sealed class UnixKernelEventSourceTests
         BitConverter.TryWriteBytes(r.AsSpan(8), 1u);
         BitConverter.TryWriteBytes(r.AsSpan(44), 5000u); // a length past the buffer is clamped
         Assert.True(UnixKernelEventParser.TryParse(r, 0, out var clamped));
-        Assert.Equal(108, clamped!.NameBytes!.Length);
+        Assert.Equal(108, clamped!.NameBytes!.Length); // an abstract name is exact bytes
+        "/run/x.sock\0junk"u8.CopyTo(r.AsSpan(68));
+        BitConverter.TryWriteBytes(r.AsSpan(44), 16u);
+        Assert.True(UnixKernelEventParser.TryParse(r, 0, out var path));
+        Assert.Equal("/run/x.sock"u8.ToArray(), path!.NameBytes); // a pathname ends at its NUL
     }
 }
 
