@@ -21,6 +21,7 @@ internal static class Program
         root.Subcommands.Add(PeerCommand.Build());
         root.Subcommands.Add(WhoCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(WatchCommand.Build());
         root.Subcommands.Add(GraphCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(CompletionCommand.Build());

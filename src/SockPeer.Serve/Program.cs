@@ -73,7 +73,7 @@ internal static class Program
         var source = new SnapshotSource(reader.Read, inv => UnixSocketMeasurements.From(inv, options.Filter, options.MaxListeners), options.MinInterval, Log);
         using var instruments = new SockPeerInstruments(source);
         using var exposition = new PrometheusExposition(instruments.Meter);
-        var endpoints = new Endpoints(source, exposition, options);
+        var endpoints = new Routes(source, exposition, options);
         Web.GraphPage.MapTo(endpoints, source, options.Filter);
         var auth = new BasicAuth(web.Users);
 
@@ -121,7 +121,7 @@ internal static class Program
             if (auth.Enabled && !auth.IsAllowed(context))
             {
                 context.Response.Headers.WWWAuthenticate = "Basic realm=\"sockpeer\", charset=\"UTF-8\"";
-                return Endpoints.Plain(context, StatusCodes.Status401Unauthorized, "unauthorized");
+                return Routes.Plain(context, StatusCodes.Status401Unauthorized, "unauthorized");
             }
             return endpoints.Dispatch(context);
         });

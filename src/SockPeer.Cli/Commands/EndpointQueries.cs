@@ -159,7 +159,7 @@ internal static class EndpointQueries
             EndpointJsonWriter.WritePeer(stdout, inventory, report, processes);
             return;
         }
-        Output.Warn(inventory.Warnings);
+        Output.Warn(inventory.WarningDetails);
         using var writer = Output.Writer(stdout);
         new EndpointRenderer(writer, Terminal.Detect(), inventory).WritePeer(report);
     }
@@ -205,7 +205,7 @@ internal static class EndpointQueries
             EndpointJsonWriter.WriteWho(stdout, inventory, target, servers, connections, processes);
             return;
         }
-        Output.Warn(inventory.Warnings);
+        Output.Warn(inventory.WarningDetails);
         using var writer = Output.Writer(stdout);
         new EndpointRenderer(writer, Terminal.Detect(), inventory).WriteWho(target, servers, connections);
     }

@@ -58,7 +58,7 @@ internal static class GraphCommand
         });
         if (format != "json")
         {
-            Output.Warn(inventory.Warnings);
+            Output.Warn(inventory.WarningDetails);
         }
         switch (format)
         {

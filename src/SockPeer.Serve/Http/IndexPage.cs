@@ -5,7 +5,7 @@ namespace SockPeer.Serve.Http;
 
 /// <summary>
 /// GET /: a small page linking to the others. The live graph replaces this route (one entry in
-/// <see cref="Endpoints"/>' table).
+/// <see cref="Routes"/>' table).
 /// </summary>
 internal static class IndexPage
 {

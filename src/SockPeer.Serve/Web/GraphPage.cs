@@ -32,7 +32,7 @@ internal static class GraphPage
     ];
 
     /// <summary>Adds the page's routes to the server's table (replacing the plain index at /).</summary>
-    public static void MapTo(Endpoints endpoints, SnapshotSource snapshots, ListFilter defaultFilter)
+    public static void MapTo(Routes endpoints, SnapshotSource snapshots, ListFilter defaultFilter)
     {
         foreach (var (path, contentType, resource) in Assets)
         {
@@ -94,7 +94,7 @@ internal static class GraphPage
         }
         catch (FilterException e)
         {
-            await Endpoints.Plain(context, StatusCodes.Status400BadRequest, e.Message);
+            await Routes.Plain(context, StatusCodes.Status400BadRequest, e.Message);
             return;
         }
         Snapshot snapshot;
@@ -104,7 +104,7 @@ internal static class GraphPage
         }
         catch (SnapshotFailedException e)
         {
-            await Endpoints.Plain(context, StatusCodes.Status503ServiceUnavailable, $"snapshot failed: {e.Message}");
+            await Routes.Plain(context, StatusCodes.Status503ServiceUnavailable, $"snapshot failed: {e.Message}");
             return;
         }
         var inventory = snapshot.Inventory;

@@ -13,14 +13,14 @@ namespace SockPeer.Serve.Http;
 /// paths only (anything else is 404). No request value ever reaches a file path, a command or a
 /// namespace path: the only inputs are /api/snapshot's filters, which select from a snapshot.
 /// </summary>
-internal sealed class Endpoints
+internal sealed class Routes
 {
     private readonly SnapshotSource _snapshots;
     private readonly PrometheusExposition _exposition;
     private readonly ServeOptions _options;
     private readonly Dictionary<string, RequestDelegate> _routes;
 
-    public Endpoints(SnapshotSource snapshots, PrometheusExposition exposition, ServeOptions options)
+    public Routes(SnapshotSource snapshots, PrometheusExposition exposition, ServeOptions options)
     {
         _snapshots = snapshots;
         _exposition = exposition;

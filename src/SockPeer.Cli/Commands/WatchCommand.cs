@@ -1,0 +1,194 @@
+using System.Buffers;
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using SockPeer.Cli.Rendering;
+using SockPeer.Events;
+using SockPeer.Interop;
+using SockPeer.Inventory;
+using SockPeer.Json;
+using SockPeer.Model;
+
+namespace SockPeer.Cli.Commands;
+
+/// <summary>
+/// `sockpeer watch`: snapshots every interval, compared, printed as one line per change (connect,
+/// accept, close, listen, backlog, holders...), with list's filters applied to both ends.
+/// </summary>
+internal static class WatchCommand
+{
+    public const string PollingLimit = "Changes are found by comparing snapshots taken every --interval: a connection that opens and closes within one interval is not seen at all.";
+
+    private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(50);
+
+    private static readonly Option<TimeSpan?> _interval = new("--interval")
+    {
+        Description = "Time between snapshots: 250ms, 2s, 1m (default 1s, at least 50ms)",
+        CustomParser = r => Durations.Parse(r, "--interval", MinimumInterval),
+    };
+    private static readonly Option<int?> _count = new("--count") { Description = "Stop after N events", CustomParser = ParseCount };
+    private static readonly Option<TimeSpan?> _duration = new("--duration")
+    {
+        Description = "Stop after this long: 30s, 10m, 1h",
+        CustomParser = r => Durations.Parse(r, "--duration", TimeSpan.FromMilliseconds(1)),
+    };
+    private static readonly Option<bool> _initial = new("--initial") { Description = "First print what exists now, as 'exists' events" };
+    private static readonly Option<string> _source = new("--source")
+    {
+        Description = "Where events come from: auto (eBPF where it can load, else polling), poll (snapshots compared), "
+            + "or ebpf (every connect, accept and close from the kernel, however short; needs root and kernel BTF)",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    /// <summary>With eBPF, snapshots underneath bring listen, backlog and holders events and catch up after lost events.</summary>
+    private static readonly TimeSpan EbpfResync = TimeSpan.FromSeconds(5);
+
+    public static Command Build()
+    {
+        var command = new Command("watch", "Print Unix socket connections as they come and go (connect, accept, close, listen, backlog, holders), with the processes at both ends. "
+            + PollingLimit);
+        _source.AcceptOnlyFromAmong("auto", "poll", "ebpf");
+        foreach (var o in (Option[])[_interval, _count, _duration, _initial, _source])
+        {
+            command.Options.Add(o);
+        }
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int? ParseCount(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0)
+        {
+            return n;
+        }
+        result.AddError($"--count needs a positive number, not '{SocketName.Escape(text)}'");
+        return null;
+    }
+
+    private static InventoryOptions ReaderOptions(ParseResult parse)
+    {
+        string scope = parse.GetValue(Snapshot.NetNs) ?? "all";
+        return scope switch
+        {
+            "all" => new InventoryOptions { NetNs = NetNsScope.All },
+            "current" => new InventoryOptions { NetNs = NetNsScope.Current },
+            _ when scope.Length > 0 && (char.IsAsciiDigit(scope[0]) || scope[0] == '/') => new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = scope },
+            _ => throw new CliException($"--netns takes all, current, a namespace inode or a path, not '{scope}'", ReturnCode.Usage),
+        };
+    }
+
+    private static int Run(ParseResult parse) => CommandRunner.Run(() =>
+    {
+        GlobalOptions.Reject(parse, "watch", GlobalOptions.Table);
+        var filter = new WatchFilter(FilterOptions.Build(parse));
+        var interval = parse.GetValue(_interval) ?? TimeSpan.FromSeconds(1);
+        int? count = parse.GetValue(_count);
+        bool asJson = GlobalOptions.AsJson(parse);
+
+        using var stop = new CancellationTokenSource();
+        // SIGINT and SIGTERM end the watch at once, with exit 0: stopping is how a watch is meant to end.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        if (parse.GetValue(_duration) is TimeSpan duration)
+        {
+            stop.CancelAfter(duration);
+        }
+
+        var stdout = new FileDescriptorStream(1);
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        var renderer = new WatchRenderer(Terminal.Detect());
+        var reader = new SocketInventoryReader(ReaderOptions(parse));
+        string? noEbpf = null;
+        ISocketEventSource? kernel = null;
+        if (parse.GetValue(_source) != "poll")
+        {
+            kernel = SockPeer.Ebpf.EbpfEventSource.TryCreate(reader, parse.GetValue(_interval) ?? EbpfResync, out string why);
+            noEbpf = kernel is null ? why : null;
+            if (kernel is null && parse.GetValue(_source) == "ebpf")
+            {
+                throw new CliException($"the eBPF event source cannot run here: {noEbpf}");
+            }
+        }
+        using ISocketEventSource source = kernel ?? new SnapshotPoller(reader, interval);
+        var started = DateTimeOffset.UtcNow;
+        var first = source.Start(stop.Token);
+        int emitted = 0;
+
+        bool Emit(SocketEvent e)
+        {
+            if (!filter.Matches(e))
+            {
+                return false;
+            }
+            buffer.ResetWrittenCount();
+            if (asJson)
+            {
+                SocketEventJsonWriter.WriteLine(buffer, e);
+                stdout.Write(buffer.WrittenSpan);
+            }
+            else
+            {
+                WriteText(stdout, renderer.Line(e));
+            }
+            return e.Kind != SocketEventKind.Warning && count is int n && ++emitted >= n;
+        }
+
+        if (asJson && noEbpf is not null)
+        {
+            Emit(new SocketEvent(SocketEventKind.Warning, DateTimeOffset.UtcNow)
+            {
+                Code = "ebpf_unavailable",
+                Message = $"polling, because the eBPF event source cannot run here: {noEbpf}",
+            });
+        }
+        if (parse.GetValue(_initial))
+        {
+            foreach (var e in SocketEvents.Existing(first, started, source.Name))
+            {
+                if (Emit(e))
+                {
+                    return ReturnCode.Ok;
+                }
+            }
+        }
+        else if (!asJson && kernel is not null)
+        {
+            WriteText(stdout, $"watching {filter.Count(first)} socket(s) of {first.Sockets.Count}: every connect, accept and close from the kernel (eBPF), "
+                + $"with a snapshot every {Durations.Format(((SockPeer.Ebpf.EbpfEventSource)kernel).ResyncInterval)}; Ctrl-C to stop");
+        }
+        else if (!asJson)
+        {
+            WriteText(stdout, $"watching {filter.Count(first)} socket(s) of {first.Sockets.Count}, a snapshot every {Durations.Format(interval)} "
+                + "(a connection that opens and closes within one interval is not seen)"
+                + (noEbpf is null ? "" : $"; polling because eBPF is unavailable: {noEbpf}") + "; Ctrl-C to stop");
+        }
+        while (!stop.IsCancellationRequested)
+        {
+            foreach (var e in source.Next(stop.Token))
+            {
+                if (Emit(e))
+                {
+                    return ReturnCode.Ok;
+                }
+            }
+            if (FileDescriptorStream.ReaderGone(1))
+            {
+                return ReturnCode.Ok; // the reader went away while nothing was written (| head, | true)
+            }
+        }
+        return ReturnCode.Ok;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    });
+
+    private static void WriteText(Stream stdout, string line)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
+        stdout.Write(bytes);
+    }
+}

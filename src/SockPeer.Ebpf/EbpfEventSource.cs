@@ -1,0 +1,357 @@
+using SockPeer.Events;
+using SockPeer.Inventory;
+using SockPeer.Model;
+
+namespace SockPeer.Ebpf;
+
+/// <summary>
+/// Watch events from the kernel as they happen: every connect, accept and close of an AF_UNIX
+/// stream or seqpacket socket, however short, with the process that made it (the eBPF program).
+/// They are joined with a snapshot (listeners, holders, containers), so a line looks like a polled
+/// one. Snapshots keep being taken underneath at <see cref="ResyncInterval"/>: they bring listen,
+/// unlisten, backlog and holders events, and catch up with anything the kernel's events lost.
+/// </summary>
+public sealed class EbpfEventSource : ISocketEventSource
+{
+    private static readonly TimeSpan PollStep = TimeSpan.FromMilliseconds(50);
+    private const uint RingBufferBytes = 8 << 20; // about 40,000 events: seconds of a busy host's churn
+
+    private readonly UnixKernelEventSource _kernel;
+    private readonly SnapshotPoller _poller;
+    // The ring buffer is drained on a thread of its own, so a slow snapshot never lets it fill.
+    private readonly Thread _drain;
+    private readonly object _gate = new();
+    private List<UnixKernelEvent> _arrived = [];
+    private List<UnixKernelEvent> _batch = [];
+    private readonly ManualResetEventSlim _signal = new();
+    private volatile bool _stopping;
+    private Exception? _drainFailure;
+    private readonly Dictionary<int, ProcessInfo> _seenProcesses = [];
+    private Task<IReadOnlyList<SocketEvent>>? _snapshotting;
+    // Listeners of the newest snapshot by name, rebuilt when the snapshot changes.
+    private SocketInventory? _indexed;
+    private readonly Dictionary<string, List<UnixSocket>> _listenersByName = new(StringComparer.Ordinal);
+    // Client ends whose connect the kernel reported, by inode: its event, for observedFor and for accept.
+    private readonly Dictionary<uint, UnixKernelEvent> _connected = [];
+    // Accepted server ends, by inode: the client they belong to.
+    private readonly Dictionary<uint, uint> _serverOf = [];
+    // Client inodes the kernel reported connected or closed: the snapshots' versions are not repeated.
+    private readonly HashSet<uint> _reported = [];
+    // Connections (by client inode) one end of which closed while the other still has a socket.
+    private readonly HashSet<uint> _closed = [];
+    private ulong _lostReported;
+
+    private EbpfEventSource(UnixKernelEventSource kernel, SnapshotPoller poller)
+    {
+        _kernel = kernel;
+        _poller = poller;
+        _drain = new Thread(Drain) { IsBackground = true, Name = "sockpeer ebpf" };
+    }
+
+    private void Drain()
+    {
+        var local = new List<UnixKernelEvent>();
+        try
+        {
+            while (!_stopping)
+            {
+                if (_kernel.Poll(TimeSpan.FromMilliseconds(100), local) == 0)
+                {
+                    continue;
+                }
+                lock (_gate)
+                {
+                    _arrived.AddRange(local);
+                }
+                local.Clear();
+                _signal.Set();
+            }
+        }
+        catch (IOException e)
+        {
+            _drainFailure = e;
+            _signal.Set();
+        }
+    }
+
+    /// <summary>How often snapshots are taken underneath the kernel's events.</summary>
+    public TimeSpan ResyncInterval => _poller.Interval;
+
+    /// <summary>
+    /// Starts the eBPF program; null, with <paramref name="why"/>, where it cannot run (no BTF, no
+    /// libbpf, no privilege, a build without the program).
+    /// </summary>
+    public static EbpfEventSource? TryCreate(SocketInventoryReader reader, TimeSpan resyncInterval, out string why)
+    {
+        var kernel = UnixKernelEventSource.TryStart(out why, RingBufferBytes);
+        return kernel is null ? null : new EbpfEventSource(kernel, new SnapshotPoller(reader, resyncInterval));
+    }
+
+    /// <summary>Where the eBPF source cannot run, why (a cheap check that loads nothing); null where it may.</summary>
+    public static string? Unavailable()
+    {
+        return UnixKernelEventSource.IsBuiltIn ? null : "this build has no eBPF program";
+    }
+
+    /// <inheritdoc/>
+    public string Name => "ebpf";
+
+    /// <inheritdoc/>
+    public SocketInventory Start(CancellationToken cancellationToken)
+    {
+        _drain.Start(); // before the first snapshot: nothing that happens while it is taken is missed
+        return _poller.Start(cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<SocketEvent> Next(CancellationToken cancellationToken)
+    {
+        var events = new List<SocketEvent>();
+        while (events.Count == 0 && !cancellationToken.IsCancellationRequested)
+        {
+            _signal.Wait(PollStep, CancellationToken.None); // a cancelled watch is noticed within one step
+            _signal.Reset();
+            if (_drainFailure is { } failure)
+            {
+                throw new IOException(failure.Message, failure);
+            }
+            TranslateArrived(events);
+            if (_kernel.Lost is var lost && lost > _lostReported)
+            {
+                events.Add(new SocketEvent(SocketEventKind.Warning, DateTimeOffset.UtcNow)
+                {
+                    Code = "ebpf_lost",
+                    Message = $"{lost - _lostReported} kernel event(s) were lost (the ring buffer was full); the next snapshot catches up with the state, not with what opened and closed meanwhile",
+                    Source = Name,
+                });
+                _lostReported = lost;
+            }
+            // Snapshots run beside the kernel's events, so a slow one (a busy host) delays no event line.
+            if (_snapshotting is null && _poller.Due)
+            {
+                _snapshotting = Task.Run(() => _poller.Next(cancellationToken), CancellationToken.None);
+            }
+            if (_snapshotting is { IsCompleted: true } done)
+            {
+                _snapshotting = null;
+                var polled = done.GetAwaiter().GetResult();
+                // What the kernel reported while the snapshot was taken comes first, so the snapshot's
+                // version of the same connection is recognised as already reported.
+                TranslateArrived(events);
+                foreach (var e in polled)
+                {
+                    if (!AlreadyReported(e))
+                    {
+                        events.Add(e with { Source = e.Kind == SocketEventKind.Warning ? Name : "poll" });
+                    }
+                }
+                Forget(_poller.Last!);
+            }
+            if (events.Count == 0)
+            {
+                return events; // an empty batch lets the watcher check its output and its stop
+            }
+        }
+        return events;
+    }
+
+    private void TranslateArrived(List<SocketEvent> events)
+    {
+        lock (_gate)
+        {
+            (_batch, _arrived) = (_arrived, _batch);
+        }
+        var snapshot = _poller.Last!;
+        foreach (var k in _batch)
+        {
+            if (Translate(k, snapshot) is { } e)
+            {
+                events.Add(e);
+            }
+        }
+        _batch.Clear();
+    }
+
+    /// <summary>A snapshot's connect, pending, accept or close of a connection the kernel already reported.</summary>
+    private bool AlreadyReported(SocketEvent e)
+        => e.Kind is SocketEventKind.Connect or SocketEventKind.Pending or SocketEventKind.Accept or SocketEventKind.Close
+           && e.Socket is { } s && _reported.Contains(s.Inode);
+
+    /// <summary>Drops what the snapshots no longer need to be told apart from: sockets gone for good.</summary>
+    private void Forget(SocketInventory snapshot)
+    {
+        _reported.RemoveWhere(inode => snapshot.Find(inode) is null && !_connected.ContainsKey(inode));
+    }
+
+    private SocketEvent? Translate(UnixKernelEvent k, SocketInventory snapshot)
+    {
+        switch (k.Kind)
+        {
+            case UnixKernelEventKind.Connect:
+            {
+                _connected[k.Inode] = k;
+                _reported.Add(k.Inode);
+                var client = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, peer: null, name: null) with { AwaitingAccept = true };
+                var listener = FindListener(snapshot, k);
+                return Event(SocketEventKind.Connect, k, snapshot, client, null, listener);
+            }
+            case UnixKernelEventKind.Accept:
+            {
+                var server = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, k.PeerInode, k.NameBytes);
+                UnixSocket? client = null;
+                if (k.PeerInode != 0)
+                {
+                    _serverOf[k.Inode] = k.PeerInode;
+                    _reported.Add(k.PeerInode);
+                    client = snapshot.Find(k.PeerInode)
+                        ?? (_connected.TryGetValue(k.PeerInode, out var c) ? Synthesize(c, c.Inode, k.Inode, null) : null);
+                }
+                var listener = FindListener(snapshot, k);
+                server = server with { Listener = listener?.Inode };
+                return client is null
+                    ? null // accepted after its client closed: the close was reported
+                    : Event(SocketEventKind.Accept, k, snapshot, client with { Peer = k.Inode, AwaitingAccept = false }, server, listener);
+            }
+            case UnixKernelEventKind.Close when !k.Listening:
+            {
+                // One close per connection, when its first end goes; the event's socket is the client end.
+                var known = snapshot.Find(k.Inode);
+                bool serverEnd = _serverOf.Remove(k.Inode, out uint clientInode);
+                if (!serverEnd)
+                {
+                    clientInode = known is { Listener: not null, Peer: uint p and not 0 } ? p : k.Inode;
+                    serverEnd = clientInode != k.Inode;
+                }
+                if (_closed.Remove(clientInode))
+                {
+                    return null; // the other end went first and was reported then
+                }
+                _connected.Remove(clientInode, out var connect);
+                if (connect is null && known is null && !serverEnd)
+                {
+                    return null; // neither seen connecting nor in the snapshot: nothing the watcher shows
+                }
+                if (k.PeerInode != 0)
+                {
+                    _closed.Add(clientInode); // the other end still has a socket: its close will follow
+                }
+                _reported.Add(clientInode);
+                uint peerInode = serverEnd ? k.Inode : k.PeerInode;
+                var socket = snapshot.Find(clientInode)
+                    ?? (connect is not null ? Synthesize(connect, clientInode, peerInode, null) : Synthesize(k, clientInode, peerInode, null));
+                var peer = peerInode == 0 ? null : snapshot.Find(peerInode) ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes) : null);
+                var listener = connect is not null ? FindListener(snapshot, connect)
+                    : (peer?.Listener ?? socket.Listener) is uint l ? snapshot.Find(l) : null;
+                return Event(SocketEventKind.Close, k, snapshot, socket, peer, listener) with
+                {
+                    ObservedFor = connect is not null ? TimeSpan.FromTicks((long)(k.MonotonicNanoseconds - connect.MonotonicNanoseconds) / 100) : null,
+                };
+            }
+            default:
+                return null; // a listener's close: the snapshots report it as unlisten, with its holders
+        }
+    }
+
+    private SocketEvent Event(SocketEventKind kind, UnixKernelEvent k, SocketInventory snapshot, UnixSocket socket, UnixSocket? peer, UnixSocket? listener)
+    {
+        Remember(k);
+        var processes = new List<ProcessInfo>(SocketEvents.ProcessesOf(snapshot, null, socket, peer, listener, null));
+        int known = processes.Count;
+        foreach (int pid in (ReadOnlySpan<int>)[k.Pid, .. Pids(socket), .. Pids(peer)])
+        {
+            // A process gone before any snapshot saw it (a 20 ms curl): what the kernel said of it.
+            if (!processes.Exists(p => p.Pid == pid) && _seenProcesses.TryGetValue(pid, out var seen))
+            {
+                processes.Add(seen);
+            }
+        }
+        if (processes.Count > known)
+        {
+            processes.Sort((a, b) => a.Pid.CompareTo(b.Pid));
+        }
+        return new SocketEvent(kind, k.Time)
+        {
+            Socket = socket,
+            Peer = peer,
+            Listener = listener,
+            Processes = processes,
+            Snapshot = snapshot,
+            Source = Name,
+        };
+    }
+
+    private static IEnumerable<int> Pids(UnixSocket? s) => s is null ? [] : s.Holders.Select(h => h.Pid);
+
+    /// <summary>What the kernel said of each process that made an event, for those no snapshot saw.</summary>
+    private void Remember(UnixKernelEvent k)
+    {
+        if (_seenProcesses.Count >= 65536)
+        {
+            _seenProcesses.Clear(); // bounded: a process still alive is in the next snapshot anyway
+        }
+        _seenProcesses[k.Pid] = new ProcessInfo { Pid = k.Pid, Command = k.Command, Uid = k.Uid, NetNs = k.NetNs };
+    }
+
+    /// <summary>A socket as the kernel's event describes it, for one no snapshot has seen.</summary>
+    private static UnixSocket Synthesize(UnixKernelEvent k, uint inode, uint? peer, byte[]? name) => new()
+    {
+        Inode = inode,
+        NetNs = k.NetNs,
+        Type = k.Type,
+        State = UnixSocketState.Connected,
+        NameBytes = name,
+        Peer = peer,
+        Holders = inode == k.Inode ? [new SocketHolder(k.Pid, k.Fd)] : [],
+    };
+
+    /// <summary>The listener a client reached: same name, and for an abstract name the same namespace.</summary>
+    private UnixSocket? FindListener(SocketInventory snapshot, UnixKernelEvent k)
+    {
+        if (k.NameBytes is not { Length: > 0 } name)
+        {
+            return null;
+        }
+        if (!ReferenceEquals(snapshot, _indexed))
+        {
+            _listenersByName.Clear();
+            foreach (var s in snapshot.Sockets)
+            {
+                if (s.State == UnixSocketState.Listening && s.NameBytes is { Length: > 0 } n)
+                {
+                    string key = System.Text.Encoding.Latin1.GetString(n);
+                    if (!_listenersByName.TryGetValue(key, out var list))
+                    {
+                        _listenersByName[key] = list = [];
+                    }
+                    list.Add(s);
+                }
+            }
+            _indexed = snapshot;
+        }
+        if (!_listenersByName.TryGetValue(System.Text.Encoding.Latin1.GetString(name), out var candidates))
+        {
+            return null;
+        }
+        foreach (var s in candidates)
+        {
+            if (s.NetNs == k.NetNs)
+            {
+                return s;
+            }
+        }
+        return name[0] != 0 ? candidates[0] : null; // a path reaches across namespaces; an abstract name does not
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _stopping = true;
+        if (_drain.IsAlive)
+        {
+            _drain.Join();
+        }
+        _kernel.Dispose();
+        _poller.Dispose();
+        _signal.Dispose();
+    }
+}

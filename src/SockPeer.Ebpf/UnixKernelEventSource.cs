@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using SockPeer.Ebpf.Interop;
+
+namespace SockPeer.Ebpf;
+
+/// <summary>
+/// Every AF_UNIX stream/seqpacket connect, accept and close on the host, from an eBPF program
+/// (bpf/unix_events.bpf.c) on the connect/accept/close syscall tracepoints and process exit. Needs
+/// root (or CAP_BPF and CAP_PERFMON), kernel BTF and libbpf.so.1; <see cref="TryStart"/> says which
+/// is missing. Not thread-safe: one thread polls.
+/// </summary>
+public sealed unsafe class UnixKernelEventSource : IDisposable
+{
+    private const string ProgramResource = "unix_events.bpf.o";
+    private readonly Libbpf _bpf;
+    private readonly nint _object;
+    private readonly List<nint> _links;
+    private readonly nint _ring;
+    private readonly int _lostFd;
+    private readonly long _monotonicToUnixNs;
+    private GCHandle _self;
+    private List<UnixKernelEvent>? _sink;
+    private bool _disposed;
+
+    private UnixKernelEventSource(Libbpf bpf, nint obj, List<nint> links, int eventsFd, int lostFd)
+    {
+        _bpf = bpf;
+        _object = obj;
+        _links = links;
+        _lostFd = lostFd;
+        // Stopwatch on Linux is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns().
+        long monotonicNs = (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
+        _monotonicToUnixNs = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000L) - monotonicNs;
+        _self = GCHandle.Alloc(this);
+        _ring = bpf.RingBufferNew(eventsFd, &OnRecord, (void*)GCHandle.ToIntPtr(_self), null);
+        if (_ring == 0)
+        {
+            _self.Free();
+            throw new InvalidOperationException($"ring buffer: {Marshal.GetLastPInvokeErrorMessage()}");
+        }
+    }
+
+    /// <summary>Whether this build carries the eBPF program (clang, bpftool and libbpf-dev were there at build time).</summary>
+    public static bool IsBuiltIn => typeof(UnixKernelEventSource).Assembly.GetManifestResourceInfo(ProgramResource) is not null;
+
+    /// <summary>
+    /// Loads and attaches the program; null, with <paramref name="why"/>, where it cannot run here.
+    /// <paramref name="ringBufferBytes"/> (a power of two, at least a page) sizes the kernel's queue of
+    /// events not yet read; events that find it full are counted in <see cref="Lost"/>.
+    /// </summary>
+    public static UnixKernelEventSource? TryStart(out string why, uint ringBufferBytes = 1 << 20)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            why = "eBPF needs Linux";
+            return null;
+        }
+        using Stream? program = typeof(UnixKernelEventSource).Assembly.GetManifestResourceStream(ProgramResource);
+        if (program is null)
+        {
+            why = "this build has no eBPF program (clang, bpftool and libbpf-dev were missing when it was built)";
+            return null;
+        }
+        if (!File.Exists("/sys/kernel/btf/vmlinux"))
+        {
+            why = "the kernel has no BTF (/sys/kernel/btf/vmlinux), which the eBPF program needs";
+            return null;
+        }
+        if (!Tracefs.Ensure(out string? noTracepoints))
+        {
+            why = noTracepoints!;
+            return null;
+        }
+        var bpf = Libbpf.TryLoad(out string? missing);
+        if (bpf is null)
+        {
+            why = missing!;
+            return null;
+        }
+        byte[] image = new byte[program.Length];
+        program.ReadExactly(image);
+        nint obj;
+        fixed (byte* p = image)
+        {
+            obj = bpf.ObjectOpenMem(p, (nuint)image.Length, null);
+        }
+        if (obj == 0)
+        {
+            why = $"the eBPF program could not be opened: {Marshal.GetLastPInvokeErrorMessage()}";
+            return null;
+        }
+        var links = new List<nint>();
+        try
+        {
+            nint events = FindMap(bpf, obj, "events"u8);
+            nint lost = FindMap(bpf, obj, "lost"u8);
+            if (events == 0 || lost == 0)
+            {
+                why = "the eBPF program has no event maps";
+                return null;
+            }
+            if (bpf.MapSetMaxEntries(events, ringBufferBytes) != 0)
+            {
+                why = $"ring buffer of {ringBufferBytes} bytes refused (a power of two of at least a page is needed)";
+                return null;
+            }
+            if (bpf.ObjectLoad(obj) is int err and not 0)
+            {
+                why = $"the kernel refused the eBPF program: {Describe(err)}";
+                return null;
+            }
+            for (nint prog = bpf.ObjectNextProgram(obj, 0); prog != 0; prog = bpf.ObjectNextProgram(obj, prog))
+            {
+                nint link = bpf.ProgramAttach(prog);
+                if (link == 0)
+                {
+                    why = $"the eBPF program {Marshal.PtrToStringUTF8((nint)bpf.ProgramName(prog))} could not be attached: {Marshal.GetLastPInvokeErrorMessage()}";
+                    return null;
+                }
+                links.Add(link);
+            }
+            var source = new UnixKernelEventSource(bpf, obj, links, bpf.MapFd(events), bpf.MapFd(lost));
+            obj = 0;
+            links = [];
+            why = "";
+            return source;
+        }
+        catch (InvalidOperationException e)
+        {
+            why = e.Message;
+            return null;
+        }
+        finally
+        {
+            foreach (nint link in links)
+            {
+                bpf.LinkDestroy(link);
+            }
+            if (obj != 0)
+            {
+                bpf.ObjectClose(obj);
+            }
+        }
+    }
+
+    private static nint FindMap(Libbpf bpf, nint obj, ReadOnlySpan<byte> name)
+    {
+        Span<byte> z = stackalloc byte[name.Length + 1];
+        name.CopyTo(z);
+        fixed (byte* p = z)
+        {
+            return bpf.ObjectFindMapByName(obj, p);
+        }
+    }
+
+    private static string Describe(int err)
+    {
+        int errno = Math.Abs(err);
+        string text = Marshal.GetPInvokeErrorMessage(errno);
+        return errno == 1 ? $"{text} (needs root, or CAP_BPF and CAP_PERFMON; a locked-down kernel may refuse it)" : text;
+    }
+
+    /// <summary>Events dropped in the kernel because the ring buffer was full, since the start.</summary>
+    public ulong Lost
+    {
+        get
+        {
+            uint key = 0;
+            ulong value = 0;
+            return _bpf.MapLookupElem(_lostFd, &key, &value) == 0 ? value : 0;
+        }
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for events and appends every one queued to
+    /// <paramref name="into"/>; returns how many were added.
+    /// </summary>
+    public int Poll(TimeSpan timeout, List<UnixKernelEvent> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int before = into.Count;
+        _sink = into;
+        try
+        {
+            int n = _bpf.RingBufferPoll(_ring, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
+            if (n < 0 && n != -4 /* EINTR */)
+            {
+                throw new IOException($"reading eBPF events failed: {Marshal.GetPInvokeErrorMessage(-n)}");
+            }
+        }
+        finally
+        {
+            _sink = null;
+        }
+        return into.Count - before;
+    }
+
+    [UnmanagedCallersOnly]
+    private static int OnRecord(void* context, void* data, nuint size)
+    {
+        var self = (UnixKernelEventSource)GCHandle.FromIntPtr((nint)context).Target!;
+        if (self._sink is { } sink && UnixKernelEventParser.TryParse(new ReadOnlySpan<byte>(data, (int)Math.Min(size, int.MaxValue)), self._monotonicToUnixNs, out var e))
+        {
+            sink.Add(e!);
+        }
+        return 0;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _bpf.RingBufferFree(_ring);
+        foreach (nint link in _links)
+        {
+            _bpf.LinkDestroy(link);
+        }
+        _bpf.ObjectClose(_object);
+        _self.Free();
+    }
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Every AF_UNIX stream/seqpacket connect, accept and close, with the process that did it, for
+ * `sockpeer watch --source ebpf`: it sees connections that open and close between two polls.
+ *
+ * Hooks: the connect/accept/accept4/close syscall tracepoints and sched_process_exit. Kernels
+ * offer BPF trampolines (fentry/fexit on unix_stream_connect, unix_release) and the BPF LSM, but
+ * a locked-down kernel may refuse them (this project's CI kernel returns EPERM for both), while
+ * tracepoints load wherever BPF tracing does. The socket behind a descriptor is found through the
+ * task's fd table, as the kernel's own fget() would. CO-RE: built once against vmlinux.h and
+ * relocated by libbpf against the running kernel's BTF.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "unix_events.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+#define AF_UNIX 1
+#define SOCK_DGRAM 2
+#define TCP_LISTEN 10
+#define MAX_EXIT_FDS 4096
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 1 << 20); /* user space may resize it before load */
+} events SEC(".maps");
+
+/* Events dropped because the ring buffer was full: user space reads and reports it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} lost SEC(".maps");
+
+/* connect(fd, ...) in progress, by thread: the exit tracepoint has only the result. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64);
+    __type(value, __u32);
+} connecting SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+    __u32 zero = 0;
+    __u64 *n = bpf_map_lookup_elem(&lost, &zero);
+    if (n)
+        __sync_fetch_and_add(n, 1);
+}
+
+static __always_inline struct file *task_file(struct task_struct *task, __u32 fd)
+{
+    struct files_struct *files = BPF_CORE_READ(task, files);
+    if (!files)
+        return 0;
+    struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+    if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+        return 0;
+    struct file **fds = BPF_CORE_READ(fdt, fd);
+    struct file *f = 0;
+    bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+    return f;
+}
+
+/* The AF_UNIX stream or seqpacket socket behind a file, or null. */
+static __always_inline struct socket *unix_stream_socket(struct file *f)
+{
+    if (!f)
+        return 0;
+    struct inode *inode = BPF_CORE_READ(f, f_inode);
+    if (!inode || (BPF_CORE_READ(inode, i_mode) & 0xF000) != 0xC000 /* S_IFSOCK */)
+        return 0;
+    struct socket *sock = BPF_CORE_READ(f, private_data);
+    if (!sock)
+        return 0;
+    struct sock *sk = BPF_CORE_READ(sock, sk);
+    if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX || BPF_CORE_READ(sk, sk_type) == SOCK_DGRAM)
+        return 0;
+    return sock;
+}
+
+static __always_inline __u32 socket_inode(struct socket *sock)
+{
+    /* SOCK_INODE(): the socket is embedded in struct socket_alloc beside its vfs inode. */
+    struct socket_alloc *alloc = container_of(sock, struct socket_alloc, socket);
+    return (__u32)BPF_CORE_READ(alloc, vfs_inode.i_ino);
+}
+
+static __always_inline __u32 sock_inode(struct sock *sk)
+{
+    struct socket *sock = sk ? BPF_CORE_READ(sk, sk_socket) : 0;
+    return sock ? socket_inode(sock) : 0;
+}
+
+static __always_inline void copy_name(struct sockpeer_event *e, struct sock *sk)
+{
+    struct unix_address *addr = sk ? BPF_CORE_READ((struct unix_sock *)sk, addr) : 0;
+    if (!addr)
+        return;
+    __u32 len = (__u32)BPF_CORE_READ(addr, len);
+    if (len <= sizeof(short))
+        return; /* only sun_family: unnamed */
+    len -= sizeof(short);
+    if (len > SOCKPEER_NAME_LEN)
+        len = SOCKPEER_NAME_LEN;
+    e->name_len = len;
+    /* Hide the clamp from the compiler so it keeps the mask the verifier needs to bound the size. */
+    asm volatile("" : "+r"(len));
+    bpf_probe_read_kernel(e->name, len & (SOCKPEER_NAME_BUF - 1), &addr->name[0].sun_path);
+}
+
+static __always_inline int emit(__u32 kind, __u32 fd, struct socket *sock, __u32 reason, struct task_struct *task)
+{
+    struct sock *sk = BPF_CORE_READ(sock, sk);
+    struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+    struct sockpeer_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+    if (!e) {
+        count_lost();
+        return 0;
+    }
+    __u64 id = bpf_get_current_pid_tgid();
+    e->time_ns = bpf_ktime_get_ns();
+    e->kind = kind;
+    e->pid = id >> 32;
+    e->tid = (__u32)id;
+    e->uid = (__u32)bpf_get_current_uid_gid();
+    e->fd = fd;
+    e->inode = socket_inode(sock);
+    /* connect: the server half has no inode until accepted; its name is the listener's. */
+    e->peer_inode = kind == SOCKPEER_EVENT_CONNECT ? 0 : sock_inode(peer);
+    e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+    e->type = BPF_CORE_READ(sk, sk_type);
+    e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+    e->reason = reason;
+    e->name_len = 0;
+    copy_name(e, kind == SOCKPEER_EVENT_CONNECT ? peer : sk);
+    bpf_get_current_comm(e->comm, sizeof(e->comm));
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int sockpeer_connect_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 fd = (__u32)ctx->args[0];
+    bpf_map_update_elem(&connecting, &id, &fd, BPF_ANY);
+    return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int sockpeer_connect_exit(struct trace_event_raw_sys_exit *ctx)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 *fd = bpf_map_lookup_elem(&connecting, &id);
+    if (!fd)
+        return 0;
+    __u32 n = *fd;
+    bpf_map_delete_elem(&connecting, &id);
+    if (ctx->ret != 0)
+        return 0; /* no connection (AF_UNIX has no EINPROGRESS) */
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct socket *sock = unix_stream_socket(task_file(task, n));
+    return sock ? emit(SOCKPEER_EVENT_CONNECT, n, sock, 0, task) : 0;
+}
+
+static __always_inline int accepted(struct trace_event_raw_sys_exit *ctx)
+{
+    if (ctx->ret < 0)
+        return 0;
+    __u32 n = (__u32)ctx->ret;
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct socket *sock = unix_stream_socket(task_file(task, n));
+    return sock ? emit(SOCKPEER_EVENT_ACCEPT, n, sock, 0, task) : 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int sockpeer_accept_exit(struct trace_event_raw_sys_exit *ctx) { return accepted(ctx); }
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int sockpeer_accept4_exit(struct trace_event_raw_sys_exit *ctx) { return accepted(ctx); }
+
+/* Kernels before 6.13 count file references in f_count, from 1. */
+struct file___f_count {
+    atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+/* Whether the descriptor table holds the only reference to the file. */
+static __always_inline bool only_reference(struct file *f)
+{
+    if (bpf_core_field_exists(f->f_ref))
+        return BPF_CORE_READ(f, f_ref.refcnt.counter) == 0; /* file_ref_t counts one reference as 0 */
+    return BPF_CORE_READ((struct file___f_count *)f, f_count.counter) == 1;
+}
+
+/* A connected or listening socket whose file has no other reference: this close releases it. */
+static __always_inline int closing(struct task_struct *task, __u32 fd, __u32 reason)
+{
+    struct file *f = task_file(task, fd);
+    struct socket *sock = unix_stream_socket(f);
+    if (!sock || !only_reference(f))
+        return 0;
+    struct sock *sk = BPF_CORE_READ(sock, sk);
+    if (!BPF_CORE_READ((struct unix_sock *)sk, peer) && BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
+        return 0;
+    return emit(SOCKPEER_EVENT_CLOSE, fd, sock, reason, task);
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int sockpeer_close_enter(struct trace_event_raw_sys_enter *ctx)
+{
+    return closing((struct task_struct *)bpf_get_current_task(), (__u32)ctx->args[0], SOCKPEER_CLOSE_SYSCALL);
+}
+
+struct exit_walk {
+    struct task_struct *task;
+    struct file **fds;
+    __u32 max;
+};
+
+static long exit_fd(__u32 i, struct exit_walk *w)
+{
+    if (i >= w->max)
+        return 1;
+    struct file *f = 0;
+    bpf_probe_read_kernel(&f, sizeof(f), &w->fds[i]);
+    if (f)
+        closing(w->task, i, SOCKPEER_CLOSE_EXIT);
+    return 0;
+}
+
+/* A process that exits closes its descriptors without close(2): walk its fd table once, when the
+   last thread sharing it goes. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sockpeer_exit, struct task_struct *task)
+{
+    struct files_struct *files = BPF_CORE_READ(task, files);
+    if (!files || BPF_CORE_READ(files, count.counter) > 1)
+        return 0;
+    struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+    struct exit_walk w = { .task = task, .fds = BPF_CORE_READ(fdt, fd), .max = BPF_CORE_READ(fdt, max_fds) };
+    bpf_loop(MAX_EXIT_FDS, exit_fd, &w, 0);
+    return 0;
+}

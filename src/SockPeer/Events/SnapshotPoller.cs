@@ -1,0 +1,210 @@
+using SockPeer.Diff;
+using SockPeer.Inventory;
+using SockPeer.Model;
+
+namespace SockPeer.Events;
+
+/// <summary>
+/// Events from snapshots taken every interval and compared with <see cref="SnapshotDiff"/>, with one
+/// <see cref="SocketInventoryReader"/> kept for the whole run. Polling cannot see what opened and
+/// closed within one interval: such a connection produces no event at all.
+/// </summary>
+public sealed class SnapshotPoller : ISocketEventSource
+{
+    private static readonly TimeSpan WarningRepeat = TimeSpan.FromMinutes(1);
+
+    private readonly SocketInventoryReader _reader;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    // When each socket was first seen, or (for a client) when it was seen to connect; listeners: to listen.
+    private readonly Dictionary<SocketIdentity, DateTimeOffset> _since = [];
+    private readonly Dictionary<WarningCode, DateTimeOffset> _warned = [];
+    private readonly List<SocketEvent> _queued = [];
+    private SocketInventory? _last;
+    private long _nextTick;
+    private bool _slowReported;
+
+    /// <summary>A poller that reads with <paramref name="reader"/> every <paramref name="interval"/>.</summary>
+    public SnapshotPoller(SocketInventoryReader reader, TimeSpan interval, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        _reader = reader;
+        _interval = interval;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc/>
+    public string Name => "poll";
+
+    /// <summary>The interval between snapshots.</summary>
+    public TimeSpan Interval => _interval;
+
+    /// <summary>The newest snapshot taken; null before <see cref="Start"/>.</summary>
+    public SocketInventory? Last => _last;
+
+    /// <summary>Whether the next snapshot is due, so that <see cref="Next"/> would not wait.</summary>
+    public bool Due => _last is not null && (_queued.Count > 0 || _time.GetTimestamp() >= _nextTick);
+
+    /// <inheritdoc/>
+    public SocketInventory Start(CancellationToken cancellationToken)
+    {
+        long started = _time.GetTimestamp();
+        var now = _time.GetUtcNow();
+        var first = _reader.Read();
+        foreach (var s in first.Sockets)
+        {
+            _since[SocketIdentity.Of(s)] = now;
+        }
+        QueueWarnings(first, now);
+        _last = first;
+        _nextTick = started + Ticks(_interval);
+        return first;
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<SocketEvent> Next(CancellationToken cancellationToken)
+    {
+        var last = _last ?? throw new InvalidOperationException("Start the poller first.");
+        if (_queued.Count > 0)
+        {
+            var queued = _queued.ToArray();
+            _queued.Clear();
+            return queued;
+        }
+        long wait = _nextTick - _time.GetTimestamp();
+        if (wait > 0 && cancellationToken.WaitHandle.WaitOne(_time.GetElapsedTime(0, wait)))
+        {
+            return [];
+        }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return [];
+        }
+        long tickStart = _time.GetTimestamp();
+        var now = _time.GetUtcNow();
+        var newer = _reader.Read();
+        var events = Events(SnapshotDiff.Between(last, newer), now);
+        QueueWarnings(newer, now);
+        _last = newer;
+
+        // Ticks keep their phase; one that overran starts the next at once rather than piling up.
+        long end = _time.GetTimestamp();
+        _nextTick += Ticks(_interval);
+        if (_nextTick < end)
+        {
+            TimeSpan took = _time.GetElapsedTime(tickStart, end);
+            _nextTick = end;
+            if (!_slowReported)
+            {
+                _slowReported = true;
+                _queued.Add(new SocketEvent(SocketEventKind.Warning, now)
+                {
+                    Code = "slow_poll",
+                    Message = $"a snapshot took {Milliseconds(took)}, longer than the {Milliseconds(_interval)} interval: "
+                        + $"changes are sampled about every {Milliseconds(took > _interval ? took : _interval)} (reported once)",
+                });
+            }
+        }
+        if (_queued.Count > 0)
+        {
+            events.AddRange(_queued);
+            _queued.Clear();
+        }
+        return events;
+    }
+
+    private List<SocketEvent> Events(SnapshotDiff diff, DateTimeOffset now)
+    {
+        var older = diff.Older;
+        var newer = diff.Newer;
+        foreach (var s in diff.Appeared)
+        {
+            _since[SocketIdentity.Of(s)] = now;
+        }
+        var events = new List<SocketEvent>();
+        foreach (var l in diff.ListenersAppeared)
+        {
+            _since[SocketIdentity.Of(l)] = now;
+            events.Add(Event(SocketEventKind.Listen, now, newer, older, l, null, null));
+        }
+        foreach (var c in diff.Connected)
+        {
+            _since[SocketIdentity.Of(c.Client)] = now;
+            events.Add(Event(SocketEventKind.Connect, now, newer, older, c.Client, c.Server, c.Listener));
+        }
+        foreach (var c in diff.Pending)
+        {
+            _since[SocketIdentity.Of(c.Client)] = now;
+            events.Add(Event(SocketEventKind.Pending, now, newer, older, c.Client, null, c.Listener));
+        }
+        foreach (var c in diff.Accepted)
+        {
+            events.Add(Event(SocketEventKind.Accept, now, newer, older, c.Client, c.Server, c.Listener));
+        }
+        foreach (var h in diff.HoldersChanged)
+        {
+            var peer = h.Newer.Peer is uint p and not 0 ? newer.Find(p) : null;
+            events.Add(Event(SocketEventKind.Holders, now, newer, older, h.Newer, peer, null, h.Lost) with { HoldersGained = h.Gained, HoldersLost = h.Lost });
+        }
+        foreach (var b in diff.PendingCountsChanged)
+        {
+            if ((b.BecameFull || b.Drained) && b.Newer.PendingCount is uint pending && b.Newer.Backlog is uint limit)
+            {
+                events.Add(Event(SocketEventKind.Backlog, now, newer, older, b.Newer, null, null) with { Backlog = new BacklogState(pending, limit, b.BecameFull) });
+            }
+        }
+        foreach (var c in diff.Closed)
+        {
+            events.Add(Event(SocketEventKind.Close, now, older, newer, c.Client, c.Server, c.Listener) with { ObservedFor = ObservedFor(c.Client, now) });
+        }
+        foreach (var l in diff.ListenersGone)
+        {
+            events.Add(Event(SocketEventKind.Unlisten, now, older, newer, l, null, null) with { ObservedFor = ObservedFor(l, now) });
+        }
+        foreach (var s in diff.Vanished)
+        {
+            _since.Remove(SocketIdentity.Of(s));
+        }
+        return events;
+    }
+
+    private TimeSpan? ObservedFor(UnixSocket s, DateTimeOffset now)
+        => _since.TryGetValue(SocketIdentity.Of(s), out var since) ? now - since : null;
+
+    /// <summary>An event whose sockets come from <paramref name="snapshot"/>; processes are looked up there, then in <paramref name="other"/>.</summary>
+    private SocketEvent Event(SocketEventKind kind, DateTimeOffset now, SocketInventory snapshot, SocketInventory other,
+        UnixSocket socket, UnixSocket? peer, UnixSocket? listener, IReadOnlyList<SocketHolder>? lost = null)
+        => new(kind, now)
+        {
+            Socket = socket,
+            Peer = peer,
+            Listener = listener,
+            Processes = SocketEvents.ProcessesOf(snapshot, other, socket, peer, listener, lost),
+            Snapshot = snapshot,
+            Source = Name,
+        };
+
+    /// <summary>A warning code is reported when it appears, and again only after a minute.</summary>
+    private void QueueWarnings(SocketInventory newer, DateTimeOffset now)
+    {
+        foreach (var w in newer.WarningDetails)
+        {
+            if (_warned.TryGetValue(w.Code, out var at) && now - at < WarningRepeat)
+            {
+                continue;
+            }
+            _warned[w.Code] = now;
+            _queued.Add(new SocketEvent(SocketEventKind.Warning, now) { Code = w.Code.ToText(), Message = w.Message, Source = Name });
+        }
+    }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    private static string Milliseconds(TimeSpan t) => t.TotalMilliseconds >= 10_000 ? $"{t.TotalSeconds:F0} s" : $"{t.TotalMilliseconds:F0} ms";
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,347 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SockPeer.Tests.Infrastructure;
+using SockPeer.Tests.Namespaces;
+using Xunit;
+
+namespace SockPeer.Tests.Cli;
+
+/// <summary>
+/// `sockpeer watch --json` on the real kernel: sockets made by separate python processes after the
+/// watcher took its first snapshot, each event read from the stream (schema-checked) until it comes
+/// or a generous deadline passes. Every watch is filtered to the test's private directory, so the
+/// sockets of other tests on the machine do not show.
+/// </summary>
+public class WatchTests
+{
+    private const string Interval = "100ms";
+
+    /// <summary>
+    /// Starts a watch on <paramref name="driver"/>'s directory once its first snapshot is known to be
+    /// taken: a sentinel socket made before it is reported as existing (--initial).
+    /// </summary>
+    internal static WatchStream Watch(SocketDriver driver, params string[] extra)
+    {
+        var sentinel = driver.Do("""
+            sentinel = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sentinel.bind(D + "/sentinel.sock")
+            reply(ino=ino(sentinel))
+            """).GetProperty("ino").GetUInt32();
+        var watch = new WatchStream(["--json", "--initial", "--interval", Interval, "--path", driver.Dir + "/*", .. extra]);
+        watch.WaitFor("the sentinel's exists event", e => e.Is("exists", "socket", sentinel));
+        return watch;
+    }
+
+    [Fact]
+    public void A_listener_appears_then_goes()
+    {
+        using var server = new SocketDriver();
+        using var watch = Watch(server);
+        var l = server.Do("""
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            l.bind(D + "/s.sock")
+            l.listen(7)
+            reply(ino=ino(l), fd=l.fileno())
+            """);
+        uint inode = l.GetProperty("ino").GetUInt32();
+        var listen = watch.WaitFor("listen", e => e.Is("listen", "socket", inode));
+        Assert.True(listen.HeldBy("socket", server.Pid, l.GetProperty("fd").GetInt32()), listen.ToString());
+        Assert.Equal(7u, listen.GetProperty("socket").GetProperty("backlog").GetUInt32());
+        Assert.Contains(listen.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == server.Pid);
+        server.Do("l.close(); reply()");
+        var unlisten = watch.WaitFor("unlisten", e => e.Is("unlisten", "socket", inode));
+        Assert.True(unlisten.GetProperty("observedFor").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void A_client_connects_and_is_accepted_with_both_ends_pids_and_fds()
+    {
+        using var server = new SocketDriver();
+        using var client = new SocketDriver(server.Dir);
+        var l = server.Do("""
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            l.bind(D + "/s.sock")
+            l.listen(8)
+            reply(ino=ino(l))
+            """);
+        using var watch = Watch(server);
+        var c = client.Do("""
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(D + "/s.sock")
+            reply(ino=ino(c), fd=c.fileno())
+            """);
+        var a = server.Do("a, _ = l.accept(); reply(ino=ino(a), fd=a.fileno())");
+        uint clientInode = c.GetProperty("ino").GetUInt32();
+        // Connect and accept may fall into one interval (connect) or two (pending, then accept).
+        var e = watch.WaitFor("connect or accept", e => (e.Kind() is "connect" or "accept") && e.Is(e.Kind(), "socket", clientInode));
+        Assert.True(e.HeldBy("socket", client.Pid, c.GetProperty("fd").GetInt32()), e.ToString());
+        Assert.Equal(a.GetProperty("ino").GetUInt32(), e.Inode("peer"));
+        Assert.True(e.HeldBy("peer", server.Pid, a.GetProperty("fd").GetInt32()), e.ToString());
+        Assert.Equal(l.GetProperty("ino").GetUInt32(), e.Inode("listener"));
+        var pids = e.GetProperty("processes").EnumerateArray().Select(p => p.GetProperty("pid").GetInt32()).ToList();
+        Assert.Contains(client.Pid, pids);
+        Assert.Contains(server.Pid, pids);
+        Assert.Equal("poll", e.GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public void Three_clients_wait_then_are_accepted()
+    {
+        using var server = new SocketDriver();
+        using var client = new SocketDriver(server.Dir);
+        uint listener = server.Do("""
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            l.bind(D + "/s.sock")
+            l.listen(8)
+            reply(ino=ino(l))
+            """).GetProperty("ino").GetUInt32();
+        using var watch = Watch(server);
+        var inodes = client.Do("""
+            cs = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
+            for c in cs:
+                c.connect(D + "/s.sock")
+            reply(inos=[ino(c) for c in cs])
+            """).GetProperty("inos").EnumerateArray().Select(i => i.GetUInt32()).ToList();
+        foreach (uint c in inodes)
+        {
+            var pending = watch.WaitFor($"pending #{c}", e => e.Is("pending", "socket", c));
+            Assert.Equal(listener, pending.Inode("listener"));
+            Assert.Equal(JsonValueKind.Null, pending.GetProperty("peer").ValueKind);
+        }
+        server.Do("acc = [l.accept()[0] for _ in range(3)]; reply()");
+        foreach (uint c in inodes)
+        {
+            var accept = watch.WaitFor($"accept #{c}", e => e.Is("accept", "socket", c));
+            Assert.Equal(listener, accept.Inode("listener"));
+            Assert.True(accept.HeldBy("peer", server.Pid, accept.GetProperty("peer").GetProperty("holders")[0].GetProperty("fd").GetInt32()));
+        }
+    }
+
+    [Fact]
+    public void A_connection_closes_from_either_side()
+    {
+        using var server = new SocketDriver();
+        using var client = new SocketDriver(server.Dir);
+        server.Do("""
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            l.bind(D + "/s.sock")
+            l.listen(8)
+            reply()
+            """);
+        var c = client.Do("""
+            c1 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c1.connect(D + "/s.sock")
+            c2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c2.connect(D + "/s.sock")
+            reply(c1=ino(c1), c2=ino(c2))
+            """);
+        server.Do("a1, _ = l.accept(); a2, _ = l.accept(); reply()");
+        uint c1 = c.GetProperty("c1").GetUInt32(), c2 = c.GetProperty("c2").GetUInt32();
+        using var watch = Watch(server);
+        client.Do("c1.close(); reply()");
+        var byClient = watch.WaitFor("close of c1 (client side)", e => e.Is("close", "socket", c1));
+        Assert.True(byClient.GetProperty("observedFor").GetDouble() > 0);
+        server.Do("a2.close(); reply()");
+        var byServer = watch.WaitFor("close of c2 (server side)", e => e.Is("close", "socket", c2));
+        Assert.Equal(JsonValueKind.Object, byServer.GetProperty("peer").ValueKind);
+        Assert.Single(watch.Events, e => e.Kind() == "close" && e.Inode("socket") == c1);
+    }
+
+    [Fact]
+    public void A_listeners_queue_fills_to_its_backlog_and_drains()
+    {
+        using var server = new SocketDriver();
+        using var client = new SocketDriver(server.Dir);
+        uint listener = server.Do("""
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            l.bind(D + "/s.sock")
+            l.listen(1)
+            reply(ino=ino(l))
+            """).GetProperty("ino").GetUInt32();
+        using var watch = Watch(server);
+        // The kernel admits limit + 1 clients; the queue is then full (the next connect would wait).
+        client.Do("""
+            cs = [nonblocking_connect(D + "/s.sock") for _ in range(2)]
+            reply()
+            """);
+        var full = watch.WaitFor("backlog full", e => e.Is("backlog", "socket", listener) && e.GetProperty("backlog").GetProperty("full").GetBoolean());
+        Assert.Equal(2u, full.GetProperty("backlog").GetProperty("pending").GetUInt32());
+        Assert.Equal(1u, full.GetProperty("backlog").GetProperty("limit").GetUInt32());
+        server.Do("a, _ = l.accept(); reply()");
+        var drained = watch.WaitFor("backlog drained", e => e.Is("backlog", "socket", listener) && !e.GetProperty("backlog").GetProperty("full").GetBoolean());
+        Assert.Equal(1u, drained.GetProperty("backlog").GetProperty("pending").GetUInt32());
+    }
+
+    [Fact]
+    public void A_forked_child_inherits_a_client_socket()
+    {
+        using var server = new SocketDriver();
+        using var client = new SocketDriver(server.Dir);
+        server.Do("""
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            l.bind(D + "/s.sock")
+            l.listen(8)
+            reply()
+            """);
+        var c = client.Do("""
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(D + "/s.sock")
+            reply(ino=ino(c), fd=c.fileno())
+            """);
+        server.Do("a, _ = l.accept(); reply()");
+        uint inode = c.GetProperty("ino").GetUInt32();
+        int fd = c.GetProperty("fd").GetInt32();
+        using var watch = Watch(server);
+        int child = client.Do("""
+            child = os.fork()
+            if child == 0:
+                orphan_exit()
+            reply(child=child)
+            """).GetProperty("child").GetInt32();
+        var gained = watch.WaitFor("holders gained", e => e.Is("holders", "socket", inode)
+            && e.GetProperty("holders").GetProperty("gained").EnumerateArray().Any(h => h.GetProperty("pid").GetInt32() == child && h.GetProperty("fd").GetInt32() == fd));
+        Assert.True(gained.HeldBy("socket", client.Pid, fd));
+        Assert.Contains(gained.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == child);
+        client.Do("os.kill(child, signal.SIGKILL); os.waitpid(child, 0); reply()");
+        watch.WaitFor("holders lost", e => e.Is("holders", "socket", inode)
+            && e.GetProperty("holders").GetProperty("lost").EnumerateArray().Any(h => h.GetProperty("pid").GetInt32() == child));
+    }
+
+    [SkippableFact]
+    public void A_client_in_another_network_namespace_connects_to_a_host_listener()
+    {
+        Ns.RequireRoot();
+        using var server = new SocketDriver();
+        uint listener = server.Do("""
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            l.bind(D + "/s.sock")
+            l.listen(8)
+            reply(ino=ino(l))
+            """).GetProperty("ino").GetUInt32();
+        using var watch = Watch(server);
+        var child = server.Do("""
+            code = '''
+            import json, os, socket, sys
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(sys.argv[1])
+            print(json.dumps(dict(pid=os.getpid(), ino=os.fstat(c.fileno()).st_ino, fd=c.fileno(), netns=os.stat("/proc/self/ns/net").st_ino)), flush=True)
+            sys.stdin.read()
+            '''
+            nsclient = subprocess.Popen(["unshare", "--net", "python3", "-c", code, D + "/s.sock"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            info = json.loads(nsclient.stdout.readline())
+            a, _ = l.accept()
+            info["accepted"] = ino(a)
+            reply(**info)
+            """);
+        ulong childNs = child.GetProperty("netns").GetUInt64();
+        Assert.NotEqual(Ns.Current, childNs);
+        uint inode = child.GetProperty("ino").GetUInt32();
+        var e = watch.WaitFor("connect or accept from the other namespace", e => (e.Kind() is "connect" or "accept") && e.Is(e.Kind(), "socket", inode));
+        Assert.Equal(childNs, e.GetProperty("socket").GetProperty("netns").GetUInt64());
+        Assert.True(e.HeldBy("socket", child.GetProperty("pid").GetInt32(), child.GetProperty("fd").GetInt32()), e.ToString());
+        Assert.Equal(child.GetProperty("accepted").GetUInt32(), e.Inode("peer"));
+        Assert.Equal(listener, e.Inode("listener"));
+        server.Do("nsclient.stdin.close(); nsclient.wait(); reply()");
+        watch.WaitFor("close from the other namespace", e => e.Is("close", "socket", inode));
+    }
+
+    [Fact]
+    public void Path_and_pid_filters_drop_unrelated_events()
+    {
+        using var watched = new SocketDriver();
+        using var other = new SocketDriver();
+        using var otherPid = new SocketDriver(watched.Dir);
+        using var watch = Watch(watched, "--pid", watched.Pid.ToString());
+        // Unrelated: another directory; the watched directory but another process.
+        uint elsewhere = other.Do("""
+            x = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); x.bind(D + "/x.sock"); x.listen(1)
+            reply(ino=ino(x))
+            """).GetProperty("ino").GetUInt32();
+        uint otherProcess = otherPid.Do("""
+            y = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); y.bind(D + "/y.sock"); y.listen(1)
+            reply(ino=ino(y))
+            """).GetProperty("ino").GetUInt32();
+        // Made after them: once its event is read, theirs would have been read before it.
+        uint wanted = watched.Do("""
+            z = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); z.bind(D + "/z.sock"); z.listen(1)
+            reply(ino=ino(z))
+            """).GetProperty("ino").GetUInt32();
+        watch.WaitFor("listen of the watched socket", e => e.Is("listen", "socket", wanted));
+        var socketEvents = watch.Events.Where(e => e.Kind() != "warning").ToList();
+        Assert.DoesNotContain(socketEvents, e => e.Inode("socket") == elsewhere || e.Inode("socket") == otherProcess);
+        Assert.All(socketEvents.Where(e => e.Kind() != "exists"), e => Assert.Equal(wanted, e.Inode("socket")));
+    }
+
+    [Fact]
+    public void Nothing_is_emitted_for_an_idle_sample_of_20_ticks()
+    {
+        using var server = new SocketDriver();
+        using var client = new SocketDriver(server.Dir);
+        server.Do("""
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(D + "/s.sock"); l.listen(8)
+            reply()
+            """);
+        client.Do("""c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(D + "/s.sock"); reply()""");
+        server.Do("a, _ = l.accept(); reply()");
+        var clock = Stopwatch.StartNew();
+        using var watch = new WatchStream("--json", "--interval", "50ms", "--duration", "1s", "--path", server.Dir + "/*");
+        Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"ended after {clock.Elapsed}");
+        // Warnings are about the whole machine (other tests' churn, guarded processes), not these sockets.
+        Assert.DoesNotContain(watch.Events, e => e.Kind() != "warning");
+    }
+
+    [Fact]
+    public void Count_stops_after_n_events()
+    {
+        using var server = new SocketDriver();
+        server.Do("""
+            ls = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
+            for i, s in enumerate(ls):
+                s.bind(D + f"/s{i}.sock"); s.listen(1)
+            reply()
+            """);
+        using var watch = new WatchStream("--json", "--initial", "--count", "2", "--interval", Interval, "--path", server.Dir + "/*");
+        Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(2, watch.Events.Count(e => e.Kind() != "warning"));
+        Assert.All(watch.Events.Where(e => e.Kind() != "warning"), e => Assert.Equal("exists", e.Kind()));
+    }
+
+    [Fact]
+    public void Duration_stops_the_watch()
+    {
+        var clock = Stopwatch.StartNew();
+        using var watch = new WatchStream("--duration", "700ms", "--interval", Interval, "--path", "/nonexistent-sockpeer-dir/*");
+        Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(700), $"ended after {clock.Elapsed}");
+        Assert.StartsWith("watching 0 socket(s)", watch.Seen[0]);
+        Assert.Equal("", watch.Stderr);
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public void A_signal_ends_the_watch_at_once_with_status_0(string signal)
+    {
+        using var watch = new WatchStream("--interval", "1m", "--path", "/nonexistent-sockpeer-dir/*");
+        Assert.NotNull(watch.NextLine(WatchStream.Deadline)); // the "watching" line: the first snapshot is taken
+        var clock = Stopwatch.StartNew();
+        watch.Signal(signal);
+        Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(30)));
+        // Well within the one-minute interval the watch was waiting for.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed} to stop");
+        Assert.Equal("", watch.Stderr);
+    }
+
+    [Fact]
+    public void A_closed_pipe_ends_an_idle_watch_quietly()
+    {
+        // `| true` closes the pipe before anything is written; the watch must notice while idle.
+        var r = CliTestSupport.Bash("""
+            timeout 60 "$1" watch --interval 50ms --path '/nonexistent-sockpeer-dir/*' 2>"$2/err" | true
+            echo "status=${PIPESTATUS[0]}"
+            timeout 60 "$1" watch --json --initial --interval 50ms 2>>"$2/err" | head -1 >/dev/null
+            echo "status=${PIPESTATUS[0]}"
+            cat "$2/err"
+            """);
+        Assert.Equal("status=0\nstatus=0\n", r.Stdout);
+    }
+}

@@ -1,0 +1,214 @@
+using System.Text;
+using SockPeer.Ebpf;
+using SockPeer.Tests.Infrastructure;
+using Xunit;
+
+namespace SockPeer.Tests.Ebpf;
+
+/// <summary>
+/// The eBPF source on the real kernel: clients in other processes connect to a listener of the
+/// test's own, and every connect and close comes back with the process that made it. The source
+/// sees the whole host, so each check keeps only the events on the test's socket path or pids.
+/// </summary>
+[Collection(EbpfCollection.Name)]
+public sealed class UnixKernelEventSourceTests
+{
+    private const string Server = """
+        import threading
+        path = os.path.join(sys.argv[1], "s.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(128)
+        def serve():
+            while True:
+                try:
+                    c, _ = srv.accept()
+                except OSError:
+                    return
+                c.close()
+        threading.Thread(target=serve, daemon=True).start()
+        ready(path=path, listener=ino(srv))
+        hold()
+        """;
+
+    private static UnixKernelEventSource Start(uint ring = 1 << 20)
+    {
+        var source = UnixKernelEventSource.TryStart(out string why, ring);
+        Assert.True(source is not null, $"the eBPF source cannot run here: {why}");
+        return source;
+    }
+
+    private static CliResult Python(string code, params string[] args)
+        => ChildProcess.Run("python3", ["-c", code, .. args], TimeSpan.FromMinutes(2));
+
+    /// <summary>Polls until <paramref name="done"/> holds for the events so far, or the deadline passes.</summary>
+    private static List<UnixKernelEvent> Collect(UnixKernelEventSource source, Func<List<UnixKernelEvent>, bool> done, TimeSpan deadline)
+    {
+        var events = new List<UnixKernelEvent>();
+        var until = DateTime.UtcNow + deadline;
+        while (!done(events) && DateTime.UtcNow < until)
+        {
+            source.Poll(TimeSpan.FromMilliseconds(100), events);
+        }
+        return events;
+    }
+
+    private static bool NamedFor(UnixKernelEvent e, string path) => e.NameBytes is { } n && Encoding.UTF8.GetString(n) == path; // a pathname without its trailing NUL, as the engine keeps it
+
+    [Fact]
+    public void A_thousand_one_millisecond_connections_each_give_a_connect_and_a_close_with_the_clients_pid()
+    {
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
+        using var source = Start();
+        var client = Python("""
+            import os, socket, sys, time
+            print(os.getpid(), flush=True)
+            for _ in range(1000):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(sys.argv[1])
+                time.sleep(0.001)
+                s.close()
+            """, path);
+        Assert.True(client.ExitCode == 0, client.Stderr);
+        int pid = int.Parse(client.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        var events = Collect(source, ev => ev.Count(e => e.Pid == pid && e.Kind == UnixKernelEventKind.Close) >= 1000, TimeSpan.FromSeconds(60));
+        var connects = events.Where(e => e.Kind == UnixKernelEventKind.Connect && e.Pid == pid && NamedFor(e, path)).ToList();
+        var clientInodes = connects.Select(e => e.Inode).ToHashSet();
+        var closes = events.Where(e => e.Kind == UnixKernelEventKind.Close && e.Pid == pid && clientInodes.Contains(e.Inode)).ToList();
+        Assert.Equal(1000, connects.Count);
+        Assert.Equal(1000, clientInodes.Count);
+        Assert.Equal(1000, closes.Count);
+        Assert.All(connects, e => Assert.Equal("python3", e.Command));
+        Assert.All(closes, e => Assert.Equal(UnixCloseReason.Close, e.CloseReason));
+        Assert.All(connects, e => Assert.Equal(SockPeer.Model.UnixSocketType.Stream, e.Type));
+        // The server's accepts name the clients as their peers.
+        var accepts = events.Where(e => e.Kind == UnixKernelEventKind.Accept && e.Pid == server.Pid && clientInodes.Contains(e.PeerInode)).ToList();
+        Assert.True(accepts.Count > 900, $"{accepts.Count} accepts name one of the 1,000 clients"); // a client may be gone before its accept
+        Assert.Equal(0UL, source.Lost);
+    }
+
+    [Fact]
+    public void A_client_that_exits_at_once_is_named_with_its_pid_and_its_exit_closes_the_socket()
+    {
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
+        using var source = Start();
+        var client = Python("""
+            import os, socket, sys
+            print(os.getpid(), flush=True)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            os._exit(0)
+            """, path);
+        int pid = int.Parse(client.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var events = Collect(source, ev => ev.Any(e => e.Pid == pid && e.Kind == UnixKernelEventKind.Close), TimeSpan.FromSeconds(30));
+        var connect = Assert.Single(events, e => e.Pid == pid && e.Kind == UnixKernelEventKind.Connect);
+        Assert.Equal("python3", connect.Command);
+        Assert.True(NamedFor(connect, path), connect.Name);
+        var close = Assert.Single(events, e => e.Pid == pid && e.Kind == UnixKernelEventKind.Close);
+        Assert.Equal(connect.Inode, close.Inode);
+        Assert.Equal(UnixCloseReason.Exit, close.CloseReason);
+        Assert.True(close.MonotonicNanoseconds >= connect.MonotonicNanoseconds);
+    }
+
+    [Fact]
+    public void A_client_in_another_network_namespace_is_seen_with_its_namespace()
+    {
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
+        ulong hostNs = new FileInfo("/proc/self/ns/net").LinkTarget is { } t ? ulong.Parse(t[5..^1], System.Globalization.CultureInfo.InvariantCulture) : 0;
+        using var source = Start();
+        var client = ChildProcess.Run("unshare", ["--net", "python3", "-c", """
+            import os, socket, sys
+            print(os.getpid(), os.stat("/proc/self/ns/net").st_ino, flush=True)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            s.close()
+            """, path], TimeSpan.FromMinutes(1));
+        Assert.True(client.ExitCode == 0, client.Stderr);
+        var fields = client.Stdout.Trim().Split(' ');
+        int pid = int.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture);
+        ulong clientNs = ulong.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(hostNs, clientNs);
+        var events = Collect(source, ev => ev.Any(e => e.Pid == pid && e.Kind == UnixKernelEventKind.Close), TimeSpan.FromSeconds(30));
+        var connect = Assert.Single(events, e => e.Pid == pid && e.Kind == UnixKernelEventKind.Connect);
+        Assert.Equal(clientNs, connect.NetNs);
+        Assert.True(NamedFor(connect, path));
+        var close = Assert.Single(events, e => e.Pid == pid && e.Kind == UnixKernelEventKind.Close);
+        Assert.Equal((connect.Inode, clientNs), (close.Inode, close.NetNs));
+    }
+
+    [Fact]
+    public void A_flood_into_a_small_ring_buffer_is_counted_as_lost_and_the_source_keeps_working()
+    {
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
+        using var source = Start(ring: 4096);
+        var client = Python("""
+            import socket, sys
+            for _ in range(2000):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(sys.argv[1])
+                s.close()
+            """, path);
+        Assert.True(client.ExitCode == 0, client.Stderr);
+        ulong lost = source.Lost;
+        Assert.True(lost > 0, "2,000 connections (about 6,000 events) into a 4 KiB ring buffer lost nothing");
+        var events = new List<UnixKernelEvent>();
+        source.Poll(TimeSpan.FromMilliseconds(200), events);
+        Assert.NotEmpty(events);
+        Assert.True(events.Count < 6000);
+    }
+
+    [Fact]
+    public void Records_parse_as_the_program_lays_them_out()
+    {
+        byte[] r = new byte[UnixKernelEventParser.Size];
+        BitConverter.TryWriteBytes(r.AsSpan(0), 5_000_000_000UL);
+        BitConverter.TryWriteBytes(r.AsSpan(8), 3u); // close
+        BitConverter.TryWriteBytes(r.AsSpan(12), 4242u);
+        BitConverter.TryWriteBytes(r.AsSpan(16), 4243u);
+        BitConverter.TryWriteBytes(r.AsSpan(20), 1000u);
+        BitConverter.TryWriteBytes(r.AsSpan(24), 77u);
+        BitConverter.TryWriteBytes(r.AsSpan(28), 78u);
+        BitConverter.TryWriteBytes(r.AsSpan(32), 9u);
+        BitConverter.TryWriteBytes(r.AsSpan(36), 4026531833u);
+        BitConverter.TryWriteBytes(r.AsSpan(40), (ushort)5);
+        BitConverter.TryWriteBytes(r.AsSpan(42), (ushort)10);
+        BitConverter.TryWriteBytes(r.AsSpan(44), 4u);
+        BitConverter.TryWriteBytes(r.AsSpan(48), 2u);
+        "curl"u8.CopyTo(r.AsSpan(52));
+        new byte[] { 0, (byte)'a', 0, (byte)'b' }.CopyTo(r.AsSpan(68));
+        Assert.True(UnixKernelEventParser.TryParse(r, 0, out var e));
+        Assert.Equal(UnixKernelEventKind.Close, e!.Kind);
+        Assert.Equal((4242, 4243, 1000u, 77u, 78u, 9), (e.Pid, e.Tid, e.Uid, e.Inode, e.PeerInode, e.Fd));
+        Assert.Equal(4026531833UL, e.NetNs);
+        Assert.Equal(SockPeer.Model.UnixSocketType.SeqPacket, e.Type);
+        Assert.True(e.Listening);
+        Assert.Equal(UnixCloseReason.Exit, e.CloseReason);
+        Assert.Equal("curl", e.Command);
+        Assert.Equal(new byte[] { 0, (byte)'a', 0, (byte)'b' }, e.NameBytes);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(5), e.Time);
+
+        BitConverter.TryWriteBytes(r.AsSpan(8), 9u);
+        Assert.False(UnixKernelEventParser.TryParse(r, 0, out _)); // an unknown kind
+        Assert.False(UnixKernelEventParser.TryParse(r.AsSpan(0, 100), 0, out _)); // a short record
+        BitConverter.TryWriteBytes(r.AsSpan(8), 1u);
+        BitConverter.TryWriteBytes(r.AsSpan(44), 5000u); // a length past the buffer is clamped
+        Assert.True(UnixKernelEventParser.TryParse(r, 0, out var clamped));
+        Assert.Equal(108, clamped!.NameBytes!.Length); // an abstract name is exact bytes
+        "/run/x.sock\0junk"u8.CopyTo(r.AsSpan(68));
+        BitConverter.TryWriteBytes(r.AsSpan(44), 16u);
+        Assert.True(UnixKernelEventParser.TryParse(r, 0, out var path));
+        Assert.Equal("/run/x.sock"u8.ToArray(), path!.NameBytes); // a pathname ends at its NUL
+    }
+}
+
+/// <summary>The eBPF tests attach host-wide programs: one at a time, so a flood does not fill another test's buffer.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EbpfCollection
+{
+    public const string Name = "ebpf";
+}
