@@ -20,6 +20,7 @@ public sealed class SnapshotPoller : ISocketEventSource
     private readonly Dictionary<SocketIdentity, DateTimeOffset> _since = [];
     private readonly Dictionary<WarningCode, DateTimeOffset> _warned = [];
     private readonly List<SocketEvent> _queued = [];
+    private readonly List<SocketEvent> _deferred = [];
     private SocketInventory? _last;
     private long _nextTick;
     private bool _slowReported;
@@ -117,6 +118,15 @@ public sealed class SnapshotPoller : ISocketEventSource
             _since[SocketIdentity.Of(s)] = now;
         }
         var events = new List<SocketEvent>();
+        foreach (var e in _deferred)
+        {
+            // Still there, holder-less: passed on or left to the kernel, not closing. Gone: its close says it all.
+            if (newer.Find(e.Socket!.Inode) is { } s && SocketIdentity.Of(s) == SocketIdentity.Of(e.Socket))
+            {
+                events.Add(e);
+            }
+        }
+        _deferred.Clear();
         foreach (var l in diff.ListenersAppeared)
         {
             _since[SocketIdentity.Of(l)] = now;
@@ -139,7 +149,10 @@ public sealed class SnapshotPoller : ISocketEventSource
         foreach (var h in diff.HoldersChanged)
         {
             var peer = h.Newer.Peer is uint p and not 0 ? newer.Find(p) : null;
-            events.Add(Event(SocketEventKind.Holders, now, newer, older, h.Newer, peer, null, h.Lost) with { HoldersGained = h.Gained, HoldersLost = h.Lost });
+            var e = Event(SocketEventKind.Holders, now, newer, older, h.Newer, peer, null, h.Lost) with { HoldersGained = h.Gained, HoldersLost = h.Lost };
+            // A socket whose last fd was just closed is read by the dump before it is released and by
+            // the fd walk after: wait one tick to tell "closing" (a close event follows) from "held by nobody".
+            (h.Newer.Holders.Count == 0 && !h.Newer.InFlight ? _deferred : events).Add(e);
         }
         foreach (var b in diff.PendingCountsChanged)
         {
