@@ -19,6 +19,7 @@ public sealed class SnapshotPoller : ISocketEventSource
     // When each socket was first seen, or (for a client) when it was seen to connect; listeners: to listen.
     private readonly Dictionary<SocketIdentity, DateTimeOffset> _since = [];
     private readonly Dictionary<WarningCode, DateTimeOffset> _warned = [];
+    private HashSet<WarningCode> _warningsBefore = [];
     private readonly List<SocketEvent> _queued = [];
     private readonly List<SocketEvent> _deferred = [];
     private SocketInventory? _last;
@@ -192,18 +193,24 @@ public sealed class SnapshotPoller : ISocketEventSource
             Source = Name,
         };
 
-    /// <summary>A warning code is reported when it appears, and again only after a minute.</summary>
+    /// <summary>
+    /// A warning is reported when its code appears (not in the snapshot before), at most once a minute
+    /// per code: a state that lasts (a guarded process root cannot read) is said once, and one that
+    /// flickers under churn (dumps racing with closes) does not fill the stream.
+    /// </summary>
     private void QueueWarnings(SocketInventory newer, DateTimeOffset now)
     {
+        var codes = new HashSet<WarningCode>();
         foreach (var w in newer.WarningDetails)
         {
-            if (_warned.TryGetValue(w.Code, out var at) && now - at < WarningRepeat)
+            if (!codes.Add(w.Code) || _warningsBefore.Contains(w.Code) || (_warned.TryGetValue(w.Code, out var at) && now - at < WarningRepeat))
             {
                 continue;
             }
             _warned[w.Code] = now;
             _queued.Add(new SocketEvent(SocketEventKind.Warning, now) { Code = w.Code.ToText(), Message = w.Message, Source = Name });
         }
+        _warningsBefore = codes;
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
