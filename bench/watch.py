@@ -53,7 +53,8 @@ def idle(binary, minutes, existing):
                 sys.exit("popgen did not get ready")
             stats = subprocess.run([str(binary), "list"], capture_output=True, env=dict(os.environ, SOCKPEER_STATS="1")).stderr.decode()
             sockets = next((l.split(", ")[3] for l in stats.splitlines() if "sockets" in l), "?")
-            watch = subprocess.Popen([str(binary), "watch", "--interval", "1s"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            events = open(Path(tmp) / "events", "w+")
+            watch = subprocess.Popen([str(binary), "watch", "--json", "--interval", "1s"], stdout=events, stderr=subprocess.DEVNULL)
             try:
                 time.sleep(5)
                 c0, t0 = cpu_seconds(watch.pid), time.monotonic()
@@ -66,6 +67,11 @@ def idle(binary, minutes, existing):
             finally:
                 watch.terminate()
                 watch.wait()
+            events.seek(0)
+            lines = [json.loads(l) for l in events if l.strip()]
+            slow = [e["message"] for e in lines if e.get("code") == "slow_poll"]
+            print(f"events while idle: {sum(1 for e in lines if e['event'] != 'warning')} (other activity on the machine), warnings: {sum(1 for e in lines if e['event'] == 'warning')}")
+            print("slow ticks: " + (slow[0] if slow else "none: every snapshot took less than the 1 s interval"))
             print(f"population: {sockets}; {sum(1 for p in os.listdir('/proc') if p.isdigit())} processes")
             print(f"idle CPU, seconds 5-65: {100 * (c1 - c0) / (t1 - t0):.1f} % of one core")
             print(f"idle CPU, seconds 5-{int(t2 - t0 + 5)}: {100 * (c2 - c0) / (t2 - t0):.1f} % of one core")
