@@ -41,3 +41,26 @@ public class WatchColorTests(SmallListener listener) : IClassFixture<SmallListen
         Assert.DoesNotContain(Esc, r.Stdout);
     }
 }
+
+/// <summary>Bad options of `sockpeer watch`: one `sockpeer:` line, exit 2 (usage) or 1 (no such process), nothing on stdout.</summary>
+public class WatchBadInputTests
+{
+    [Theory]
+    [InlineData("--interval 10ms", "at least 50ms")]
+    [InlineData("--interval 5", "a number and a unit")]
+    [InlineData("--duration soon", "a number and a unit")]
+    [InlineData("--count 0", "--count needs a positive number")]
+    [InlineData("--type socket", "socket")]
+    public void A_bad_option_is_a_usage_error(string args, string what)
+    {
+        var r = Infrastructure.SockpeerCli.Run(["watch", .. args.Split(' ')]);
+        CliTestSupport.AssertOneErrorLine(r, 2, what);
+    }
+
+    [Fact]
+    public void A_pid_that_does_not_exist_fails()
+    {
+        var r = Infrastructure.SockpeerCli.Run("watch", "--pid", CliTestSupport.UnusedPid().ToString());
+        CliTestSupport.AssertOneErrorLine(r, 1, "no process");
+    }
+}
