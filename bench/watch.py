@@ -46,6 +46,7 @@ def idle(binary, minutes, existing):
         pop = None
         if not existing:
             popgen = build_popgen(tmp)
+            os.mkdir(tmp + "/pop")
             pop = subprocess.Popen([str(popgen), "--dir", tmp + "/pop", "--procs", "500", "--pairs", "20", "--conns", "20"],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         try:
