@@ -19,7 +19,9 @@ public sealed class SnapshotPoller : ISocketEventSource
     // When each socket was first seen, or (for a client) when it was seen to connect; listeners: to listen.
     private readonly Dictionary<SocketIdentity, DateTimeOffset> _since = [];
     private readonly Dictionary<WarningCode, DateTimeOffset> _warned = [];
+    private HashSet<WarningCode> _warningsBefore = [];
     private readonly List<SocketEvent> _queued = [];
+    private readonly List<SocketEvent> _deferred = [];
     private SocketInventory? _last;
     private long _nextTick;
     private bool _slowReported;
@@ -123,6 +125,15 @@ public sealed class SnapshotPoller : ISocketEventSource
             _since[SocketIdentity.Of(s)] = now;
         }
         var events = new List<SocketEvent>();
+        foreach (var e in _deferred)
+        {
+            // Still there, holder-less: passed on or left to the kernel, not closing. Gone: its close says it all.
+            if (newer.Find(e.Socket!.Inode) is { } s && SocketIdentity.Of(s) == SocketIdentity.Of(e.Socket))
+            {
+                events.Add(e);
+            }
+        }
+        _deferred.Clear();
         foreach (var l in diff.ListenersAppeared)
         {
             _since[SocketIdentity.Of(l)] = now;
@@ -145,7 +156,10 @@ public sealed class SnapshotPoller : ISocketEventSource
         foreach (var h in diff.HoldersChanged)
         {
             var peer = h.Newer.Peer is uint p and not 0 ? newer.Find(p) : null;
-            events.Add(Event(SocketEventKind.Holders, now, newer, older, h.Newer, peer, null, h.Lost) with { HoldersGained = h.Gained, HoldersLost = h.Lost });
+            var e = Event(SocketEventKind.Holders, now, newer, older, h.Newer, peer, null, h.Lost) with { HoldersGained = h.Gained, HoldersLost = h.Lost };
+            // A socket whose last fd was just closed is read by the dump before it is released and by
+            // the fd walk after: wait one tick to tell "closing" (a close event follows) from "held by nobody".
+            (h.Newer.Holders.Count == 0 && !h.Newer.InFlight ? _deferred : events).Add(e);
         }
         foreach (var b in diff.PendingCountsChanged)
         {
@@ -185,18 +199,24 @@ public sealed class SnapshotPoller : ISocketEventSource
             Source = Name,
         };
 
-    /// <summary>A warning code is reported when it appears, and again only after a minute.</summary>
+    /// <summary>
+    /// A warning is reported when its code appears (not in the snapshot before), at most once a minute
+    /// per code: a state that lasts (a guarded process root cannot read) is said once, and one that
+    /// flickers under churn (dumps racing with closes) does not fill the stream.
+    /// </summary>
     private void QueueWarnings(SocketInventory newer, DateTimeOffset now)
     {
+        var codes = new HashSet<WarningCode>();
         foreach (var w in newer.WarningDetails)
         {
-            if (_warned.TryGetValue(w.Code, out var at) && now - at < WarningRepeat)
+            if (!codes.Add(w.Code) || _warningsBefore.Contains(w.Code) || (_warned.TryGetValue(w.Code, out var at) && now - at < WarningRepeat))
             {
                 continue;
             }
             _warned[w.Code] = now;
             _queued.Add(new SocketEvent(SocketEventKind.Warning, now) { Code = w.Code.ToText(), Message = w.Message, Source = Name });
         }
+        _warningsBefore = codes;
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);

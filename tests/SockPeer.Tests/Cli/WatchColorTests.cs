@@ -1,0 +1,66 @@
+using Xunit;
+
+namespace SockPeer.Tests.Cli;
+
+/// <summary>`sockpeer watch`'s human lines: colours on a terminal (`script` gives one), never with NO_COLOR or through a pipe.</summary>
+public class WatchColorTests(SmallListener listener) : IClassFixture<SmallListener>
+{
+    private const char Esc = '\u001b';
+
+    private string Args => $"watch --initial --count 1 --interval 100ms --path {listener.Scenario.Str("path")}";
+
+    private static Infrastructure.CliResult OnTerminal(string args, string environment = "")
+        => CliTestSupport.Bash($$"""
+            env -u NO_COLOR TERM=xterm {{environment}} script -qec "'$1' {{args}}" /dev/null
+            """);
+
+    [Fact]
+    public void On_a_terminal_colours()
+    {
+        var r = OnTerminal(Args);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("exists", r.Stdout);
+        Assert.Contains(Esc, r.Stdout);
+    }
+
+    [Fact]
+    public void With_NO_COLOR_on_a_terminal_no_escape_bytes()
+    {
+        var r = OnTerminal(Args, "NO_COLOR=1");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("exists", r.Stdout);
+        Assert.DoesNotContain(Esc, r.Stdout);
+    }
+
+    [Fact]
+    public void Through_a_pipe_no_escape_bytes()
+    {
+        var r = CliTestSupport.Bash($"""env -u NO_COLOR TERM=xterm "$1" {Args} | cat""");
+        Assert.Contains("exists", r.Stdout);
+        Assert.Contains(listener.Scenario.Str("path"), r.Stdout);
+        Assert.DoesNotContain(Esc, r.Stdout);
+    }
+}
+
+/// <summary>Bad options of `sockpeer watch`: one `sockpeer:` line, exit 2 (usage) or 1 (no such process), nothing on stdout.</summary>
+public class WatchBadInputTests
+{
+    [Theory]
+    [InlineData("--interval 10ms", "at least 50ms")]
+    [InlineData("--interval 5", "a number and a unit")]
+    [InlineData("--duration soon", "a number and a unit")]
+    [InlineData("--count 0", "--count needs a positive number")]
+    [InlineData("--type socket", "socket")]
+    public void A_bad_option_is_a_usage_error(string args, string what)
+    {
+        var r = Infrastructure.SockpeerCli.Run(["watch", .. args.Split(' ')]);
+        CliTestSupport.AssertOneErrorLine(r, 2, what);
+    }
+
+    [Fact]
+    public void A_pid_that_does_not_exist_fails()
+    {
+        var r = Infrastructure.SockpeerCli.Run("watch", "--pid", CliTestSupport.UnusedPid().ToString());
+        CliTestSupport.AssertOneErrorLine(r, 1, "no process");
+    }
+}
