@@ -6,8 +6,10 @@ namespace SockPeer.Tests.Infrastructure;
 /// <summary>What one run of the published sockpeer printed.</summary>
 public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 {
+    /// <summary>Stdout as a schema-1 document: fails unless it is valid against docs/sockpeer.schema.json.</summary>
     public JsonElement Json()
     {
+        SockPeer.Tests.Json.SchemaAssert.ValidDocument(Stdout);
         using var doc = JsonDocument.Parse(Stdout);
         return doc.RootElement.Clone();
     }
