@@ -158,19 +158,9 @@ public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
 
     // Sockets in flight, made in a network namespace of the test's own so that no other socket on the
     // host is a candidate, then listed with --netns on that namespace. prefix runs the holder.
-    private static Scenario InFlight(string layout, params string[] prefix) => NsScripts.Start($$"""
-        code = '''
-        import array
-        def send_fds(sock, fds):
-            sock.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
-        {{layout}}
-        report()
-        hold()
-        '''
-        child = spawn([{{string.Join(", ", prefix.Append("unshare").Append("--net").Select(p => $"\"{p}\""))}}], code)
-        ready(ns_pid=child["pid"])
-        hold()
-        """);
+    private static Scenario InFlight(string layout, params string[] prefix) => NsScripts.StartInOwnNetNs(layout + "\nreport()\nhold()", prefix);
+
+    private static string[] ListIn(Scenario scenario) => ["list", "--netns", $"/proc/{scenario.Int("pid")}/ns/net"];
 
     private const string TwoQueues = """
         q1a, q1b = socket.socketpair()
@@ -206,7 +196,7 @@ public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
     {
         RequireRoot();
         using var scenario = InFlight(TwoQueues);
-        string[] args = ["list", "--netns", $"/proc/{scenario.Int("ns_pid")}/ns/net"];
+        string[] args = ListIn(scenario);
 
         var (json, _) = AssertWarned([], SockpeerCli.Path, args, "2 socket(s) held by no process are in flight on one of 2 queues");
 
@@ -220,7 +210,7 @@ public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
     {
         RequireRoot();
         using var scenario = InFlight(Nested);
-        string[] args = ["list", "--netns", $"/proc/{scenario.Int("ns_pid")}/ns/net"];
+        string[] args = ListIn(scenario);
 
         var (json, _) = AssertWarned([], SockpeerCli.Path, args, "2 socket(s) are held by no process while 1 descriptor(s) wait in flight on 1 queue(s)");
 
@@ -235,7 +225,7 @@ public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
         // Root without CAP_SYS_PTRACE may not read the fds of processes with more capabilities than it
         // has: every other root process on the host. The holder runs with the same capabilities, so it is seen.
         using var scenario = InFlight(OneQueue, Confined.Without("sys_ptrace"));
-        string[] args = ["list", "--netns", $"/proc/{scenario.Int("ns_pid")}/ns/net"];
+        string[] args = ListIn(scenario);
 
         var (json, _) = AssertWarned(Confined.Without("sys_ptrace"), SockpeerCli.Path, args, "1 socket(s) held by no visible process are taken to be in flight");
 
