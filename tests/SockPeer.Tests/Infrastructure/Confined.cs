@@ -5,7 +5,6 @@ namespace SockPeer.Tests.Infrastructure;
 /// filter), another user, fewer capabilities, or its own mount namespace with something mounted over
 /// /proc. These are the real conditions behind most of the engine's warnings.
 /// </summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class Confined
 {
     /// <summary>
@@ -87,6 +86,7 @@ public static class Confined
     }
 
     /// <summary>A copy of the sockpeer binary in a world-readable directory, for runs as another user.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public static string PublicBinary(string dir)
     {
         string binary = Path.Combine(dir, "sockpeer");
