@@ -252,7 +252,11 @@ int main(int argc, char **argv)
     while (accepted < want || reported < procs) {
         struct pollfd pfd[3] = {
             { .fd = listen_fd, .events = accepted < want ? POLLIN : 0 },
-            { .fd = ready[0], .events = reported < procs ? POLLIN : 0 },
+            /* Not polled once every child reported: the children then close their
+               ends, and poll() reports POLLHUP whatever the events asked for, which
+               read as "exited before reporting" while connections were still being
+               accepted (a false failure when the accepts lag the children). */
+            { .fd = reported < procs ? ready[0] : -1, .events = POLLIN },
             { .fd = stdin_open ? 0 : -1, .events = POLLIN },
         };
         if (poll(pfd, 3, -1) < 0 && errno != EINTR)
@@ -277,7 +281,7 @@ int main(int argc, char **argv)
                 break;
             fail("accept");
         }
-        if (pfd[1].revents) {
+        if (reported < procs && pfd[1].revents) {
             char buf[512];
             ssize_t n = read(ready[0], buf, sizeof buf);
             if (n == 0) {

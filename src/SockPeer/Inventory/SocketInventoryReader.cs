@@ -713,7 +713,8 @@ public sealed class SocketInventoryReader
         {
             var r = records[order[k]];
             ulong? netns = recordNs[order[k]];
-            IReadOnlyList<SocketHolder> own = scan is null ? [] : scan.HoldersOf(order[k]);
+            // Not [], which here is a default ArraySegment (null array) that throws when enumerated.
+            IReadOnlyList<SocketHolder> own = scan is null ? Array.Empty<SocketHolder>() : scan.HoldersOf(order[k]);
 
             bool listening = r.State == UnixDiagState.Listen;
             bool isPendingClient = pendingOn.TryGetValue(r.Inode, out uint waitingOn);

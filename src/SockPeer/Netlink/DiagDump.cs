@@ -211,8 +211,10 @@ public sealed class DiagDump
                     }
                     if (message.Type == NetlinkMessageReader.TypeSockDiagByFamily)
                     {
-                        error = Errno.None;
-                        return UnixDiagParser.Parse(message.Payload);
+                        // A record of another socket is no answer: the caller would take it for this inode.
+                        UnixDiagRecord record = UnixDiagParser.Parse(message.Payload);
+                        error = record.Inode == inode ? Errno.None : Errno.EINVAL;
+                        return error == Errno.None ? record : null;
                     }
                 }
             }

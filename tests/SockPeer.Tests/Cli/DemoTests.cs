@@ -103,6 +103,18 @@ public partial class DemoTests
         Assert.Empty(CliTestSupport.ProcessesRunning(SockpeerCli.Path, "__demo-"));
     }
 
+    [Fact]
+    public void Demo_into_a_closed_pipe_ends_quietly_and_leaves_nothing_behind()
+    {
+        var r = SockpeerCli.RunIntoClosedPipe("demo");
+        Assert.True(r.ExitCode == 0, $"demo into a closed pipe exited {r.ExitCode}: {r.Stderr}");
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.DoesNotContain("pipe", r.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.All(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.StartsWith("sockpeer: warning: ", l, StringComparison.Ordinal));
+        var left = CliTestSupport.ProcessesRunning(SockpeerCli.Path, "__demo-");
+        Assert.True(left.Count == 0, "demo processes left: " + string.Join("; ", left.Select(p => $"{p.Pid} {p.CommandLine}")));
+    }
+
     /// <summary>The lines of one section of the peer view: its label line and the indented holder lines after it.</summary>
     private static string[] Section(string[] lines, string label)
     {

@@ -144,6 +144,32 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
         Assert.Equal(mixed.All.ToHashSet(), byUid);
     }
 
+    [SkippableFact]
+    public void User_keeps_that_user_s_sockets_and_leaves_out_another_user_s()
+    {
+        Skip.IfNot(CliTestSupport.IsRoot, "needs root to hold sockets as another user (nobody)");
+        // A socketpair held by nobody, beside the fixture's sockets held by root.
+        using var other = Scenario.StartAs(Infrastructure.Confined.Nobody, """
+            a, b = socket.socketpair()
+            ready(a=ino(a), b=ino(b))
+            hold()
+            """);
+        var nobodys = new HashSet<uint> { other.Inode("a"), other.Inode("b") };
+        var ours = nobodys.Concat(mixed.All).ToHashSet();
+        // With --pid as well (filters combine), so that the documents stay small on a busy host.
+        HashSet<uint> Listed(string user, int pid) => SockpeerCli.Json("list", "--user", user, "--pid", pid.ToString()).GetProperty("sockets").EnumerateArray()
+            .Select(x => x.GetProperty("inode").GetUInt32()).Where(ours.Contains).ToHashSet();
+        int server = S.Int("server_pid");
+
+        Assert.Equal(nobodys, Listed("nobody", other.Pid));
+        Assert.Equal(nobodys, Listed("65534", other.Pid));
+        Assert.Empty(Listed("root", other.Pid));
+        Assert.Empty(Listed("0", other.Pid));
+        Assert.Equal(mixed.All.ToHashSet(), Listed("root", server));
+        Assert.Equal(mixed.All.ToHashSet(), Listed("0", server));
+        Assert.Empty(Listed("nobody", server));
+    }
+
     [Fact]
     public void User_that_does_not_exist_is_an_error_but_a_uid_without_a_name_is_not()
     {

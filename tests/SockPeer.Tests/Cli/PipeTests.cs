@@ -103,4 +103,40 @@ public class PipeTests(ManySocketPairs pairs) : IClassFixture<ManySocketPairs>
         Assert.Equal("status=0", lines[0]);
         AssertQuiet(args, string.Join('\n', lines[1..]));
     }
+
+    /// <summary>peer and who print a few lines: the reading end is closed before sockpeer writes at all.</summary>
+    [Theory]
+    [InlineData("peer")]
+    [InlineData("peer --json")]
+    [InlineData("who")]
+    [InlineData("who --json")]
+    public void Peer_and_who_into_a_closed_pipe_end_quietly(string command)
+    {
+        using var s = Scenario.Start("""
+            path = os.path.join(sys.argv[1], "p.sock")
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            srv.bind(path)
+            srv.listen(4)
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(path)
+            a, _ = srv.accept()
+            ready(path=path, client_fd=c.fileno())
+            hold()
+            """);
+        string[] args = command.StartsWith("peer", StringComparison.Ordinal)
+            ? ["peer", s.Pid.ToString(), s.Int("client_fd").ToString()]
+            : ["who", s.Str("path")];
+        if (command.EndsWith("--json", StringComparison.Ordinal))
+        {
+            args = [.. args, "--json"];
+        }
+
+        // Control: with a reader, the same command prints its answer.
+        var normal = SockpeerCli.Run(args);
+        Assert.True(normal.ExitCode == 0 && normal.Stdout.Length > 0, $"{command}: exit {normal.ExitCode}: {normal.Stderr}");
+
+        var r = SockpeerCli.RunIntoClosedPipe(args);
+        Assert.True(r.ExitCode == 0, $"{command} into a closed pipe exited {r.ExitCode}: {r.Stderr}");
+        AssertQuiet(command, r.Stderr);
+    }
 }

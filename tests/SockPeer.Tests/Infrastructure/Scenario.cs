@@ -59,12 +59,23 @@ public sealed class Scenario : IDisposable
     }
 
     /// <summary>Runs <paramref name="script"/> (after the prelude) and waits for its ready line.</summary>
-    public static Scenario Start(string script, TimeSpan? timeout = null)
+    public static Scenario Start(string script, TimeSpan? timeout = null) => StartAs([], script, timeout);
+
+    /// <summary>
+    /// As <see cref="Start"/>, with python3 run through <paramref name="prefix"/> (such as
+    /// <see cref="Confined.Nobody"/>): the work directory is then open to every user.
+    /// </summary>
+    public static Scenario StartAs(string[] prefix, string script, TimeSpan? timeout = null)
     {
         string workDir = Directory.CreateTempSubdirectory("sockpeer-test-").FullName;
         string scriptPath = Path.Combine(workDir, "scenario.py");
         File.WriteAllText(scriptPath, Prelude + "\n" + Dedent(script));
-        var info = new ProcessStartInfo("python3")
+        if (prefix.Length > 0 && OperatingSystem.IsLinux())
+        {
+            File.SetUnixFileMode(workDir, (UnixFileMode)0b111_111_111);
+            File.SetUnixFileMode(scriptPath, (UnixFileMode)0b110_100_100);
+        }
+        var info = new ProcessStartInfo(prefix.Length > 0 ? prefix[0] : "python3")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -72,6 +83,12 @@ public sealed class Scenario : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workDir,
         };
+        // Another user may not reach the caller's python (a pyenv shim under /root): the system's, if there is one.
+        string python = prefix.Length > 0 && File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        foreach (string a in prefix.Skip(1).Append(python).Skip(prefix.Length > 0 ? 0 : 1))
+        {
+            info.ArgumentList.Add(a);
+        }
         info.ArgumentList.Add(scriptPath);
         info.ArgumentList.Add(workDir);
         var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start python3");

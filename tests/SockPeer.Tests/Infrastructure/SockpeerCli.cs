@@ -6,8 +6,10 @@ namespace SockPeer.Tests.Infrastructure;
 /// <summary>What one run of the published sockpeer printed.</summary>
 public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 {
+    /// <summary>Stdout as a schema-1 document: fails unless it is valid against docs/sockpeer.schema.json.</summary>
     public JsonElement Json()
     {
+        SockPeer.Tests.Json.SchemaAssert.ValidDocument(Stdout);
         using var doc = JsonDocument.Parse(Stdout);
         return doc.RootElement.Clone();
     }
@@ -59,6 +61,28 @@ public static class SockpeerCli
         Xunit.Assert.True(result.ExitCode == 0, $"sockpeer {string.Join(' ', args)} exited {result.ExitCode}: {result.Stderr}");
         Xunit.Assert.DoesNotContain("   at ", result.Stderr);
         return result.Json();
+    }
+
+    /// <summary>
+    /// Runs sockpeer with its stdout a pipe whose reading end is already closed, so that its first write
+    /// fails (EPIPE) whatever the timing: as `sockpeer ... | true` when `true` wins the race. Stdout of the
+    /// result is empty; the exit code and stderr are sockpeer's.
+    /// </summary>
+    public static CliResult RunIntoClosedPipe(params string[] args)
+    {
+        const string Launcher = """
+            import os, subprocess, sys
+            r, w = os.pipe()
+            os.close(r)
+            p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            sys.stdout.write(str(p.returncode) + "\n")
+            sys.stdout.flush()
+            sys.stdout.buffer.write(p.stderr)
+            """;
+        var r = ChildProcess.Run("python3", ["-c", Launcher, Path, .. args], TimeSpan.FromSeconds(120));
+        Xunit.Assert.True(r.ExitCode == 0, $"closed-pipe launcher failed: {r.Stderr}");
+        int newline = r.Stdout.IndexOf('\n');
+        return new CliResult(int.Parse(r.Stdout[..newline]), "", r.Stdout[(newline + 1)..]);
     }
 
     private static string FindOrPublish()

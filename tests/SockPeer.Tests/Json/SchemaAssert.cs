@@ -18,6 +18,33 @@ public static class SchemaAssert
     private static readonly Lazy<(string Text, string Id, string[] Defs)> Schema = new(LoadSchema);
 
     /// <summary>
+    /// Fails unless <paramref name="json"/> is one of the schema's documents (list, peer or who), checked
+    /// against the one its shape names so that a failure lists that document's errors, not a oneOf's.
+    /// Returns the definition it was checked against.
+    /// </summary>
+    public static string ValidDocument(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        string def;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            def = root.ValueKind != JsonValueKind.Object ? "list"
+                : root.TryGetProperty("sockets", out _) ? "list"
+                : root.TryGetProperty("listeners", out _) || root.TryGetProperty("path", out _) ? "who"
+                : "peer";
+        }
+        catch (JsonException e)
+        {
+            Assert.Fail($"not well-formed JSON ({e.Message}):\n{Excerpt(json)}");
+            return "";
+        }
+        Valid(json, def);
+        return def;
+    }
+
+    /// <summary>
     /// Fails (with xunit's <see cref="Assert"/>) unless <paramref name="json"/> is valid against
     /// <c>#/$defs/<paramref name="documentDef"/></c>, e.g. "list", "peer", "who", "socket", "process".
     /// The failure message lists every error with its instance location.

@@ -4,7 +4,11 @@ using Xunit;
 
 namespace SockPeer.Tests.Namespaces;
 
-/// <summary>What <see cref="NetNsDiscovery"/> and <see cref="NetNsHandle"/> accept as a network namespace.</summary>
+/// <summary>
+/// What <see cref="NetNsDiscovery"/> and <see cref="NetNsHandle"/> accept as a network namespace. Discovery
+/// scans every thread's namespace link, which other test classes change (setns) while they run: alone.
+/// </summary>
+[Collection(SockPeer.Tests.Infrastructure.SerialCollection.Name)]
 public class NetNsDiscoveryTests
 {
     private static void DisposeAll(IEnumerable<NetNsHandle> handles)

@@ -140,6 +140,16 @@ public class NetNsOptionTests
         Assert.Equal(1, outside.ExitCode);
         Assert.Single(Ns.Lines(outside.Stderr));
         Ns.NoStackTrace(outside);
+
+        // who: the host's listener is found in the host's namespace and not in the named one.
+        string hostPath = Path.Combine(scenario.WorkDir, "host.sock");
+        var whoHere = SockpeerCli.Json("who", hostPath, "--netns", "current");
+        Assert.Equal(scenario.Inode("host_listener"), Assert.Single(whoHere.GetProperty("listeners").EnumerateArray()).GetProperty("inode").GetUInt32());
+        var connection = Assert.Single(whoHere.GetProperty("connections").EnumerateArray());
+        Assert.Equal(scenario.Inode("host_client"), connection.GetProperty("client").GetProperty("inode").GetUInt32());
+        var whoThere = SockpeerCli.Json("who", hostPath, "--netns", ns.Path);
+        Assert.Empty(whoThere.GetProperty("listeners").EnumerateArray());
+        Assert.Empty(whoThere.GetProperty("connections").EnumerateArray());
     }
 
     [SkippableFact]

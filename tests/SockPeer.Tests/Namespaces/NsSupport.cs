@@ -152,4 +152,27 @@ internal static class NsScripts
 
     /// <summary>Wraps a scenario body with <see cref="Helpers"/>.</summary>
     public static Scenario Start(string body) => Scenario.Start(Helpers + "\n" + body);
+
+    /// <summary>
+    /// Runs <paramref name="code"/> (with the child prelude, send_fds and array) in a new network namespace of
+    /// its own, through <paramref name="prefix"/> (such as setpriv ... --) when given; the code ends with
+    /// report(...) and hold(). The ready line is the child's report: "pid" is the child's, "netns" its
+    /// namespace, which /proc/PID/ns/net names to --netns and InventoryOptions.NetNsTarget. Nothing else on
+    /// the host is in that namespace, so host-wide facts (orphans, queues holding descriptors) cannot interfere.
+    /// </summary>
+    public static Scenario StartInOwnNetNs(string code, params string[] prefix)
+    {
+        string argv = string.Join(", ", prefix.Append("unshare").Append("--net").Select(p => System.Text.Json.JsonSerializer.Serialize(p)));
+        return Start($$"""
+            code = '''
+            import array
+            def send_fds(sock, fds, data=b"x"):
+                sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+            {{code.Replace("\r", "")}}
+            '''
+            child = spawn([{{argv}}], code)
+            ready(**child)
+            hold()
+            """);
+    }
 }

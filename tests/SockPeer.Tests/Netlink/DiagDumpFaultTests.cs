@@ -524,6 +524,18 @@ public class DiagDumpFaultTests
     }
 
     [Fact]
+    public void Query_one_refuses_a_record_of_another_inode()
+    {
+        // Right sequence number, wrong socket: taking it would attach socket 99's peer to socket 10.
+        var channel = new ScriptedDiagChannel().Reply(seq => Nl.Record(seq, 99, flags: 0, peer: 11));
+
+        var r = new DiagDump().QueryOne(channel, 10, ulong.MaxValue, Show, out Errno error);
+
+        Assert.Null(r);
+        Assert.Equal(Errno.EINVAL, error);
+    }
+
+    [Fact]
     public void Query_one_truncated_reply_is_emsgsize()
     {
         var channel = new ScriptedDiagChannel().ReplyTruncated(seq => Nl.Record(seq, 10, flags: 0));

@@ -205,8 +205,40 @@ public class NetlinkPropertyTests
         {
             var channel = new ScriptedDiagChannel { MaxReceivesPastEnd = 5 }.ReplyBytes(bytes);
             var record = new DiagDump().QueryOne(channel, 7, ulong.MaxValue, Show, out Errno error);
-            Assert.True(record is null || error == Errno.None);
+            // A record is the one asked for and comes with no errno. (No record may come with errno 0: an
+            // NLMSG_ERROR acknowledgement carries error 0.)
+            if (record is not null)
+            {
+                Assert.Equal(Errno.None, error);
+                Assert.Equal(7u, record.Inode);
+            }
         }, iter: 5_000);
+    }
+
+    [Fact]
+    public void QueryOne_returns_the_record_asked_for_and_no_other()
+    {
+        Gen.Select(FieldsGen, Gen.Bool, Gen.UInt).Sample((f, same, other) =>
+        {
+            uint asked = same ? f.Inode : other != f.Inode ? other : f.Inode + 1;
+            var channel = new ScriptedDiagChannel { MaxReceivesPastEnd = 5 }
+                .Reply(seq => Nl.Message(NetlinkMessageReader.TypeSockDiagByFamily, 0, seq, Encode(f with { FlagBits = 0 })));
+
+            var record = new DiagDump().QueryOne(channel, asked, ulong.MaxValue, Show, out Errno error);
+
+            if (asked == f.Inode)
+            {
+                Assert.Equal(Errno.None, error);
+                Assert.Equal(f.Inode, record!.Inode);
+                Assert.Equal(f.Cookie, record.Cookie);
+                Assert.Equal(f.Peer is not null, record.HasPeer);
+            }
+            else
+            {
+                Assert.Null(record);
+                Assert.Equal(Errno.EINVAL, error);
+            }
+        }, iter: 2_000);
     }
 
     /// <summary>Fields of a record, for encoding and parsing back.</summary>

@@ -153,12 +153,37 @@ public class ProcNetUnixTests
     [Fact]
     public void Real_proc_net_unix_of_this_machine_parses_without_malformed_rows_unless_a_name_has_a_newline()
     {
-        byte[] text = File.ReadAllBytes("/proc/self/net/unix");
-        var entries = ProcNetUnix.Parse(text, out int malformed);
+        // A listener of our own, whose row we know field by field.
+        string dir = Directory.CreateTempSubdirectory("sockpeer-pnu-").FullName;
+        string path = Path.Combine(dir, "own.sock");
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            listener.Listen(4);
+            uint own = uint.Parse(new FileInfo($"/proc/self/fd/{listener.SafeHandle.DangerousGetHandle()}").LinkTarget!["socket:[".Length..^1]);
 
-        int rows = text.Count(b => b == (byte)'\n') - 1;
-        Assert.True(entries.Count + malformed <= rows);
-        Assert.All(entries, e => Assert.NotEqual(0u, e.Inode));
-        Assert.All(entries, e => Assert.Contains(e.Type, new[] { 1, 2, 5 }));
+            byte[] text = File.ReadAllBytes("/proc/self/net/unix");
+            var entries = ProcNetUnix.Parse(text, out int malformed);
+
+            // Counted apart from the parser: every row after the header has an inode in its seventh field,
+            // and rows with inode 0 (pending server halves) are left out.
+            var rows = Encoding.ASCII.GetString(text).Split('\n').Skip(1).Where(l => l.Length > 0).ToArray();
+            int zero = rows.Count(r => r.Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: >= 7 } f && f[6] == "0");
+            // A name with a newline (another test makes one) leaves a tail that is not a row.
+            int broken = rows.Count(r => !(r.Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: >= 7 } f && f[0].EndsWith(':')));
+            Assert.Equal(broken, malformed);
+            Assert.Equal(rows.Length, entries.Count + malformed + zero);
+            var mine = Assert.Single(entries, e => e.Inode == own);
+            Assert.True(mine.Listening);
+            Assert.Equal(1, mine.Type);
+            Assert.Equal(path, Encoding.UTF8.GetString(mine.Path!));
+            Assert.All(entries, e => Assert.NotEqual(0u, e.Inode));
+            Assert.All(entries, e => Assert.Contains(e.Type, new[] { 1, 2, 5 }));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

@@ -20,10 +20,15 @@ public class ChurnTests(ITestOutputHelper output)
     [Fact]
     public void Quick_churn_run_passes()
     {
-        var (code, stdout, stderr) = Run.Program("python3", [Harness, "--quick", "--sockpeer", SockpeerCli.Path], TimeSpan.FromSeconds(110));
+        // churn.py --quick bounds itself (it starts no run after 40 s); the timeout here only catches a hang,
+        // so that a loaded machine makes the run slower, not failed.
+        var (code, stdout, stderr) = Run.Program("python3", [Harness, "--quick", "--sockpeer", SockpeerCli.Path], TimeSpan.FromMinutes(10));
         output.WriteLine(stdout);
         output.WriteLine(stderr);
         Assert.True(code == 0, $"churn.py --quick exited {code}:\n{stdout}\n{stderr}");
-        Assert.Contains(" 0 failing", stdout);
+        var summary = System.Text.RegularExpressions.Regex.Match(stdout, @"churn: (\d+) runs, (\d+) failing");
+        Assert.True(summary.Success, $"no summary line:\n{stdout}");
+        Assert.True(int.Parse(summary.Groups[1].Value) >= 5, $"too few runs to mean anything:\n{stdout}");
+        Assert.Equal("0", summary.Groups[2].Value);
     }
 }

@@ -79,27 +79,22 @@ public class HugeAcceptQueueTests(ITestOutputHelper output)
         Assert.Equal((uint)Pending, big.PendingCount);
         Assert.Equal((uint)Pending, big.Backlog);
         uint[] clients = Inodes(scenario, "clients");
-        if (big.PendingPartial)
-        {
-            Assert.Contains(inventory.Warnings, w => w.Contains("pending", StringComparison.Ordinal));
-            Assert.Subset(clients.ToHashSet(), big.Pending.ToHashSet());
-        }
-        else
-        {
-            Assert.Equal(clients.Order(), big.Pending.Order());
-        }
+        // 9000 pending inodes take 36,000 bytes: more than a dump reply (at most 32 KiB) or a single
+        // query's reply (at most a page) can carry, so the kernel lists none of them. Known, not guessed:
+        AssertNoneListedAndSaidSo(big.PendingPartial, big.Pending);
+        var partial = Assert.Single(inventory.WarningDetails, w => w.Code == WarningCode.PendingPartial);
+        Assert.True(partial.Count >= 1);
 
         // Nothing else went missing: the clients, the marker pair made after the listener, the small listener.
         // A client waiting to be accepted has no peer yet (its server half has no inode): it must not look
         // like one whose peer closed (peer 0), also when the listener's list could not name it.
-        var listed = big.Pending.ToHashSet();
         foreach (uint c in clients)
         {
             var client = inventory.Find(c);
             Assert.NotNull(client);
             Assert.Equal(UnixSocketState.Connected, client.State);
             Assert.Null(client.Peer);
-            Assert.Equal(listed.Contains(c) ? big.Inode : null, client.PendingOn);
+            Assert.Null(client.PendingOn); // the kernel named no listener for it
         }
         var a = inventory.Find(scenario.Inode("marker_a"));
         var b = inventory.Find(scenario.Inode("marker_b"));
@@ -135,15 +130,8 @@ public class HugeAcceptQueueTests(ITestOutputHelper output)
         warnings.ForEach(w => output.WriteLine($"warning: {w}"));
         Assert.Equal((uint)Pending, big.NullableUInt("pendingCount"));
         uint[] clients = Inodes(scenario, "clients");
-        if (partial)
-        {
-            Assert.Contains(warnings, w => w.Contains("pending", StringComparison.Ordinal));
-            Assert.Subset(clients.ToHashSet(), pending.ToHashSet());
-        }
-        else
-        {
-            Assert.Equal(clients.Order(), pending.Order());
-        }
+        AssertNoneListedAndSaidSo(partial, pending);
+        Assert.Contains(warnings, w => w.Contains("have more pending connections than the kernel can list in one reply", StringComparison.Ordinal));
         var byInode = list.GetProperty("sockets").EnumerateArray().ToDictionary(s => s.GetProperty("inode").GetUInt32());
         Assert.Subset(byInode.Keys.ToHashSet(), clients.ToHashSet());
         Assert.Equal(0, clients.Count(c => byInode[c].NullableUInt("peer") is not null));
@@ -153,6 +141,12 @@ public class HugeAcceptQueueTests(ITestOutputHelper output)
         Assert.Equal(2u, small.NullableUInt("pendingCount"));
         Assert.False(small.GetProperty("pendingPartial").GetBoolean());
         Assert.Equal(Inodes(scenario, "small_clients").Order(), small.Inodes("pending").Order());
+    }
+
+    private static void AssertNoneListedAndSaidSo(bool partial, IReadOnlyCollection<uint> pending)
+    {
+        Assert.True(partial, "9000 pending clients cannot all be listed, yet the list is not flagged partial");
+        Assert.Empty(pending);
     }
 
     private static uint[] Inodes(Scenario scenario, string name)

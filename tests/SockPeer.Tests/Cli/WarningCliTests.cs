@@ -1,0 +1,247 @@
+using SockPeer.Inventory;
+using SockPeer.Tests.Infrastructure;
+using SockPeer.Tests.Inventory;
+using SockPeer.Tests.Namespaces;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace SockPeer.Tests.Cli;
+
+/// <summary>
+/// The warnings that real conditions cause, made to happen for the published sockpeer and seen where
+/// the user sees them: in <c>--json</c>'s "warnings" (the document valid per the schema) and, in the
+/// human view, as "sockpeer: warning: ..." lines on stderr while the answer still goes to stdout with
+/// exit 0. The conditions: a seccomp filter (no sock_diag, no setns), another user, fewer capabilities,
+/// a fake or hidepid /proc in a private mount namespace, sockets in flight in a namespace of the test's own.
+/// </summary>
+[Collection(WarningCliCollection.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sockpeer-warn-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static void RequireRoot()
+    {
+        Skip.IfNot(Ns.IsRoot, "needs root: the conditions are made with seccomp, setpriv, unshare and mounts");
+    }
+
+    // Where the warning does not depend on the sockets, "--type seqpacket" keeps the documents small on a
+    // busy host: warnings are the snapshot's, not the filter's.
+
+    /// <summary>Runs <c>prefix sockpeer args</c> twice, as JSON and as the human view, and checks both show the warning.</summary>
+    private (CliResult Json, CliResult Human) AssertWarned(string[] prefix, string binary, string[] args, string fragment)
+    {
+        var json = Confined.Run([.. prefix, binary, .. args, "--json"], _dir);
+        output.WriteLine($"--json: exit {json.ExitCode}; stderr: {json.Stderr}");
+        Assert.True(json.ExitCode == 0, $"exit {json.ExitCode}: {json.Stderr}");
+        Assert.True(json.Stderr.Length == 0, $"with --json, warnings belong in the document: {json.Stderr}");
+        var warnings = json.Json().GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToArray();
+        Assert.True(warnings.Any(w => w.Contains(fragment, StringComparison.Ordinal)), $"no warning with '{fragment}' in: {string.Join(" | ", warnings)}");
+
+        var human = Confined.Run([.. prefix, binary, .. args], _dir);
+        output.WriteLine($"human: exit {human.ExitCode}; stderr: {human.Stderr}");
+        Assert.True(human.ExitCode == 0, $"exit {human.ExitCode}: {human.Stderr}");
+        var lines = Ns.Lines(human.Stderr);
+        Assert.All(lines, l => Assert.StartsWith("sockpeer: warning: ", l, StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains(fragment, StringComparison.Ordinal));
+        return (json, human);
+    }
+
+    private const string Listener = """
+        path = os.path.join(sys.argv[1], "fallback.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(4)
+        ready(listener=ino(srv), path=path)
+        hold()
+        """;
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.ProcNetUnixFallback)]
+    public void Without_sock_diag_the_human_view_lists_from_proc_net_unix_and_warns()
+    {
+        RequireRoot();
+        using var scenario = Scenario.Start(Listener);
+
+        var (json, human) = AssertWarned(Confined.NoNetlink, SockpeerCli.Path, ["list", "--netns", "current"], "sockets come from /proc/net/unix");
+
+        var doc = json.Json();
+        Assert.False(doc.GetProperty("peersKnown").GetBoolean());
+        var listener = doc.Socket(scenario.Inode("listener"));
+        Assert.Equal("listening", listener.GetProperty("state").GetString());
+        Assert.Equal(scenario.Str("path"), listener.GetProperty("name").GetString());
+        Assert.Contains(scenario.Str("path"), human.Stdout, StringComparison.Ordinal);
+        Assert.Contains("EPROTONOSUPPORT", human.Stderr, StringComparison.Ordinal);
+    }
+
+    // A /proc of the test's making over the real one, for this process tree only (the kernel's sock_diag stays real).
+    private static string[] FakeProc(string dir) => Confined.InMountNamespace(
+        $"mount -t tmpfs none /proc && mkdir -p /proc/thread-self && cp -r '{dir}/net' /proc/thread-self/net");
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.ProcNetUnixMalformed)]
+    public void Without_sock_diag_rows_of_proc_net_unix_that_do_not_parse_are_a_warning()
+    {
+        RequireRoot();
+        string net = Directory.CreateDirectory(Path.Combine(_dir, "fake", "net")).FullName;
+        File.WriteAllText(Path.Combine(net, "unix"), """
+            Num       RefCount Protocol Flags    Type St Inode Path
+            0000000000000000: 00000002 00000000 00010000 0001 01 4000000101 /run/fake/new
+            line.sock
+
+            """);
+
+        var (json, human) = AssertWarned([.. FakeProc(Path.Combine(_dir, "fake")), .. Confined.NoNetlink], SockpeerCli.Path,
+            ["list", "--netns", "current"], "1 lines of /proc/net/unix could not be parsed");
+
+        Assert.Equal("/run/fake/new", json.Json().Socket(4000000101).GetProperty("name").GetString());
+        Assert.Contains("/run/fake/new", human.Stdout, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.CountMismatch)]
+    public void Kernel_counting_far_more_sockets_than_the_dump_returned_is_a_warning()
+    {
+        RequireRoot();
+        string net = Directory.CreateDirectory(Path.Combine(_dir, "fake", "net")).FullName;
+        File.WriteAllText(Path.Combine(net, "protocols"), """
+            protocol  size sockets  memory press maxhdr  slab module     cl co di ac io in de sh ss gs se re sp bi br ha uh gp em
+            UNIX      1024 8900000      -1   NI       0   yes  kernel      y  n  n  n  n  n  n  n  n  n  n  n  n  n  n  n  n  n  n
+
+            """);
+
+        AssertWarned(FakeProc(Path.Combine(_dir, "fake")), SockpeerCli.Path, ["list", "--netns", "current", "--type", "seqpacket"], "sockets but the kernel counts about 8");
+    }
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.NamespaceNotDumped)]
+    public void Namespace_that_cannot_be_entered_for_another_reason_than_permission_is_a_warning()
+    {
+        RequireRoot();
+        using var ns = new NamedNetNs();
+
+        AssertWarned(Confined.Deny("setns=EINVAL"), SockpeerCli.Path, ["list", "--netns", "all", "--type", "seqpacket"], $"network namespace {ns.Inode} (");
+    }
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.NamespacesNotEntered)]
+    public void Root_without_cap_sys_admin_is_told_the_other_namespaces_could_not_be_entered()
+    {
+        RequireRoot();
+        using var ns = new NamedNetNs();
+
+        AssertWarned(Confined.Without("sys_admin"), SockpeerCli.Path, ["list", "--netns", "all", "--type", "seqpacket"], "other network namespace(s) could not be entered");
+    }
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.NamespacesNotFound)]
+    [FiresWarning(WarningCode.ProcessesDenied)]
+    public void Unprivileged_user_is_told_what_it_cannot_see()
+    {
+        RequireRoot();
+        string binary = Confined.PublicBinary(_dir);
+
+        // /run/netns hidden: other tests' named namespaces there would be found (and then not entered).
+        var (json, _) = AssertWarned([.. Confined.InMountNamespace("mount -t tmpfs none /run/netns"), .. Confined.Nobody], binary, ["list", "--netns", "all", "--type", "seqpacket"], "other network namespaces could not be found or entered");
+
+        Assert.Contains(json.Json().GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("processes could not be inspected (permission denied); sockets they hold are listed without those holders", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.ProcessesHidden)]
+    public void Unprivileged_user_of_a_hidepid_proc_is_told_other_users_processes_are_invisible()
+    {
+        RequireRoot();
+        string binary = Confined.PublicBinary(_dir);
+
+        AssertWarned([.. Confined.InMountNamespace("mount -t proc -o hidepid=2 proc /proc"), .. Confined.Nobody], binary,
+            ["list", "--netns", "current", "--type", "seqpacket"], "procfs is mounted with hidepid=");
+    }
+
+    // Sockets in flight, made in a network namespace of the test's own so that no other socket on the
+    // host is a candidate, then listed with --netns on that namespace. prefix runs the holder.
+    private static Scenario InFlight(string layout, params string[] prefix) => NsScripts.StartInOwnNetNs(layout + "\nreport()\nhold()", prefix);
+
+    private static string[] ListIn(Scenario scenario) => ["list", "--netns", $"/proc/{scenario.Int("pid")}/ns/net"];
+
+    private const string TwoQueues = """
+        q1a, q1b = socket.socketpair()
+        q2a, q2b = socket.socketpair()
+        x1, x2 = socket.socketpair()
+        y1, y2 = socket.socketpair()
+        send_fds(q1a, [x1.fileno()])
+        send_fds(q2a, [y1.fileno()])
+        x1.close()
+        y1.close()
+        """;
+
+    private const string Nested = """
+        a1, a2 = socket.socketpair()
+        b1, b2 = socket.socketpair()
+        c1, c2 = socket.socketpair()
+        send_fds(b2, [a1.fileno()])
+        a1.close()
+        send_fds(c2, [b1.fileno()])
+        b1.close()
+        """;
+
+    private const string OneQueue = """
+        q1, q2 = socket.socketpair()
+        x1, x2 = socket.socketpair()
+        send_fds(q1, [x1.fileno()])
+        x1.close()
+        """;
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.InFlightQueueUnknown)]
+    public void Sockets_in_flight_on_two_queues_are_marked_with_a_warning_that_the_queue_is_unknown()
+    {
+        RequireRoot();
+        using var scenario = InFlight(TwoQueues);
+        string[] args = ListIn(scenario);
+
+        var (json, _) = AssertWarned([], SockpeerCli.Path, args, "2 socket(s) held by no process are in flight on one of 2 queues");
+
+        var inFlight = json.Json().GetProperty("sockets").EnumerateArray().Where(s => s.GetProperty("inFlight").GetBoolean()).ToArray();
+        Assert.Equal(2, inFlight.Length);
+    }
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.InFlightAmbiguous)]
+    public void Socket_in_flight_inside_a_socket_in_flight_is_ambiguous_and_says_so()
+    {
+        RequireRoot();
+        using var scenario = InFlight(Nested);
+        string[] args = ListIn(scenario);
+
+        var (json, _) = AssertWarned([], SockpeerCli.Path, args, "2 socket(s) are held by no process while 1 descriptor(s) wait in flight on 1 queue(s)");
+
+        Assert.DoesNotContain(json.Json().GetProperty("sockets").EnumerateArray(), s => s.GetProperty("inFlight").GetBoolean());
+    }
+
+    [SkippableFact]
+    [FiresWarning(WarningCode.InFlightUnverified)]
+    public void Root_denied_some_processes_says_sockets_taken_to_be_in_flight_are_unverified()
+    {
+        RequireRoot();
+        // Root without CAP_SYS_PTRACE may not read the fds of processes with more capabilities than it
+        // has: every other root process on the host. The holder runs with the same capabilities, so it is seen.
+        using var scenario = InFlight(OneQueue, Confined.Without("sys_ptrace"));
+        string[] args = ListIn(scenario);
+
+        var (json, _) = AssertWarned(Confined.Without("sys_ptrace"), SockpeerCli.Path, args, "1 socket(s) held by no visible process are taken to be in flight");
+
+        var doc = json.Json();
+        Assert.Contains(doc.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("(permission denied even to root)", StringComparison.Ordinal));
+        Assert.Single(doc.GetProperty("sockets").EnumerateArray(), s => s.GetProperty("inFlight").GetBoolean());
+    }
+}
+
+/// <summary>The CLI warning tests change credentials and mounts for their own children only; they run one after another, beside the other classes.</summary>
+[CollectionDefinition(Name)]
+public sealed class WarningCliCollection
+{
+    public const string Name = "WarningCli";
+}
