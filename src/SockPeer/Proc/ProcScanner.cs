@@ -17,6 +17,8 @@ public sealed class ProcScanResult
     public int ProcessesScanned { get; init; }
     /// <summary>Processes whose fd tables could not be read (EACCES, EPERM).</summary>
     public int ProcessesDenied { get; init; }
+    /// <summary>The lowest few of the pids counted in <see cref="ProcessesDenied"/> (at most <see cref="ProcScanner.MaxDeniedPids"/>).</summary>
+    public IReadOnlyList<int> DeniedPids { get; init; } = [];
 
     /// <summary>The holders of socket <paramref name="index"/>, without copying.</summary>
     public ArraySegment<SocketHolder> HoldersOf(int index) => new(Holders, Offsets[index], Offsets[index + 1] - Offsets[index]);
@@ -42,6 +44,9 @@ public sealed class ProcScanner
     private static ReadOnlySpan<byte> FdZ => "fd\0"u8;
     private static ReadOnlySpan<byte> TaskZ => "task\0"u8;
 
+    /// <summary>How many denied pids a scan keeps to name in its warning.</summary>
+    public const int MaxDeniedPids = 5;
+
     /// <summary>Scans the procfs mounted at <paramref name="procRoot"/>.</summary>
     public ProcScanner(string procRoot = "/proc", int parallelism = 0)
     {
@@ -57,14 +62,17 @@ public sealed class ProcScanner
     /// The fd walk on its own: every socket link of every process, before it is known which inodes
     /// are AF_UNIX sockets. It needs nothing from sock_diag, so it can run while the dump does.
     /// </summary>
-    public FdScan ScanFds()
+    public FdScan ScanFds() => ScanFds(CancellationToken.None);
+
+    /// <summary>As <see cref="ScanFds()"/>; a cancelled walk stops between processes and throws <see cref="OperationCanceledException"/>.</summary>
+    public FdScan ScanFds(CancellationToken cancellationToken)
     {
         int procFd = OpenProcRoot();
         try
         {
             int[] pids = ListPids(procFd);
             var workers = new List<FdWorker>();
-            var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
+            var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken };
             Parallel.For(0, pids.Length, options,
                 () => new FdWorker(procFd),
                 (i, _, worker) =>
@@ -93,19 +101,29 @@ public sealed class ProcScanner
 
     /// <summary>As above; without <paramref name="details"/> no process is read beyond its fd table.</summary>
     public ProcScanResult Resolve(FdScan fds, Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users, bool details)
+        => Resolve(fds, sockets, socketCount, users, details, cache: null);
+
+    /// <summary>
+    /// As above, reusing the details of processes that <paramref name="cache"/> already holds; the
+    /// cache then keeps exactly this scan's holders.
+    /// </summary>
+    internal ProcScanResult Resolve(FdScan fds, Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users, bool details, ProcessDetailsCache? cache)
     {
         int procFd = OpenProcRoot();
         try
         {
             int scanned = 0, denied = 0;
+            var deniedPids = new List<int>();
             foreach (var w in fds.Workers)
             {
                 scanned += w.Scanned;
                 denied += w.Denied;
+                deniedPids.AddRange(w.DeniedPids);
             }
+            deniedPids.Sort();
             var (holders, offsets, holderPids) = Group(fds.Workers, sockets, socketCount);
 
-            var processes = details ? ReadProcesses(procFd, [.. holderPids], users) : [];
+            var processes = details ? ReadProcesses(procFd, [.. holderPids], users, cache, keep: true) : [];
             return new ProcScanResult
             {
                 Holders = holders,
@@ -113,6 +131,7 @@ public sealed class ProcScanner
                 Processes = processes,
                 ProcessesScanned = scanned,
                 ProcessesDenied = denied,
+                DeniedPids = deniedPids.Count > MaxDeniedPids ? deniedPids[..MaxDeniedPids] : deniedPids,
             };
         }
         finally
@@ -123,11 +142,15 @@ public sealed class ProcScanner
 
     /// <summary>Command, status, cmdline, network namespace and cgroup of each pid; pids that exited are left out.</summary>
     public Dictionary<int, ProcessInfo> ReadProcesses(IReadOnlyCollection<int> pids, IReadOnlyDictionary<uint, string>? users = null)
+        => ReadProcesses(pids, users, cache: null);
+
+    /// <summary>As above, taking what <paramref name="cache"/> knows of the same processes; the cache is only read.</summary>
+    internal Dictionary<int, ProcessInfo> ReadProcesses(IReadOnlyCollection<int> pids, IReadOnlyDictionary<uint, string>? users, ProcessDetailsCache? cache)
     {
         int procFd = OpenProcRoot();
         try
         {
-            return ReadProcesses(procFd, [.. pids], users);
+            return ReadProcesses(procFd, [.. pids], users, cache, keep: false);
         }
         finally
         {
@@ -135,15 +158,29 @@ public sealed class ProcScanner
         }
     }
 
-    private Dictionary<int, ProcessInfo> ReadProcesses(int procFd, int[] pids, IReadOnlyDictionary<uint, string>? users)
+    /// <param name="procFd">The procfs root, open.</param>
+    /// <param name="pids">The processes to read.</param>
+    /// <param name="users">uid → user name, when known.</param>
+    /// <param name="cache">Details of earlier snapshots (read concurrently, replaced after when <paramref name="keep"/>).</param>
+    /// <param name="keep">Make the cache hold exactly these processes afterwards.</param>
+    private Dictionary<int, ProcessInfo> ReadProcesses(int procFd, int[] pids, IReadOnlyDictionary<uint, string>? users, ProcessDetailsCache? cache, bool keep)
     {
         var infos = new ProcessInfo?[pids.Length];
+        var entries = cache is null ? null : new ProcessDetailsCache.Entry?[pids.Length];
         var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
         Parallel.For(0, pids.Length, options,
             () => new InfoReader(procFd),
             (i, _, reader) =>
             {
-                infos[i] = reader.Read(pids[i], users);
+                if (cache is null)
+                {
+                    infos[i] = reader.Read(pids[i], users);
+                }
+                else
+                {
+                    entries![i] = reader.Read(pids[i], users, cache);
+                    infos[i] = entries[i]?.Info;
+                }
                 return reader;
             },
             _ => { });
@@ -154,6 +191,18 @@ public sealed class ProcScanner
             {
                 processes[info.Pid] = info;
             }
+        }
+        if (cache is not null && keep)
+        {
+            var kept = new Dictionary<int, ProcessDetailsCache.Entry>(pids.Length);
+            foreach (var e in entries!)
+            {
+                if (e is { } entry)
+                {
+                    kept[entry.Info.Pid] = entry;
+                }
+            }
+            cache.Replace(kept);
         }
         return processes;
     }
@@ -287,6 +336,7 @@ public sealed class ProcScanner
         public readonly List<Found> Holders = new(4096);
         public int Scanned;
         public int Denied;
+        public readonly List<int> DeniedPids = [];
 
         public void ScanProcess(int pid)
         {
@@ -302,6 +352,10 @@ public sealed class ProcScanner
             if (errno is Errno.EACCES or Errno.EPERM)
             {
                 Denied++;
+                if (DeniedPids.Count < MaxDeniedPids)
+                {
+                    DeniedPids.Add(pid); // each worker keeps its lowest few: pids come in ascending order
+                }
                 return;
             }
             if (errno != Errno.None)
@@ -423,14 +477,50 @@ public sealed class ProcScanner
     {
         private byte[] _buffer = new byte[4096];
 
-        public ProcessInfo? Read(int pid, IReadOnlyDictionary<uint, string>? users)
+        /// <summary>
+        /// One process through the cache: /proc/PID/stat says whether it is the process cached (same
+        /// start time and comm); if so only its parent and namespace are read again.
+        /// </summary>
+        public ProcessDetailsCache.Entry? Read(int pid, IReadOnlyDictionary<uint, string>? users, ProcessDetailsCache cache)
         {
-            int n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/comm"), ref _buffer);
+            int n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/stat"), ref _buffer);
             if (n < 0)
             {
                 return null; // exited since the fd walk
             }
-            string command = ProcParsers.ParseComm(_buffer.AsSpan(0, n));
+            if (!ProcStat.TryParse(_buffer.AsSpan(0, n), out var comm, out int ppid, out ulong start))
+            {
+                return Read(pid, users) is { } uncached ? new ProcessDetailsCache.Entry(0, [], uncached) : null;
+            }
+            if (cache.TryGet(pid, start, comm, out var cached))
+            {
+                ulong? netns = ReadNetNs(pid);
+                var info = cached.PPid == ppid && cached.NetNs == netns ? cached : cached with { PPid = ppid, NetNs = netns };
+                return new ProcessDetailsCache.Entry(start, comm.ToArray(), info);
+            }
+            byte[] commBytes = comm.ToArray();
+            return Read(pid, users, ProcParsers.ParseComm(commBytes)) is { } fresh ? new ProcessDetailsCache.Entry(start, commBytes, fresh) : null;
+        }
+
+        private ulong? ReadNetNs(int pid)
+        {
+            Span<byte> link = stackalloc byte[64];
+            int l = ProcFs.ReadLink(procFd, ProcFs.Zero($"{pid}/ns/net"), link);
+            return l > 0 && ProcParsers.TryParseNetNsLink(link[..l], out ulong ns) ? ns : null;
+        }
+
+        public ProcessInfo? Read(int pid, IReadOnlyDictionary<uint, string>? users, string? command = null)
+        {
+            if (command is null)
+            {
+                int c = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/comm"), ref _buffer);
+                if (c < 0)
+                {
+                    return null; // exited since the fd walk
+                }
+                command = ProcParsers.ParseComm(_buffer.AsSpan(0, c));
+            }
+            int n;
             int ppid = 0;
             uint uid = 0;
             n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/status"), ref _buffer);
