@@ -23,6 +23,9 @@ internal sealed class HolderLookup(InventoryOptions options)
     /// <summary>The processes whose details are kept for the next snapshot.</summary>
     internal int CachedProcesses => _processes.Count;
 
+    /// <summary>Whether the details of <paramref name="pid"/> are kept for the next snapshot.</summary>
+    internal bool CachesProcess(int pid) => _processes.Contains(pid);
+
     /// <summary>Starts the fd walk on its own thread; null when holders are not wanted.</summary>
     public Task<FdScan>? StartFdWalk(CancellationToken cancellationToken)
     {

@@ -37,6 +37,9 @@ public sealed class SocketInventoryReader
     /// <summary>Processes whose details are kept for the next snapshot (for tests and benchmarks).</summary>
     internal int CachedProcesses => _holders.CachedProcesses;
 
+    /// <summary>Whether the details of <paramref name="pid"/> are kept for the next snapshot.</summary>
+    internal bool CachesProcess(int pid) => _holders.CachesProcess(pid);
+
     /// <summary>Takes one snapshot.</summary>
     public SocketInventory Read() => Read(CancellationToken.None);
 
@@ -163,20 +166,20 @@ public sealed class SocketInventoryReader
     /// <summary>Times the passes of one snapshot, each from the end of the one before.</summary>
     private sealed class PassClock
     {
-        private readonly long _started = Stopwatch.GetTimestamp();
         private readonly List<PassTiming> _passes = new(10);
-        private long _last;
-
-        public PassClock() => _last = _started;
+        private long _last = Stopwatch.GetTimestamp();
 
         public IReadOnlyList<PassTiming> Passes => _passes;
 
-        public TimeSpan Total => Stopwatch.GetElapsedTime(_started, _last);
+        /// <summary>The sum of the passes so far, so that phases made of passes add up exactly.</summary>
+        public TimeSpan Total { get; private set; }
 
         public void Lap(string pass)
         {
             long now = Stopwatch.GetTimestamp();
-            _passes.Add(new PassTiming(pass, Stopwatch.GetElapsedTime(_last, now)));
+            var elapsed = Stopwatch.GetElapsedTime(_last, now);
+            _passes.Add(new PassTiming(pass, elapsed));
+            Total += elapsed;
             _last = now;
         }
     }

@@ -35,6 +35,10 @@ internal static class ProcStat
             rest = rest[1..];
             int end = rest.IndexOfAny((byte)' ', (byte)'\n');
             var value = end < 0 ? rest : rest[..end];
+            if (value.IsEmpty)
+            {
+                return false; // no field of stat is ever empty
+            }
             rest = end < 0 ? [] : rest[end..];
             if (field == 4)
             {

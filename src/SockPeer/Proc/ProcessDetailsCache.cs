@@ -22,6 +22,9 @@ internal sealed class ProcessDetailsCache
     /// <summary>How many processes are cached.</summary>
     public int Count => _entries.Count;
 
+    /// <summary>Whether details of <paramref name="pid"/> are kept.</summary>
+    public bool Contains(int pid) => _entries.ContainsKey(pid);
+
     /// <summary>The details read earlier of this very process, if any.</summary>
     public bool TryGet(int pid, ulong startTime, ReadOnlySpan<byte> comm, out ProcessInfo info)
     {
