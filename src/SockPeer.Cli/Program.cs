@@ -25,6 +25,7 @@ internal static class Program
         {
             root.Subcommands.Add(hidden);
         }
+        root.Subcommands.Add(BenchRoles.Build());
 
         // Help would ask Console.WindowWidth, which sets the terminal up (see FileDescriptorStream): give it a width.
         foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
