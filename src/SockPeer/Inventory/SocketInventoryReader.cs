@@ -11,7 +11,7 @@ namespace SockPeer.Inventory;
 /// pending clients, file status, in-flight sockets and holders. An instance keeps only reusable
 /// buffers, so a watcher or exporter can call <see cref="Read"/> again and again.
 /// </summary>
-public sealed class SocketInventoryReader
+public sealed partial class SocketInventoryReader
 {
     private const UnixDiagShow MainShow = UnixDiagShow.Name | UnixDiagShow.Vfs | UnixDiagShow.Peer | UnixDiagShow.RqLen | UnixDiagShow.Uid;
     private const UnixDiagShow ListenerShow = UnixDiagShow.Icons | UnixDiagShow.RqLen;
@@ -108,6 +108,10 @@ public sealed class SocketInventoryReader
                 warnings.Add(new InventoryWarning(WarningCode.NamespacesNotFound, $"other network namespaces could not be found or entered: those of {unreadable} processes could not be read (needs root): "
                     + "sockets in any other namespace are missing, and peers that live there show as not seen") { Count = unreadable });
             }
+            if (fdScan is not null && peersKnown && _options.NetNs == NetNsScope.All && WalkedFds(fdScan) is { } fds)
+            {
+                DumpHeldNamespaces(fds, currentNs, others, records, recordNs, icons, partialPending, counts, warnings);
+            }
         }
         finally
         {
@@ -167,6 +171,19 @@ public sealed class SocketInventoryReader
         };
     }
 
+    /// <summary>The fd walk's links, or null when it failed (the join says so as "holders are unknown").</summary>
+    private static FdScan? WalkedFds(Task<FdScan> walk)
+    {
+        try
+        {
+            return walk.GetAwaiter().GetResult();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Which namespaces besides (or instead of) the caller's own to dump.</summary>
     private List<NetNsHandle> SelectNamespaces(ulong? currentNs, out bool includeCurrent, out int unreadable, List<InventoryWarning> warnings)
     {
@@ -213,6 +230,8 @@ public sealed class SocketInventoryReader
                             ns.Dispose();
                         }
                     }
+                    // No process in it, no mount of it: an fd or a socket may still hold it.
+                    match ??= HeldNamespaces.FindByInode(wanted, _options.ProcRoot, _options.Parallelism);
                     return match is null ? throw new InventoryException($"no network namespace with inode {wanted} is in use") : [match];
                 }
                 var handle = NetNsHandle.Open(target, 0) ?? throw new InventoryException($"{target}: not a network namespace that can be opened");
@@ -765,8 +784,9 @@ public sealed class SocketInventoryReader
                 Backlog = listening && r.HasRqLen ? r.WQueue : null,
                 Clients = clients.TryGetValue(r.Inode, out var cl) ? cl.ToArray() : [],
                 IsSocketPair = pair,
-                RecvQueue = listening ? 0 : r.RQueue,
-                SendQueue = listening ? 0 : r.WQueue,
+                // For a listener the kernel's RQLEN is (pending, backlog): schema 1 documents them so, as ss -xl shows them.
+                RecvQueue = r.RQueue,
+                SendQueue = r.WQueue,
                 Shutdown = (r.Shutdown & 3) switch { 1 => ShutdownState.Read, 2 => ShutdownState.Write, 3 => ShutdownState.Both, _ => ShutdownState.None },
                 Uid = r.HasUid ? r.Uid : null,
                 Holders = own,
