@@ -62,7 +62,7 @@ internal static unsafe class SocketNamespaceProbe
         return System.Text.Encoding.ASCII.GetString(nul >= 0 ? text[..nul] : text);
     }
 
-    /// <summary>Opens a pidfd of <paramref name="pid"/>; a negated errno when it cannot.</summary>
+    /// <summary>Opens a pidfd of <paramref name="pid"/>; null with <paramref name="errno"/> set when it cannot (ENOSYS: no pidfd in this kernel or libc).</summary>
     internal static SafeFd? OpenPid(int pid, out Errno errno)
     {
         if (Volatile.Read(ref s_missing) == 1)

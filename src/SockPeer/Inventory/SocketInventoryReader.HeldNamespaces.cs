@@ -160,15 +160,15 @@ public sealed partial class SocketInventoryReader
                 reasons.Add(why switch
                 {
                     Errno.ENOSYS => "pidfd_getfd or SIOCGSKNS is not available (Linux 5.6+)",
-                    Errno.EPERM or Errno.EACCES => $"their network namespace could not be asked ({ErrnoText.Describe(why)}; needs ptrace access and CAP_NET_ADMIN)",
-                    _ => $"their network namespace could not be asked ({ErrnoText.Describe(why)})",
+                    Errno.EPERM or Errno.EACCES => $"their netns could not be asked ({ErrnoText.Describe(why)}; needs ptrace access and CAP_NET_ADMIN)",
+                    _ => $"their netns could not be asked ({ErrnoText.Describe(why)})",
                 });
             }
             else if (unmatched.Namespace.TryGetValue(inode, out ulong ns))
             {
                 reasons.Add(notEntered.TryGetValue(ns, out Errno e)
-                    ? $"network namespace {ns} could not be read ({(e == Errno.None ? "error" : ErrnoText.Describe(e))})"
-                    : $"sock_diag did not find them in their network namespace {ns}");
+                    ? $"netns {ns} could not be read ({(e == Errno.None ? "error" : ErrnoText.Describe(e))})"
+                    : $"sock_diag did not find them in their netns {ns}");
             }
         }
         if (sockets == 0)
