@@ -75,6 +75,10 @@ public sealed partial class SocketInventoryReader
             catch (Exception e) when (e is DiagUnavailableException or IOException)
             {
                 notEntered[ns.Inode] = e is DiagUnavailableException d ? d.Errno : Errno.None;
+                if (e is DiagUnavailableException { Errno: Errno.EPERM or Errno.EACCES })
+                {
+                    return; // not root: its sockets, if any, are counted with the others no dump produced
+                }
                 warnings.Add(new InventoryWarning(WarningCode.NamespaceNotDumped, $"network namespace {ns.Inode} ({how}, no process in it) could not be dumped: {e.Message}") { NetNs = ns.Inode, Count = 1 });
             }
         }
