@@ -49,7 +49,7 @@ internal static class HeldNamespaces
     /// namespace their socket lives in. Namespaces not in <paramref name="known"/> come back open in
     /// <see cref="UnmatchedSockets.NewNamespaces"/> (and are added to <paramref name="known"/>).
     /// </summary>
-    public static UnmatchedSockets Examine(FdScan fds, HashSet<uint> present, HashSet<ulong> known, string procRoot)
+    public static UnmatchedSockets Examine(FdScan fds, HashSet<uint> present, HashSet<ulong> known, string procRoot, int parallelism)
     {
         var result = new UnmatchedSockets();
         foreach (var w in fds.Workers)
@@ -71,12 +71,26 @@ internal static class HeldNamespaces
         {
             return result;
         }
+        // Most unmatched inodes are TCP, UDP or netlink sockets. Their protocol name costs one getxattr
+        // each and no open, and rules them out before any fd is borrowed; a host with thousands of them
+        // spreads those calls over the cores.
+        var candidates = result.Holders.ToArray();
+        var kinds = new SocketKind[candidates.Length];
+        Parallel.For(0, candidates.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount },
+            i => kinds[i] = Kind(candidates[i].Value, procRoot));
         var pidfds = new Dictionary<int, SafeFd?>();
         try
         {
-            foreach (var (inode, holders) in result.Holders)
+            for (int i = 0; i < candidates.Length; i++)
             {
-                Locate(inode, holders, pidfds, known, procRoot, result);
+                if (kinds[i] == SocketKind.Unix)
+                {
+                    Locate(candidates[i].Key, candidates[i].Value, pidfds, known, result);
+                }
+                else
+                {
+                    result.Holders.Remove(candidates[i].Key); // not AF_UNIX, or no longer held: nothing to account for
+                }
             }
         }
         finally
@@ -86,57 +100,56 @@ internal static class HeldNamespaces
                 fd?.Dispose();
             }
         }
-        // What is left in Holders is AF_UNIX (or could not be told apart) and still held.
-        foreach (uint inode in result.NotUnix)
-        {
-            result.Holders.Remove(inode);
-        }
         return result;
     }
 
-    private static void Locate(uint inode, List<(int Pid, int Fd)> holders, Dictionary<int, SafeFd?> pidfds, HashSet<ulong> known,
-        string procRoot, UnmatchedSockets result)
+    private enum SocketKind { Unix, Other, Gone }
+
+    /// <summary>AF_UNIX (or unknown: the borrow will tell), another family, or closed by every holder since the walk.</summary>
+    private static SocketKind Kind(List<(int Pid, int Fd)> holders, string procRoot)
     {
-        Errno why = Errno.ENOENT;
         foreach (var (pid, fd) in holders)
         {
-            // The protocol name costs one getxattr and no open: it rules out TCP, netlink and the
-            // like before any fd is borrowed.
             string? protocol = SocketNamespaceProbe.ProtocolName(procRoot, pid, fd, out Errno e);
             if (protocol is null && e is Errno.ENOENT or Errno.ESRCH)
             {
                 continue; // this fd closed since the walk; another holder may still have it
             }
-            if (protocol is not null && !protocol.StartsWith("UNIX", StringComparison.Ordinal))
-            {
-                result.NotUnix.Add(inode);
-                return;
-            }
+            return protocol is null || protocol.StartsWith("UNIX", StringComparison.Ordinal) ? SocketKind.Unix : SocketKind.Other;
+        }
+        return SocketKind.Gone;
+    }
+
+    private static void Locate(uint inode, List<(int Pid, int Fd)> holders, Dictionary<int, SafeFd?> pidfds, HashSet<ulong> known, UnmatchedSockets result)
+    {
+        Errno why = Errno.ENOENT;
+        foreach (var (pid, fd) in holders)
+        {
             if (!pidfds.TryGetValue(pid, out SafeFd? pidfd))
             {
-                pidfds[pid] = pidfd = SocketNamespaceProbe.OpenPid(pid, out e);
-                if (pidfd is null)
+                pidfds[pid] = pidfd = SocketNamespaceProbe.OpenPid(pid, out Errno e);
+                if (pidfd is null && e != Errno.ESRCH)
                 {
-                    why = e;
-                    continue;
+                    result.PidErrors[pid] = e;
                 }
             }
             if (pidfd is null)
             {
-                why = Errno.EPERM;
+                // ESRCH: the process exited since the walk, and its fds with it.
+                why = result.PidErrors.GetValueOrDefault(pid, why);
                 continue;
             }
-            SafeFd? nsFd = SocketNamespaceProbe.OpenNamespaceOf(pidfd, fd, inode, out ulong netns, out e);
+            SafeFd? nsFd = SocketNamespaceProbe.OpenNamespaceOf(pidfd, fd, inode, out ulong netns, out Errno err);
             if (nsFd is null)
             {
-                if (e == Errno.EAFNOSUPPORT)
+                if (err == Errno.EAFNOSUPPORT)
                 {
-                    result.NotUnix.Add(inode);
+                    result.Holders.Remove(inode);
                     return;
                 }
-                if (e is not (Errno.EBADF or Errno.ESTALE or Errno.ESRCH))
+                if (err is not (Errno.EBADF or Errno.ESTALE or Errno.ESRCH))
                 {
-                    why = e;
+                    why = err;
                 }
                 continue;
             }
@@ -153,7 +166,7 @@ internal static class HeldNamespaces
         }
         if (why == Errno.ENOENT)
         {
-            result.NotUnix.Add(inode); // every holder closed it: no longer held, nothing to account for
+            result.Holders.Remove(inode); // every holder closed it: no longer held, nothing to account for
             return;
         }
         result.Unlocated[inode] = why;
@@ -236,6 +249,6 @@ internal sealed class UnmatchedSockets
     /// <summary>Sockets whose namespace could not be asked, and why (EPERM: no ptrace access or no CAP_NET_ADMIN; ENOSYS: kernel before 5.6 or old libc).</summary>
     public Dictionary<uint, Errno> Unlocated { get; } = [];
 
-    /// <summary>Inodes that turned out not to be AF_UNIX, or no longer held.</summary>
-    internal HashSet<uint> NotUnix { get; } = [];
+    /// <summary>Why a pidfd could not be opened, per pid (not ESRCH).</summary>
+    internal Dictionary<int, Errno> PidErrors { get; } = [];
 }

@@ -43,7 +43,7 @@ public sealed partial class SocketInventoryReader
             {
                 present.Add(r.Inode);
             }
-            UnmatchedSockets unmatched = HeldNamespaces.Examine(fds, present, known, _options.ProcRoot);
+            UnmatchedSockets unmatched = HeldNamespaces.Examine(fds, present, known, _options.ProcRoot, _options.Parallelism);
             foreach (var ns in unmatched.NewNamespaces)
             {
                 held.Add(ns);
