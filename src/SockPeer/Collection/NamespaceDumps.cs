@@ -17,40 +17,22 @@ internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFacto
     /// <summary>Dumps every namespace of <paramref name="plan"/>; every dump's warnings go to <paramref name="warnings"/>.</summary>
     public RawDump Collect(NamespacePlan plan, List<InventoryWarning> warnings, CancellationToken cancellationToken)
     {
-        var sockets = new List<RawSocket>();
-        var icons = new Dictionary<uint, uint[]>();
-        var partial = new HashSet<uint>();
-        var counts = new List<NamespaceCount>();
+        var dump = new RawDumpBuilder();
         bool peersKnown = true;
-
-        void Add(NamespaceDump d)
-        {
-            warnings.AddRange(d.Warnings);
-            foreach (var r in d.Records)
-            {
-                sockets.Add(new RawSocket(r, d.NetNs));
-            }
-            foreach (var (inode, queue) in d.Queues.Icons)
-            {
-                icons[inode] = queue;
-            }
-            partial.UnionWith(d.Queues.Partial);
-            counts.Add(d.Count);
-        }
 
         if (plan.IncludeCurrent)
         {
             try
             {
                 using IDiagChannel channel = channels.Open();
-                Add(dumper.DumpNamespace(channel, plan.Current, options.ProcRoot + "/thread-self/net/protocols"));
+                dump.Add(dumper.DumpNamespace(channel, plan.Current, options.ProcRoot + "/thread-self/net/protocols"), warnings);
             }
             catch (DiagUnavailableException e)
             {
                 peersKnown = false;
                 foreach (var r in ProcNetUnixFallback.Read(options.ProcRoot, e.Message, warnings))
                 {
-                    sockets.Add(new RawSocket(r, plan.Current));
+                    dump.Add(r, plan.Current);
                 }
             }
         }
@@ -63,7 +45,7 @@ internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFacto
             {
                 using IDiagChannel channel = ns.OpenChannel();
                 string protocols = ns.SamplePid > 0 ? $"{options.ProcRoot}/{ns.SamplePid}/net/protocols" : "";
-                Add(dumper.DumpNamespace(channel, ns.Inode, protocols));
+                dump.Add(dumper.DumpNamespace(channel, ns.Inode, protocols), warnings);
             }
             catch (DiagUnavailableException e) when (e.Errno is Errno.EPERM or Errno.EACCES)
             {
@@ -86,7 +68,7 @@ internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFacto
             warnings.Add(new InventoryWarning(WarningCode.NamespacesNotFound, $"other network namespaces could not be found or entered: those of {plan.Unreadable} processes could not be read (needs root): "
                 + "sockets in any other namespace are missing, and peers that live there show as not seen") { Count = plan.Unreadable });
         }
-        return new RawDump(sockets, new ListenerQueues(icons, partial), counts, peersKnown);
+        return dump.Build(peersKnown);
     }
 
     /// <summary>Whether this thread has CAP_SYS_ADMIN (bit 21 of CapEff), the right to enter other network namespaces.</summary>

@@ -95,6 +95,8 @@ internal static class NamespacePlanner
                     ns.Dispose();
                 }
             }
+            // No process in it, no mount of it: an fd or a socket may still hold it.
+            match ??= HeldNamespaces.FindByInode(wanted, options.ProcRoot, options.Parallelism);
             return match is null
                 ? throw new InventoryException($"no network namespace with inode {wanted} is in use")
                 : new NamespacePlan(current, false, [match], 0);

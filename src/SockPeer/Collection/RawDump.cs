@@ -75,3 +75,54 @@ internal sealed class RawDump
         Index = from.Index;
     }
 }
+
+/// <summary>Puts namespace dumps together into a <see cref="RawDump"/>; later passes that dump more namespaces start from an existing one.</summary>
+internal sealed class RawDumpBuilder
+{
+    private readonly List<RawSocket> _sockets = [];
+    private readonly Dictionary<uint, uint[]> _icons = [];
+    private readonly HashSet<uint> _partial = [];
+    private readonly List<NamespaceCount> _counts = [];
+
+    /// <summary>An empty builder.</summary>
+    public RawDumpBuilder()
+    {
+    }
+
+    /// <summary>A builder holding everything <paramref name="dump"/> holds.</summary>
+    public RawDumpBuilder(RawDump dump)
+    {
+        _sockets.AddRange(dump.Sockets);
+        foreach (var (inode, queue) in dump.Queues.Icons)
+        {
+            _icons[inode] = queue;
+        }
+        _partial.UnionWith(dump.Queues.Partial);
+        _counts.AddRange(dump.Counts);
+    }
+
+    /// <summary>Inodes of every socket added so far.</summary>
+    public IEnumerable<uint> Inodes => _sockets.Select(s => s.Record.Inode);
+
+    /// <summary>Adds one namespace's records, queues and count; its warnings go to <paramref name="warnings"/>.</summary>
+    public void Add(NamespaceDump d, List<InventoryWarning> warnings)
+    {
+        warnings.AddRange(d.Warnings);
+        foreach (var r in d.Records)
+        {
+            _sockets.Add(new RawSocket(r, d.NetNs));
+        }
+        foreach (var (inode, queue) in d.Queues.Icons)
+        {
+            _icons[inode] = queue;
+        }
+        _partial.UnionWith(d.Queues.Partial);
+        _counts.Add(d.Count);
+    }
+
+    /// <summary>Adds one record found outside a namespace dump (the fallback, a lookup by inode).</summary>
+    public void Add(UnixDiagRecord record, ulong? netns) => _sockets.Add(new RawSocket(record, netns));
+
+    /// <summary>The dump as built so far.</summary>
+    public RawDump Build(bool peersKnown) => new(_sockets.ToArray(), new ListenerQueues(_icons, _partial), _counts.ToArray(), peersKnown);
+}

@@ -22,6 +22,7 @@ public sealed class SocketInventoryReader
     private readonly IDiagChannelFactory _channels;
     private readonly NamespaceDumper _dumper = new();
     private readonly NamespaceDumps _dumps;
+    private readonly HeldNamespaceDumps _held;
     private readonly HolderLookup _holders;
     private readonly object _gate = new();
 
@@ -31,6 +32,7 @@ public sealed class SocketInventoryReader
         _options = options ?? new InventoryOptions();
         _channels = _options.Channels ?? new KernelDiagChannelFactory();
         _dumps = new NamespaceDumps(_options, _channels, _dumper);
+        _held = new HeldNamespaceDumps(_options, _channels, _dumper);
         _holders = new HolderLookup(_options);
     }
 
@@ -74,6 +76,12 @@ public sealed class SocketInventoryReader
                 fdWalk = _holders.StartFdWalk(walkStop.Token);
                 raw = _dumps.Collect(plan, warnings, cancellationToken);
                 clock.Lap("dump");
+                if (fdWalk is not null && raw.PeersKnown && _options.NetNs == NetNsScope.All && WalkedFds(fdWalk) is { } fds)
+                {
+                    // Namespaces no process is in are found from the fd walk, and dumped while the plan's are open.
+                    raw = _held.Collect(fds, plan, raw, warnings);
+                    clock.Lap("held-namespaces");
+                }
             }
             dumpTime = clock.Total;
             cancellationToken.ThrowIfCancellationRequested();
@@ -122,6 +130,19 @@ public sealed class SocketInventoryReader
             ProcessesNotInspected = holders.Scan?.ProcessesDenied ?? 0,
             Timings = new SnapshotTimings(dumpTime, scanTime, clock.Total - dumpTime - scanTime) { Passes = clock.Passes },
         };
+    }
+
+    /// <summary>The fd walk's links, or null when it failed (the holder lookup says so as "holders are unknown").</summary>
+    private static FdScan? WalkedFds(Task<FdScan> walk)
+    {
+        try
+        {
+            return walk.GetAwaiter().GetResult();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

@@ -83,8 +83,9 @@ internal static class ModelProjection
             Backlog = listening && r.HasRqLen ? r.WQueue : null,
             Clients = indexes.ClientsOf(r.Inode),
             IsSocketPair = pair,
-            RecvQueue = listening ? 0 : r.RQueue,
-            SendQueue = listening ? 0 : r.WQueue,
+            // For a listener the kernel's RQLEN is (pending, backlog): schema 1 documents them so, as ss -xl shows them.
+            RecvQueue = r.RQueue,
+            SendQueue = r.WQueue,
             Shutdown = (r.Shutdown & 3) switch { 1 => ShutdownState.Read, 2 => ShutdownState.Write, 3 => ShutdownState.Both, _ => ShutdownState.None },
             Uid = r.HasUid ? r.Uid : null,
             Holders = holders,

@@ -292,6 +292,9 @@ public sealed class ProcScanner
 
     internal record struct Found(uint Inode, int Pid, int Fd, int Index);
 
+    /// <summary>An fd that holds a network namespace (<c>net:[N]</c>).</summary>
+    internal readonly record struct NetNsLink(ulong NetNs, int Pid, int Fd);
+
     private static int[] ListPids(int procFd)
     {
         var pids = new List<int>(1024);
@@ -334,6 +337,7 @@ public sealed class ProcScanner
         private readonly byte[] _tasks = new byte[8 * 1024];
         private readonly byte[] _path = new byte[64];
         public readonly List<Found> Holders = new(4096);
+        public readonly List<NetNsLink> NetNsLinks = [];
         public int Scanned;
         public int Denied;
         public readonly List<int> DeniedPids = [];
@@ -453,8 +457,17 @@ public sealed class ProcScanner
                             return (Errno)(-l);
                         }
                         // Cheap reject of files, pipes and anon inodes before any parsing.
-                        if (l < 10 || link[0] != (byte)'s')
+                        if (l < 10 || (link[0] != (byte)'s' && link[0] != (byte)'n'))
                         {
+                            continue;
+                        }
+                        if (link[0] == (byte)'n')
+                        {
+                            // An fd of a network namespace keeps it alive with no process in it.
+                            if (ProcParsers.TryParseNetNsLink(link[..l], out ulong netns) && ProcParsers.TryParseDecimal(name, out int nsFd))
+                            {
+                                NetNsLinks.Add(new NetNsLink(netns, pid, nsFd));
+                            }
                             continue;
                         }
                         if (ProcParsers.TryParseSocketLink(link[..l], out uint inode)
