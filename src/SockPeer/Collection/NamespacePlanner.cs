@@ -45,7 +45,9 @@ internal static class NamespacePlanner
 {
     /// <summary>Finds and opens the namespaces <paramref name="options"/> ask for.</summary>
     /// <exception cref="InventoryException">The one namespace asked for does not exist or cannot be opened.</exception>
-    public static NamespacePlan Plan(InventoryOptions options)
+    /// <param name="options">What to dump.</param>
+    /// <param name="held">Finds a namespace no process is in, for <see cref="NetNsScope.One"/> by inode.</param>
+    public static NamespacePlan Plan(InventoryOptions options, HeldNamespaceDumps held)
     {
         ulong? current = ReadNetNs(options.ProcRoot + "/thread-self/ns/net");
         switch (options.NetNs)
@@ -68,13 +70,13 @@ internal static class NamespacePlanner
                 return new NamespacePlan(current, true, others, unreadable);
             }
             case NetNsScope.One:
-                return PlanOne(options, current);
+                return PlanOne(options, current, held);
             default:
                 return new NamespacePlan(current, true, [], 0);
         }
     }
 
-    private static NamespacePlan PlanOne(InventoryOptions options, ulong? current)
+    private static NamespacePlan PlanOne(InventoryOptions options, ulong? current, HeldNamespaceDumps held)
     {
         string target = options.NetNsTarget ?? "current";
         if (target == "current" || (ulong.TryParse(target, out ulong wanted) && wanted == current))
@@ -84,19 +86,23 @@ internal static class NamespacePlanner
         if (ulong.TryParse(target, out wanted))
         {
             NetNsHandle? match = null;
-            foreach (var ns in NetNsDiscovery.Discover(options.ProcRoot))
+            var discovered = NetNsDiscovery.Discover(options.ProcRoot);
+            foreach (var ns in discovered)
             {
                 if (ns.Inode == wanted && match is null)
                 {
                     match = ns;
                 }
-                else
+            }
+            // No process in it, no mount of it: an fd or a socket may still hold it.
+            match ??= held.FindHeldNamespace(wanted, discovered);
+            foreach (var ns in discovered)
+            {
+                if (ns != match)
                 {
                     ns.Dispose();
                 }
             }
-            // No process in it, no mount of it: an fd or a socket may still hold it.
-            match ??= HeldNamespaces.FindByInode(wanted, options.ProcRoot, options.Parallelism);
             return match is null
                 ? throw new InventoryException($"no network namespace with inode {wanted} is in use")
                 : new NamespacePlan(current, false, [match], 0);

@@ -175,12 +175,12 @@ internal static class HeldNamespaces
     /// <summary>
     /// For <c>--netns INODE</c> when no process is in that namespace and no mount holds it: an fd that
     /// holds it (the fd walk's <c>net:[N]</c> links), else an AF_UNIX socket that lives in it (borrowed
-    /// and asked, one socket after another, until one answers). Null when none does.
+    /// and asked, one socket after another, until one answers), skipping the <paramref name="accounted"/>
+    /// sockets, whose namespaces are known. Null when none does.
     /// </summary>
-    public static NetNsHandle? FindByInode(ulong wanted, string procRoot, int parallelism)
+    public static NetNsHandle? FindByInode(ulong wanted, HashSet<uint> accounted, string procRoot, int parallelism)
     {
         FdScan fds = new ProcScanner(procRoot, parallelism).ScanFds();
-        var known = new HashSet<ulong>();
         foreach (var w in fds.Workers)
         {
             foreach (var link in w.NetNsLinks)
@@ -203,7 +203,7 @@ internal static class HeldNamespaces
             {
                 foreach (var f in w.Holders)
                 {
-                    if (!seen.Add(f.Inode)
+                    if (accounted.Contains(f.Inode) || !seen.Add(f.Inode)
                         || SocketNamespaceProbe.ProtocolName(procRoot, f.Pid, f.Fd, out _) is { } protocol && !protocol.StartsWith("UNIX", StringComparison.Ordinal))
                     {
                         continue;

@@ -70,7 +70,7 @@ public sealed class SocketInventoryReader
         TimeSpan dumpTime, scanTime;
         try
         {
-            using (NamespacePlan plan = NamespacePlanner.Plan(_options))
+            using (NamespacePlan plan = NamespacePlanner.Plan(_options, _held))
             {
                 clock.Lap("plan");
                 fdWalk = _holders.StartFdWalk(walkStop.Token);
