@@ -1,5 +1,4 @@
 using SockPeer.Interop;
-using SockPeer.Netlink;
 using SockPeer.Proc;
 
 namespace SockPeer.Inventory;
@@ -176,10 +175,10 @@ internal static class HeldNamespaces
     /// <summary>
     /// For <c>--netns INODE</c> when no process is in that namespace and no mount holds it: an fd that
     /// holds it (the fd walk's <c>net:[N]</c> links), else an AF_UNIX socket that lives in it (borrowed
-    /// and asked, one socket after another, until one answers), skipping the sockets of the namespaces
-    /// already known. Null when none does.
+    /// and asked, one socket after another, until one answers), skipping the <paramref name="accounted"/>
+    /// sockets, whose namespaces are known. Null when none does.
     /// </summary>
-    public static NetNsHandle? FindByInode(ulong wanted, string procRoot, int parallelism)
+    public static NetNsHandle? FindByInode(ulong wanted, HashSet<uint> accounted, string procRoot, int parallelism)
     {
         FdScan fds = new ProcScanner(procRoot, parallelism).ScanFds();
         foreach (var w in fds.Workers)
@@ -198,7 +197,6 @@ internal static class HeldNamespaces
         }
         var pidfds = new Dictionary<int, SafeFd?>();
         var seen = new HashSet<uint>();
-        HashSet<uint> accounted = SocketsOfKnownNamespaces(procRoot);
         try
         {
             foreach (var w in fds.Workers)
@@ -233,36 +231,6 @@ internal static class HeldNamespaces
             }
         }
         return null;
-    }
-
-    /// <summary>
-    /// The sockets of every namespace a process is in or a mount holds, from one inode-only dump each:
-    /// their namespaces are known, so <see cref="FindByInode"/> borrows only the few others. A
-    /// namespace that cannot be dumped leaves its sockets in: more are borrowed, the answer is the same.
-    /// </summary>
-    private static HashSet<uint> SocketsOfKnownNamespaces(string procRoot)
-    {
-        var accounted = new HashSet<uint>();
-        var dump = new DiagDump();
-        foreach (var ns in NetNsDiscovery.Discover(procRoot))
-        {
-            try
-            {
-                using IDiagChannel channel = ns.OpenChannel();
-                foreach (var r in dump.Dump(channel, UnixDiagState.All, UnixDiagShow.None).Records)
-                {
-                    accounted.Add(r.Inode);
-                }
-            }
-            catch (Exception e) when (e is DiagUnavailableException or IOException or NetlinkFormatException)
-            {
-            }
-            finally
-            {
-                ns.Dispose();
-            }
-        }
-        return accounted;
     }
 }
 

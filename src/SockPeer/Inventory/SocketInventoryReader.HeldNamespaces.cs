@@ -84,6 +84,40 @@ public sealed partial class SocketInventoryReader
         }
     }
 
+    /// <summary>
+    /// <c>--netns INODE</c> of a namespace no process is in: an fd that holds it, else a socket in it.
+    /// The sockets of the namespaces already known (<paramref name="discovered"/> and this one) are
+    /// left out first, with one inode-only dump each, so that only the few others are borrowed.
+    /// </summary>
+    private NetNsHandle? FindHeldNamespace(ulong wanted, List<NetNsHandle> discovered)
+    {
+        var accounted = new HashSet<uint>();
+        void Add(IDiagChannel channel)
+        {
+            foreach (var r in _dump.Dump(channel, UnixDiagState.All, UnixDiagShow.None).Records)
+            {
+                accounted.Add(r.Inode);
+            }
+        }
+        try
+        {
+            using (IDiagChannel own = _channels.Open())
+            {
+                Add(own);
+            }
+            foreach (var ns in discovered)
+            {
+                using IDiagChannel channel = ns.OpenChannel();
+                Add(channel);
+            }
+        }
+        catch (Exception e) when (e is DiagUnavailableException or IOException or NetlinkFormatException)
+        {
+            // Not every socket could be ruled out: more are borrowed, the answer is the same.
+        }
+        return HeldNamespaces.FindByInode(wanted, accounted, _options.ProcRoot, _options.Parallelism);
+    }
+
     /// <summary>Located sockets still absent after their namespace was dumped: made after the dump, or skipped by it. One lookup each, or one more dump when there are many.</summary>
     private void AskByInode(UnmatchedSockets unmatched, HashSet<uint> present, ulong? currentNs, Dictionary<ulong, NetNsHandle> handles,
         Dictionary<ulong, Errno> notEntered, List<UnixDiagRecord> records, List<ulong?> recordNs, List<InventoryWarning> warnings)

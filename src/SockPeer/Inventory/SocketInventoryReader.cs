@@ -219,19 +219,23 @@ public sealed partial class SocketInventoryReader
                 if (ulong.TryParse(target, out wanted))
                 {
                     NetNsHandle? match = null;
-                    foreach (var ns in NetNsDiscovery.Discover(_options.ProcRoot))
+                    var discovered = NetNsDiscovery.Discover(_options.ProcRoot);
+                    foreach (var ns in discovered)
                     {
                         if (ns.Inode == wanted && match is null)
                         {
                             match = ns;
                         }
-                        else
+                    }
+                    // No process in it, no mount of it: an fd or a socket may still hold it.
+                    match ??= FindHeldNamespace(wanted, discovered);
+                    foreach (var ns in discovered)
+                    {
+                        if (ns != match)
                         {
                             ns.Dispose();
                         }
                     }
-                    // No process in it, no mount of it: an fd or a socket may still hold it.
-                    match ??= HeldNamespaces.FindByInode(wanted, _options.ProcRoot, _options.Parallelism);
                     return match is null ? throw new InventoryException($"no network namespace with inode {wanted} is in use") : [match];
                 }
                 var handle = NetNsHandle.Open(target, 0) ?? throw new InventoryException($"{target}: not a network namespace that can be opened");
