@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import datetime as dt
+import json
 import os
 import platform
 import resource
@@ -535,6 +536,8 @@ class PopResult:
     verify: list = field(default_factory=list)  # rows: (what, expected, counted, ok)
     notes: list = field(default_factory=list)
     error: str | None = None
+    resnapshot: dict | None = None  # what `sockpeer __bench-resnapshot N` printed (population A)
+    resnapshot_error: str | None = None
 
     def tool(self, label: str) -> Tool | None:
         return next((t for t in self.tools if t.label == label), None)
@@ -582,6 +585,19 @@ def evaluate_targets(results: dict) -> list:
         sp, _ = sockpeer_worst(results["B"])
         rows[-1] = (rows[-1][0], rows[-1][1], sp < med("B", "readlink floor (C)"))
     ratio_row("C", "C: sockpeer ≤ 2 × ss -xa", "ss -xa", 2.0)
+    rows.append(("A: sockpeer list peak memory ≤ 24 MiB (issue 8)",
+                 f"{max(rss):.1f} MiB" if len(rss) == 2 else "—", max(rss) <= 24 if len(rss) == 2 else None))
+    r = results["A"].resnapshot if "A" in results else None
+    if r:
+        ratio = r["steady_median_ms"] / r["first_ms"] if r["first_ms"] > 0 else None
+        rows.append(("A: steady re-snapshot in one process ≤ 0.5 × the first snapshot",
+                     f"{ratio:.2f}× ({r['steady_median_ms']:.1f} ms vs first {r['first_ms']:.1f} ms)" if ratio else "—",
+                     ratio <= 0.5 if ratio else None))
+        growth = r["rss_after_last_mib"] - r["rss_after_middle_mib"]
+        rows.append((f"A: RSS after snapshot {r['snapshots']:,} within 5 MiB of RSS after snapshot {r['rss_middle_at']}",
+                     f"{growth:+.1f} MiB ({r['rss_after_middle_mib']:.1f} → {r['rss_after_last_mib']:.1f} MiB)", abs(growth) <= 5))
+    else:
+        rows.append(("A: steady re-snapshot in one process ≤ 0.5 × the first snapshot", "—", None))
     return rows
 
 
@@ -595,6 +611,18 @@ def render_status(targets: list, when: str, quick: bool, command: str) -> str:
              "| target | measured | status |", "|---|---|---|"]
     lines += [f"| {name} | {meas} | {status_word(ok)} |" for name, meas, ok in targets]
     return "\n".join(lines)
+
+
+RESNAPSHOT_ROLE = "__bench-resnapshot"
+
+
+def run_resnapshots(sockpeer: Path, count: int, timeout: float) -> dict:
+    """One process, one reader, `count` snapshots: `sockpeer __bench-resnapshot N` prints one JSON line."""
+    p = subprocess.run([str(sockpeer), RESNAPSHOT_ROLE, str(count)], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise subprocess.SubprocessError(f"exit {p.returncode}: {p.stderr.strip()[:300]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def busy_warning(pr: PopResult) -> str | None:
@@ -650,6 +678,20 @@ def render_population(pr: PopResult) -> str:
     busy = busy_warning(pr)
     if busy:
         out += [f"**Warning: {busy}**", ""]
+    if pr.resnapshot:
+        r = pr.resnapshot
+        out += [f"Repeated snapshots in one process (`sockpeer {RESNAPSHOT_ROLE} {r['snapshots']}`: one reader, "
+                f"{r['sockets']:,} sockets in the last snapshot):", "",
+                "| first snapshot | median of the rest | ratio | RSS after 1st | "
+                f"RSS after {r['rss_middle_at']:,}th | RSS after {r['snapshots']:,}th |",
+                "|---|---|---|---|---|---|",
+                f"| {r['first_ms']:.1f} ms | {r['steady_median_ms']:.1f} ms | "
+                f"{r['steady_median_ms'] / r['first_ms']:.2f}× | {r['rss_after_first_mib']:.1f} MiB | "
+                f"{r['rss_after_middle_mib']:.1f} MiB | {r['rss_after_last_mib']:.1f} MiB |", "",
+                "Median per pass after the first: " + ", ".join(f"{k} {v:.1f} ms" for k, v in r["passes_median_ms"].items())
+                + ".", ""]
+    elif pr.resnapshot_error:
+        out += [f"**Repeated snapshots failed: {pr.resnapshot_error}**", ""]
     out += [f"- {n}" for n in pr.notes]
     return "\n".join(out).rstrip() + "\n"
 
@@ -762,6 +804,9 @@ def main() -> int:
     ap.add_argument("--out", metavar="FILE", help="report file (default: bench/RESULTS.md; quick: a temp file)")
     ap.add_argument("--quick", action="store_true",
                     help="CI mode: tiny populations, 1 warm-up + 2 runs, no lsof on B; exit 1 on any failure")
+    ap.add_argument("--resnapshots", type=int,
+                    help="snapshots of A taken by one process for the re-snapshot and memory targets "
+                         "(default 10000, about 30 min on A; quick: 20; 0 skips)")
     ap.add_argument("--timeout", type=float, help="per-run timeout in seconds (default 900; quick: 60)")
     args = ap.parse_args()
     args.command = "python3 bench/run.py" + ("" if len(sys.argv) == 1 else " " + shlex.join(sys.argv[1:]))
@@ -781,6 +826,8 @@ def main() -> int:
     else:
         out_path = RESULTS
     shapes = QUICK_POPS if args.quick else FULL_POPS
+    if args.resnapshots is None:
+        args.resnapshots = 20 if args.quick else 10000
     timeout = args.timeout or (60.0 if args.quick else 900.0)
     build_timeout = 60.0 if args.quick else 600.0
 
@@ -856,6 +903,15 @@ def main() -> int:
                 load = loadavg()
                 runner.round_robin(name, pr.tools)
                 pr.notes.append(f"load average (1/5/15 min) before timing: {load}; after: {loadavg()}")
+                if name == "A" and sockpeer and args.resnapshots > 0:
+                    log(f"[A] {args.resnapshots:,} snapshots in one process")
+                    load = loadavg()
+                    try:
+                        pr.resnapshot = run_resnapshots(sockpeer, args.resnapshots, timeout + args.resnapshots * 5.0)
+                        pr.notes.append(f"load average (1/5/15 min) before the repeated snapshots: {load}; after: {loadavg()}")
+                    except (subprocess.SubprocessError, ValueError, KeyError, IndexError) as e:
+                        pr.resnapshot_error = str(e) or type(e).__name__
+                        failures.append(f"population A: repeated snapshots failed: {pr.resnapshot_error}")
                 busy = busy_warning(pr)
                 if busy:
                     log(f"[{name}] WARNING: {busy}")

@@ -20,7 +20,7 @@ OUT=$ROOT/artifacts/fuzz
 BIN=$OUT/bin
 TOOLS=$OUT/tools
 SHARPFUZZ_VERSION=2.3.0
-TARGETS=(netlink procnetunix status fdinfo cmdline passwd dirent cgroup socketname links)
+TARGETS=(netlink procnetunix status fdinfo cmdline passwd dirent cgroup socketname links protocols stat)
 
 install_tools() {
     if ! command -v afl-fuzz >/dev/null; then

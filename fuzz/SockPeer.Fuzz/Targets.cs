@@ -37,6 +37,8 @@ internal static class Targets
         ["links"] = Links,
         ["inetdiag"] = InetDiag,
         ["endpointlinks"] = EndpointLinks,
+        ["protocols"] = Protocols,
+        ["stat"] = Stat,
     };
 
     /// <summary>The engine code each target exercises, for the coverage report: a type, or Type::Method.</summary>
@@ -51,6 +53,8 @@ internal static class Targets
         ["dirent"] = ["SockPeer.Proc.DirentReader"],
         ["cgroup"] = ["SockPeer.Proc.CgroupParser"],
         ["socketname"] = ["SockPeer.Model.SocketName"],
+        ["protocols"] = ["SockPeer.Proc.ProcNetProtocols", "SockPeer.Proc.LineEnumerator"],
+        ["stat"] = ["SockPeer.Proc.ProcStat"],
         ["links"] = ["SockPeer.Proc.ProcParsers::TryParseSocketLink", "SockPeer.Proc.ProcParsers::TryParseNetNsLink", "SockPeer.Proc.ProcParsers::TryParseBracketed", "SockPeer.Proc.ProcParsers::TryParseDecimal"],
         ["inetdiag"] = ["SockPeer.Netlink.InetDiagParser", "SockPeer.Netlink.InetDiagDump", "SockPeer.Model.InetAddress"],
         ["endpointlinks"] = ["SockPeer.Endpoints.EndpointParsers"],
@@ -230,6 +234,49 @@ internal static class Targets
         }
 
         public void Dispose() { }
+    }
+
+    // ---- /proc/net/protocols and /proc/PID/stat ----
+
+    /// <summary>Contract: never throws; the count is the sum a plain split of the UNIX and UNIX-STREAM rows gives.</summary>
+    private static void Protocols(ReadOnlySpan<byte> data)
+    {
+        bool found = ProcNetProtocols.TryParseUnixInUse(data, out long inUse);
+        Check(inUse >= 0, "a negative count");
+        Check(found || inUse == 0, "a count without a row");
+        // Reference: split each line on spaces, as the file's columns are laid out.
+        long expected = 0;
+        bool any = false;
+        foreach (string line in Encoding.Latin1.GetString(data).Split('\n'))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (!line.StartsWith("UNIX", StringComparison.Ordinal) || fields.Length < 3 || (fields[0] != "UNIX" && fields[0] != "UNIX-STREAM"))
+            {
+                continue;
+            }
+            if (fields[2].All(char.IsAsciiDigit) && long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out long v) && expected <= long.MaxValue - v)
+            {
+                expected += v;
+                any = true;
+            }
+        }
+        Check(found == any && inUse == (any ? expected : 0), $"count {found}/{inUse}, reference {any}/{expected}");
+    }
+
+    /// <summary>Contract: never throws; comm lies between the first '(' and the last ')'; the start time is field 22 counted after comm.</summary>
+    private static void Stat(ReadOnlySpan<byte> data)
+    {
+        if (!ProcStat.TryParse(data, out var comm, out int ppid, out ulong start))
+        {
+            return;
+        }
+        int open = data.IndexOf((byte)'(');
+        int close = data.LastIndexOf((byte)')');
+        Check(open >= 0 && close > open && comm.Length == close - open - 1, "comm is not what the parentheses enclose");
+        string[] fields = Encoding.Latin1.GetString(data[(close + 1)..]).TrimStart(' ').Split(' ', '\n');
+        Check(fields.Length >= 20, "a stat line with fewer than 22 fields was accepted");
+        Check(int.TryParse(fields[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int refPpid) && refPpid == ppid, $"ppid {ppid} is not field 4 '{fields[1]}'");
+        Check(ulong.TryParse(fields[19], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out ulong reference) && reference == start, $"start time {start} is not field 22 '{fields[19]}'");
     }
 
     // ---- /proc/net/unix ----

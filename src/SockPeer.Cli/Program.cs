@@ -25,6 +25,7 @@ internal static class Program
         root.Subcommands.Add(GraphCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(CompletionCommand.Build());
+        root.Subcommands.Add(BenchRoles.Build());
 
         foreach (var hidden in DemoRoles.Build())
         {

@@ -53,7 +53,7 @@ public sealed class SnapshotPoller : ISocketEventSource
     {
         long started = _time.GetTimestamp();
         var now = _time.GetUtcNow();
-        var first = _reader.Read();
+        var first = _reader.Read(CancellationToken.None); // the state to watch from: taken whole
         foreach (var s in first.Sockets)
         {
             _since[SocketIdentity.Of(s)] = now;
@@ -85,7 +85,15 @@ public sealed class SnapshotPoller : ISocketEventSource
         }
         long tickStart = _time.GetTimestamp();
         var now = _time.GetUtcNow();
-        var newer = _reader.Read();
+        SocketInventory newer;
+        try
+        {
+            newer = _reader.Read(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return []; // stopping: a snapshot half taken is no change
+        }
         var events = Events(SnapshotDiff.Between(last, newer), now);
         QueueWarnings(newer, now);
         _last = newer;

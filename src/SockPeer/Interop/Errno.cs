@@ -25,6 +25,8 @@ public enum Errno
     ENOTDIR = 20,
     /// <summary>Invalid argument.</summary>
     EINVAL = 22,
+    /// <summary>Not a terminal: an ioctl the object does not know.</summary>
+    ENOTTY = 25,
     /// <summary>Too many open files.</summary>
     EMFILE = 24,
     /// <summary>Function not implemented.</summary>
@@ -57,6 +59,9 @@ internal static class ErrnoText
         Errno.EMSGSIZE => "EMSGSIZE (message too long)",
         Errno.ESTALE => "ESTALE (stale cookie)",
         Errno.EPROTONOSUPPORT => "EPROTONOSUPPORT (protocol not supported)",
+        Errno.ENOSYS => "ENOSYS (not implemented by this kernel or libc)",
+        Errno.ENOTTY => "ENOTTY (ioctl not supported)",
+        Errno.EBADF => "EBADF (bad file descriptor)",
         _ => $"errno {(int)errno}",
     };
 }

@@ -90,4 +90,16 @@ public sealed class SocketInventory
 }
 
 /// <summary>Where the time of one snapshot went: sock_diag dumps, the /proc walk, and the joins.</summary>
-public sealed record SnapshotTimings(TimeSpan Dump, TimeSpan Scan, TimeSpan Join);
+/// <param name="Dump">Namespace planning and every sock_diag dump (with the /proc walk running meanwhile).</param>
+/// <param name="Scan">The count check, and waiting for the /proc walk and reading the holders' details.</param>
+/// <param name="Join">Everything after: mending, indexes, projection, file status, in-flight inference, containers.</param>
+public sealed record SnapshotTimings(TimeSpan Dump, TimeSpan Scan, TimeSpan Join)
+{
+    /// <summary>Each pass the reader ran, in order, with the time it took.</summary>
+    public IReadOnlyList<PassTiming> Passes { get; init; } = [];
+}
+
+/// <summary>How long one pass of a snapshot took.</summary>
+/// <param name="Name">The pass, as named in the reader (for example <c>dump</c>, <c>mend</c>, <c>in-flight</c>).</param>
+/// <param name="Elapsed">Wall-clock time.</param>
+public readonly record struct PassTiming(string Name, TimeSpan Elapsed);

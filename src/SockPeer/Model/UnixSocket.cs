@@ -65,6 +65,15 @@ public sealed record UnixSocket
     public bool InFlight { get; init; }
     /// <summary>The socket whose receive queue holds this one in flight, when it can be told.</summary>
     public uint? InFlightOn { get; init; }
+    /// <summary>
+    /// The dump read this socket's end of a connection torn (before connect() or socketpair() finished
+    /// setting it), and <see cref="Peer"/> and <see cref="State"/> were completed from the other end's
+    /// record. An inference, not what the kernel said of this socket: a diff between snapshots should not
+    /// report its flip as a connect or a close. <see cref="InFlight"/> is likewise an inference.
+    /// </summary>
+    public bool PeerMended { get; init; }
+    /// <summary>Identity across snapshots: (network namespace, inode, cookie), since inodes are reused.</summary>
+    public SocketKey Key => new(NetNs, Inode, Cookie);
 }
 
 /// <summary>A process that holds at least one AF_UNIX socket.</summary>

@@ -47,6 +47,32 @@ public static class ProcMountInfo
     }
 
     /// <summary>
+    /// Mount points of network namespaces bind-mounted anywhere (`ip netns add` puts them under
+    /// /run/netns, but any nsfs file can be mounted on any file): fstype nsfs, root <c>net:[INODE]</c>.
+    /// </summary>
+    public static List<(string MountPoint, ulong NetNs)> NetNsMounts(ReadOnlySpan<byte> mountinfo)
+    {
+        var found = new List<(string, ulong)>();
+        while (!mountinfo.IsEmpty)
+        {
+            int end = mountinfo.IndexOf((byte)'\n');
+            var line = end < 0 ? mountinfo : mountinfo[..end];
+            mountinfo = end < 0 ? [] : mountinfo[(end + 1)..];
+            // Cheap reject: only nsfs lines are split into fields.
+            if (line.IndexOf(" - nsfs "u8) < 0 || !TryParseLine(line, out var entry) || entry.FsType != "nsfs")
+            {
+                continue;
+            }
+            var fields = Encoding.UTF8.GetString(line).Split(' ');
+            if (fields.Length > 4 && ProcParsers.TryParseNetNsLink(Encoding.UTF8.GetBytes(fields[3]), out ulong netns))
+            {
+                found.Add((entry.MountPoint, netns));
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
     /// The hidepid= value of a procfs mount's options ("invisible", "noaccess", "ptraceable", or the
     /// numbers 1, 2, 4 of older kernels); null when processes are not hidden (absent, 0 or off).
     /// </summary>

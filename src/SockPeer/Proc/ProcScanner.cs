@@ -17,6 +17,8 @@ public sealed class ProcScanResult
     public int ProcessesScanned { get; init; }
     /// <summary>Processes whose fd tables could not be read (EACCES, EPERM).</summary>
     public int ProcessesDenied { get; init; }
+    /// <summary>The lowest few of the pids counted in <see cref="ProcessesDenied"/> (at most <see cref="ProcScanner.MaxDeniedPids"/>).</summary>
+    public IReadOnlyList<int> DeniedPids { get; init; } = [];
 
     /// <summary>The holders of socket <paramref name="index"/>, without copying.</summary>
     public ArraySegment<SocketHolder> HoldersOf(int index) => new(Holders, Offsets[index], Offsets[index + 1] - Offsets[index]);
@@ -35,7 +37,7 @@ public sealed class FdScan
 /// tables of threads that unshared theirs). Uses directory fds, getdents64 and readlinkat with
 /// per-thread buffers, spread over the cores. No state survives a scan.
 /// </summary>
-public sealed class ProcScanner
+public sealed partial class ProcScanner
 {
     private readonly string _procRoot;
     private readonly int _parallelism;
@@ -44,6 +46,8 @@ public sealed class ProcScanner
 
     /// <summary>Non-socket links to keep for the endpoint kinds (pipes, FIFOs, ptys); none by default, which costs nothing.</summary>
     public SockPeer.Endpoints.EndpointKinds Links { get; init; }
+    /// <summary>How many denied pids a scan keeps to name in its warning.</summary>
+    public const int MaxDeniedPids = 5;
 
     /// <summary>Scans the procfs mounted at <paramref name="procRoot"/>.</summary>
     public ProcScanner(string procRoot = "/proc", int parallelism = 0)
@@ -60,14 +64,17 @@ public sealed class ProcScanner
     /// The fd walk on its own: every socket link of every process, before it is known which inodes
     /// are AF_UNIX sockets. It needs nothing from sock_diag, so it can run while the dump does.
     /// </summary>
-    public FdScan ScanFds()
+    public FdScan ScanFds() => ScanFds(CancellationToken.None);
+
+    /// <summary>As <see cref="ScanFds()"/>; a cancelled walk stops between processes and throws <see cref="OperationCanceledException"/>.</summary>
+    public FdScan ScanFds(CancellationToken cancellationToken)
     {
         int procFd = OpenProcRoot();
         try
         {
             int[] pids = ListPids(procFd);
             var workers = new List<FdWorker>();
-            var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
+            var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken };
             Parallel.For(0, pids.Length, options,
                 () => new FdWorker(procFd, Links),
                 (i, _, worker) =>
@@ -96,19 +103,29 @@ public sealed class ProcScanner
 
     /// <summary>As above; without <paramref name="details"/> no process is read beyond its fd table.</summary>
     public ProcScanResult Resolve(FdScan fds, Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users, bool details)
+        => Resolve(fds, sockets, socketCount, users, details, cache: null);
+
+    /// <summary>
+    /// As above, reusing the details of processes that <paramref name="cache"/> already holds; the
+    /// cache then keeps exactly this scan's holders.
+    /// </summary>
+    internal ProcScanResult Resolve(FdScan fds, Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users, bool details, ProcessDetailsCache? cache)
     {
         int procFd = OpenProcRoot();
         try
         {
             int scanned = 0, denied = 0;
+            var deniedPids = new List<int>();
             foreach (var w in fds.Workers)
             {
                 scanned += w.Scanned;
                 denied += w.Denied;
+                deniedPids.AddRange(w.DeniedPids);
             }
+            deniedPids.Sort();
             var (holders, offsets, holderPids) = Group(fds.Workers, sockets, socketCount);
 
-            var processes = details ? ReadProcesses(procFd, [.. holderPids], users) : [];
+            var processes = details ? ReadProcesses(procFd, [.. holderPids], users, cache, keep: true) : [];
             return new ProcScanResult
             {
                 Holders = holders,
@@ -116,49 +133,13 @@ public sealed class ProcScanner
                 Processes = processes,
                 ProcessesScanned = scanned,
                 ProcessesDenied = denied,
+                DeniedPids = deniedPids.Count > MaxDeniedPids ? deniedPids[..MaxDeniedPids] : deniedPids,
             };
         }
         finally
         {
             ProcFs.Close(procFd);
         }
-    }
-
-    /// <summary>Command, status, cmdline, network namespace and cgroup of each pid; pids that exited are left out.</summary>
-    public Dictionary<int, ProcessInfo> ReadProcesses(IReadOnlyCollection<int> pids, IReadOnlyDictionary<uint, string>? users = null)
-    {
-        int procFd = OpenProcRoot();
-        try
-        {
-            return ReadProcesses(procFd, [.. pids], users);
-        }
-        finally
-        {
-            ProcFs.Close(procFd);
-        }
-    }
-
-    private Dictionary<int, ProcessInfo> ReadProcesses(int procFd, int[] pids, IReadOnlyDictionary<uint, string>? users)
-    {
-        var infos = new ProcessInfo?[pids.Length];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
-        Parallel.For(0, pids.Length, options,
-            () => new InfoReader(procFd),
-            (i, _, reader) =>
-            {
-                infos[i] = reader.Read(pids[i], users);
-                return reader;
-            },
-            _ => { });
-        var processes = new Dictionary<int, ProcessInfo>(pids.Length);
-        foreach (var info in infos)
-        {
-            if (info is not null)
-            {
-                processes[info.Pid] = info;
-            }
-        }
-        return processes;
     }
 
     private int OpenProcRoot()
@@ -246,6 +227,9 @@ public sealed class ProcScanner
 
     internal record struct Found(uint Inode, int Pid, int Fd, int Index);
 
+    /// <summary>An fd that holds a network namespace (<c>net:[N]</c>).</summary>
+    internal readonly record struct NetNsLink(ulong NetNs, int Pid, int Fd);
+
     private static int[] ListPids(int procFd)
     {
         var pids = new List<int>(1024);
@@ -291,8 +275,10 @@ public sealed class ProcScanner
         private readonly byte[] _tasks = new byte[8 * 1024];
         private readonly byte[] _path = new byte[64];
         public readonly List<Found> Holders = new(4096);
+        public readonly List<NetNsLink> NetNsLinks = [];
         public int Scanned;
         public int Denied;
+        public readonly List<int> DeniedPids = [];
 
         public void ScanProcess(int pid)
         {
@@ -308,6 +294,10 @@ public sealed class ProcScanner
             if (errno is Errno.EACCES or Errno.EPERM)
             {
                 Denied++;
+                if (DeniedPids.Count < MaxDeniedPids)
+                {
+                    DeniedPids.Add(pid); // each worker keeps its lowest few: pids come in ascending order
+                }
                 return;
             }
             if (errno != Errno.None)
@@ -405,11 +395,20 @@ public sealed class ProcScanner
                             return (Errno)(-l);
                         }
                         // Cheap reject of files, pipes and anon inodes before any parsing.
-                        if (l < 10 || link[0] != (byte)'s')
+                        if (l < 10 || (link[0] != (byte)'s' && link[0] != (byte)'n'))
                         {
                             if (Links is not null && l > 0)
                             {
                                 Links.Offer(dir, nameZ, name, link[..l], pid);
+                            }
+                            continue;
+                        }
+                        if (link[0] == (byte)'n')
+                        {
+                            // An fd of a network namespace keeps it alive with no process in it.
+                            if (ProcParsers.TryParseNetNsLink(link[..l], out ulong netns) && ProcParsers.TryParseDecimal(name, out int nsFd))
+                            {
+                                NetNsLinks.Add(new NetNsLink(netns, pid, nsFd));
                             }
                             continue;
                         }
@@ -425,57 +424,6 @@ public sealed class ProcScanner
             {
                 ProcFs.Close(dir);
             }
-        }
-    }
-
-    /// <summary>Reads comm, status, cmdline and ns/net of one process.</summary>
-    private sealed class InfoReader(int procFd)
-    {
-        private byte[] _buffer = new byte[4096];
-
-        public ProcessInfo? Read(int pid, IReadOnlyDictionary<uint, string>? users)
-        {
-            int n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/comm"), ref _buffer);
-            if (n < 0)
-            {
-                return null; // exited since the fd walk
-            }
-            string command = ProcParsers.ParseComm(_buffer.AsSpan(0, n));
-            int ppid = 0;
-            uint uid = 0;
-            n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/status"), ref _buffer);
-            if (n > 0)
-            {
-                _ = ProcParsers.TryParseStatus(_buffer.AsSpan(0, n), out ppid, out uid);
-            }
-            n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/cmdline"), ref _buffer);
-            string[] cmdline = n > 0 ? ProcParsers.TrimArgv(ProcParsers.ParseCmdline(_buffer.AsSpan(0, n))) : [];
-            ulong? netns = null;
-            Span<byte> link = stackalloc byte[64];
-            int l = ProcFs.ReadLink(procFd, ProcFs.Zero($"{pid}/ns/net"), link);
-            if (l > 0 && ProcParsers.TryParseNetNsLink(link[..l], out ulong ns))
-            {
-                netns = ns;
-            }
-            string? user = null;
-            _ = users?.TryGetValue(uid, out user);
-            ContainerInfo? container = null;
-            n = ProcFs.ReadFile(procFd, ProcFs.Zero($"{pid}/cgroup"), ref _buffer);
-            if (n > 0)
-            {
-                container = CgroupParser.Parse(_buffer.AsSpan(0, n));
-            }
-            return new ProcessInfo
-            {
-                Pid = pid,
-                PPid = ppid,
-                Command = command,
-                CommandLine = cmdline,
-                Uid = uid,
-                User = user,
-                NetNs = netns,
-                Container = container,
-            };
         }
     }
 }

@@ -1,0 +1,106 @@
+using SockPeer.Interop;
+using SockPeer.Inventory;
+using SockPeer.Proc;
+
+namespace SockPeer.Collection;
+
+/// <summary>What the /proc walk found for one snapshot.</summary>
+/// <param name="Scan">Holders and their processes; null when the walk failed or was not asked for.</param>
+/// <param name="ProcessesHidden">procfs hides other users' processes (hidepid): a socket with no holder may just be held by one of them.</param>
+internal sealed record HolderFindings(ProcScanResult? Scan, bool ProcessesHidden);
+
+/// <summary>
+/// Finds which processes hold each socket. The fd walk needs nothing from the dumps, so it starts
+/// first and runs on the other cores while they run; once the dumps say which inodes are AF_UNIX
+/// sockets, only the links to those are kept and their holders' details are read. Keeps, between
+/// snapshots, the user names and the details of processes already read (keyed by pid and start time).
+/// </summary>
+internal sealed class HolderLookup(InventoryOptions options)
+{
+    private readonly UserNames _users = new(options.PasswdPath);
+    private readonly ProcessDetailsCache _processes = new();
+
+    /// <summary>The processes whose details are kept for the next snapshot.</summary>
+    internal int CachedProcesses => _processes.Count;
+
+    /// <summary>Whether the details of <paramref name="pid"/> are kept for the next snapshot.</summary>
+    internal bool CachesProcess(int pid) => _processes.Contains(pid);
+
+    /// <summary>Starts the fd walk on its own thread; null when holders are not wanted.</summary>
+    public Task<FdScan>? StartFdWalk(CancellationToken cancellationToken)
+    {
+        if (!options.ResolveHolders)
+        {
+            return null;
+        }
+        // The endpoint kinds' links (pipes, FIFOs, ptys) are kept by the same walk, only when asked for.
+        var scanner = new ProcScanner(options.ProcRoot, options.Parallelism) { Links = options.Endpoints };
+        return Task.Factory.StartNew(() => scanner.ScanFds(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>Waits for the walk and keeps the holders of the sockets in <paramref name="dump"/>.</summary>
+    public HolderFindings Resolve(Task<FdScan>? fdWalk, RawDump dump, List<InventoryWarning> warnings)
+    {
+        if (fdWalk is null)
+        {
+            return new HolderFindings(null, false);
+        }
+        ProcScanResult? scan = null;
+        try
+        {
+            var users = Users();
+            var scanner = new ProcScanner(options.ProcRoot, options.Parallelism);
+            scan = scanner.Resolve(fdWalk.GetAwaiter().GetResult(), dump.Index, dump.Sockets.Count, users, options.ReadProcessDetails, _processes);
+        }
+        catch (IOException e)
+        {
+            warnings.Add(new InventoryWarning(WarningCode.HoldersUnknown, $"holders are unknown: {e.Message}"));
+        }
+        if (scan is { ProcessesDenied: > 0 } && dump.Sockets.Count > 0)
+        {
+            // Root can be denied too: a process with capabilities this one lacks, or one guarded by an LSM.
+            warnings.Add(new InventoryWarning(WarningCode.ProcessesDenied, $"{scan.ProcessesDenied} of {scan.ProcessesDenied + scan.ProcessesScanned} processes could not be inspected "
+                + (Environment.IsPrivilegedProcess
+                    ? "(permission denied even to root); sockets they hold are listed without those holders"
+                    : "(permission denied); sockets they hold are listed without those holders; run as root to see them")) { Count = scan.ProcessesDenied, Pids = scan.DeniedPids });
+        }
+        string? hidepid = Environment.IsPrivilegedProcess ? null : ReadHidePid();
+        if (hidepid is not null)
+        {
+            warnings.Add(new InventoryWarning(WarningCode.ProcessesHidden, $"procfs is mounted with hidepid={hidepid}: processes of other users are invisible, their sockets show no holders"));
+        }
+        return new HolderFindings(scan, hidepid is not null);
+    }
+
+    /// <summary>The details of <paramref name="pids"/>, read now, taking what the cache holds of them.</summary>
+    public Dictionary<int, Model.ProcessInfo> ReadProcesses(IReadOnlyCollection<int> pids)
+        => new ProcScanner(options.ProcRoot, options.Parallelism).ReadProcesses(pids, Users(), _processes);
+
+    private Dictionary<uint, string>? Users()
+    {
+        var users = _users.Get(out bool changed);
+        if (changed)
+        {
+            _processes.Clear(); // their User fields came from the old file
+        }
+        return users;
+    }
+
+    /// <summary>The hidepid= option of the procfs mounted at ProcRoot, from our own mountinfo; null when processes are not hidden or it cannot be told.</summary>
+    private string? ReadHidePid()
+    {
+        byte[] buffer = new byte[64 * 1024];
+        int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(options.ProcRoot + "/self/mountinfo"), ref buffer);
+        if (n <= 0)
+        {
+            n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero("/proc/self/mountinfo"), ref buffer);
+        }
+        if (n <= 0)
+        {
+            return null;
+        }
+        string root = Path.GetFullPath(options.ProcRoot);
+        root = root.Length > 1 ? root.TrimEnd('/') : root;
+        return ProcMountInfo.FindMount(buffer.AsSpan(0, n), root) is { FsType: "proc" } mount ? ProcMountInfo.HidePid(mount.SuperOptions) : null;
+    }
+}

@@ -1,0 +1,128 @@
+using SockPeer.Inventory;
+using SockPeer.Netlink;
+
+namespace SockPeer.Collection;
+
+// The data the collection passes hand to the joins: records as the kernel gave them, immutable, each
+// with the namespace whose dump produced it (a socket's namespace is only known from that).
+
+/// <summary>One dumped record and the network namespace it was dumped in.</summary>
+/// <param name="Record">What sock_diag (or /proc/net/unix) said of the socket.</param>
+/// <param name="NetNs">The namespace of the dump that produced it, when known.</param>
+internal readonly record struct RawSocket(UnixDiagRecord Record, ulong? NetNs)
+{
+    /// <summary>Set by torn-read mending: the peer and state were completed from the other end.</summary>
+    public bool PeerMended { get; init; }
+}
+
+/// <summary>One namespace's dump size and the kernel's count of sockets in use just before and after it (-1: unknown).</summary>
+internal readonly record struct NamespaceCount(ulong? NetNs, int Records, long Before, long After);
+
+/// <summary>Pending clients per listener, from the listener dump.</summary>
+/// <param name="Icons">Listener inode → the inodes in its accept queue (0 for clients that closed).</param>
+/// <param name="Partial">Listeners whose list could not be read whole.</param>
+internal sealed record ListenerQueues(IReadOnlyDictionary<uint, uint[]> Icons, IReadOnlySet<uint> Partial)
+{
+    /// <summary>No listener, or none read.</summary>
+    public static readonly ListenerQueues None = new(new Dictionary<uint, uint[]>(), new HashSet<uint>());
+}
+
+/// <summary>What one namespace's dumps returned.</summary>
+/// <param name="NetNs">The namespace.</param>
+/// <param name="Records">Every socket, absent peers that were recovered included.</param>
+/// <param name="Queues">Listeners' pending clients.</param>
+/// <param name="Count">The dump size against the kernel's count, for the count check.</param>
+/// <param name="Warnings">Every warning of every dump and query made in it.</param>
+internal sealed record NamespaceDump(ulong? NetNs, IReadOnlyList<UnixDiagRecord> Records, ListenerQueues Queues, NamespaceCount Count, IReadOnlyList<InventoryWarning> Warnings);
+
+/// <summary>Every namespace's records together: what the joins work on.</summary>
+internal sealed class RawDump
+{
+    /// <summary>Combines the sockets with the listener queues and counts of all namespaces.</summary>
+    public RawDump(IReadOnlyList<RawSocket> sockets, ListenerQueues queues, IReadOnlyList<NamespaceCount> counts, bool peersKnown)
+    {
+        Sockets = sockets;
+        Queues = queues;
+        Counts = counts;
+        PeersKnown = peersKnown;
+        Index = new Dictionary<uint, int>(sockets.Count);
+        for (int i = 0; i < sockets.Count; i++)
+        {
+            Index[sockets[i].Record.Inode] = i;
+        }
+    }
+
+    /// <summary>Every socket, in dump order.</summary>
+    public IReadOnlyList<RawSocket> Sockets { get; }
+    /// <summary>Pending clients of every listener.</summary>
+    public ListenerQueues Queues { get; }
+    /// <summary>One per namespace dumped through sock_diag.</summary>
+    public IReadOnlyList<NamespaceCount> Counts { get; }
+    /// <summary>False when sockets came from /proc/net/unix, which knows no peers.</summary>
+    public bool PeersKnown { get; }
+    /// <summary>Socket inode → position in <see cref="Sockets"/>. Never written after construction.</summary>
+    public Dictionary<uint, int> Index { get; }
+
+    /// <summary>The same dump with other sockets at the same positions (the index stays valid: inodes do not change).</summary>
+    public RawDump WithSockets(IReadOnlyList<RawSocket> sockets) => new(this, sockets);
+
+    private RawDump(RawDump from, IReadOnlyList<RawSocket> sockets)
+    {
+        Sockets = sockets;
+        Queues = from.Queues;
+        Counts = from.Counts;
+        PeersKnown = from.PeersKnown;
+        Index = from.Index;
+    }
+}
+
+/// <summary>Puts namespace dumps together into a <see cref="RawDump"/>; later passes that dump more namespaces start from an existing one.</summary>
+internal sealed class RawDumpBuilder
+{
+    private readonly List<RawSocket> _sockets = [];
+    private readonly Dictionary<uint, uint[]> _icons = [];
+    private readonly HashSet<uint> _partial = [];
+    private readonly List<NamespaceCount> _counts = [];
+
+    /// <summary>An empty builder.</summary>
+    public RawDumpBuilder()
+    {
+    }
+
+    /// <summary>A builder holding everything <paramref name="dump"/> holds.</summary>
+    public RawDumpBuilder(RawDump dump)
+    {
+        _sockets.AddRange(dump.Sockets);
+        foreach (var (inode, queue) in dump.Queues.Icons)
+        {
+            _icons[inode] = queue;
+        }
+        _partial.UnionWith(dump.Queues.Partial);
+        _counts.AddRange(dump.Counts);
+    }
+
+    /// <summary>Inodes of every socket added so far.</summary>
+    public IEnumerable<uint> Inodes => _sockets.Select(s => s.Record.Inode);
+
+    /// <summary>Adds one namespace's records, queues and count; its warnings go to <paramref name="warnings"/>.</summary>
+    public void Add(NamespaceDump d, List<InventoryWarning> warnings)
+    {
+        warnings.AddRange(d.Warnings);
+        foreach (var r in d.Records)
+        {
+            _sockets.Add(new RawSocket(r, d.NetNs));
+        }
+        foreach (var (inode, queue) in d.Queues.Icons)
+        {
+            _icons[inode] = queue;
+        }
+        _partial.UnionWith(d.Queues.Partial);
+        _counts.Add(d.Count);
+    }
+
+    /// <summary>Adds one record found outside a namespace dump (the fallback, a lookup by inode).</summary>
+    public void Add(UnixDiagRecord record, ulong? netns) => _sockets.Add(new RawSocket(record, netns));
+
+    /// <summary>The dump as built so far.</summary>
+    public RawDump Build(bool peersKnown) => new(_sockets.ToArray(), new ListenerQueues(_icons, _partial), _counts.ToArray(), peersKnown);
+}

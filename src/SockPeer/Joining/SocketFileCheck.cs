@@ -1,0 +1,106 @@
+using SockPeer.Interop;
+using SockPeer.Model;
+
+namespace SockPeer.Joining;
+
+/// <summary>The identity of a file as stat gives it: device numbers and inode.</summary>
+internal readonly record struct FileIdentity(uint Major, uint Minor, ulong Inode);
+
+/// <summary>
+/// The I/O the socket-file status needs: stat a path without following a final symlink, either as
+/// the holding process sees it (<c>/proc/PID/root</c> for an absolute path, <c>/proc/PID/cwd</c> for a
+/// relative one: a container's path means nothing from the host's root) or from here.
+/// </summary>
+internal interface ISocketFileProbe
+{
+    /// <summary>stat of <paramref name="name"/> (no trailing NUL) inside process <paramref name="pid"/>'s view.</summary>
+    Errno StatAsHolder(int pid, byte[] name, out FileIdentity file);
+
+    /// <summary>stat of the absolute path <paramref name="name"/> from this process's root.</summary>
+    Errno StatHere(byte[] name, out FileIdentity file);
+}
+
+/// <summary>Stats through procfs mounted at <paramref name="procRoot"/>.</summary>
+internal sealed class ProcSocketFileProbe(string procRoot) : ISocketFileProbe
+{
+    /// <inheritdoc/>
+    public Errno StatAsHolder(int pid, byte[] name, out FileIdentity file)
+    {
+        bool relative = name[0] != (byte)'/';
+        byte[] prefix = System.Text.Encoding.ASCII.GetBytes($"{procRoot}/{pid}/{(relative ? "cwd/" : "root")}");
+        byte[] full = new byte[prefix.Length + name.Length + 1];
+        prefix.CopyTo(full, 0);
+        name.CopyTo(full, prefix.Length);
+        return Stat(full, out file);
+    }
+
+    /// <inheritdoc/>
+    public Errno StatHere(byte[] name, out FileIdentity file) => Stat(ProcFs.Zero(name), out file);
+
+    private static Errno Stat(byte[] pathZ, out FileIdentity file)
+    {
+        Errno errno = ProcFs.Stat(Libc.AT_FDCWD, pathZ, follow: false, out uint major, out uint minor, out ulong ino, out _, out _);
+        file = new FileIdentity(major, minor, ino);
+        return errno;
+    }
+}
+
+/// <summary>
+/// Whether a pathname socket's path still reaches its file (<see cref="SocketFileStatus"/>): compares
+/// what stat finds at the name, resolved in the first holder's view, with the file identity the
+/// kernel gave (VFS). Pure apart from the probe; remembers answers for one snapshot only, since files
+/// are unlinked and replaced between snapshots.
+/// </summary>
+internal sealed class SocketFileCheck(ISocketFileProbe? probe)
+{
+    // Keyed by the holder, the exact name bytes (Latin-1 maps each byte to its own char) and the file
+    // identity: sockets bound to the same path at different times have different files and answers.
+    private readonly Dictionary<(int, string, uint, uint), SocketFileStatus> _cache = [];
+
+    /// <summary>A check that answers Unknown to everything (file checks turned off).</summary>
+    public static SocketFileCheck Disabled => new(null);
+
+    /// <summary>The status of the file at <paramref name="name"/>, bound with kernel dev_t <paramref name="device"/> and <paramref name="inode"/>.</summary>
+    public SocketFileStatus Check(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
+    {
+        if (probe is null || name is not { Length: > 0 } || name[0] == 0)
+        {
+            return SocketFileStatus.Unknown;
+        }
+        int pid = holders.Count > 0 ? holders[0].Pid : 0;
+        var key = (pid, System.Text.Encoding.Latin1.GetString(name), device, inode);
+        if (_cache.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+        SocketFileStatus status = Resolve(probe, name, device, inode, pid);
+        _cache[key] = status;
+        return status;
+    }
+
+    private static SocketFileStatus Resolve(ISocketFileProbe probe, byte[] name, uint device, uint inode, int pid)
+    {
+        bool relative = name[0] != (byte)'/';
+        Errno errno = Errno.EACCES;
+        FileIdentity found = default;
+        if (pid > 0)
+        {
+            errno = probe.StatAsHolder(pid, name, out found);
+        }
+        if (errno is Errno.EACCES or Errno.EPERM && !relative)
+        {
+            errno = probe.StatHere(name, out found);
+        }
+        if (errno == Errno.None)
+        {
+            bool same = found.Inode == inode && found.Major == device >> 20 && found.Minor == (device & 0xFFFFF);
+            // A relative path is resolved from the holder's cwd now, which may not be where it was bound.
+            return same ? SocketFileStatus.Ok : relative ? SocketFileStatus.Unknown : SocketFileStatus.Replaced;
+        }
+        if ((errno is Errno.ENOENT or Errno.ENOTDIR) && !relative)
+        {
+            return SocketFileStatus.Deleted;
+        }
+        return SocketFileStatus.Unknown;
+    }
+}
