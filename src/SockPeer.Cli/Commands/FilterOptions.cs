@@ -54,6 +54,9 @@ internal static class FilterOptions
     public static void AddTo(Command command)
     {
         Pid.CompletionSources.Add(Completions.Pids);
+        // Parsed by hand (case-insensitive, comma lists), so the words are offered here.
+        Type.CompletionSources.Add("stream", "dgram", "seqpacket");
+        State.CompletionSources.Add("listen", "conn", "pending", "pair", "bound", "unconn", "closed", "inflight", "listening", "connected", "unconnected");
         foreach (var option in All)
         {
             command.Options.Add(option);

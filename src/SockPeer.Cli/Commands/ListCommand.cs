@@ -22,7 +22,14 @@ internal static class ListCommand
     }
 
     /// <summary>--kind: endpoints beside Unix sockets (pipes, FIFOs, ptys, TCP, UDP); on `list` and the root.</summary>
-    public static readonly Option<string> Kind = EndpointQueries.KindOption();
+    public static readonly Option<string> Kind = KindWithCompletions();
+
+    private static Option<string> KindWithCompletions()
+    {
+        var kind = EndpointQueries.KindOption();
+        kind.CompletionSources.Add("unix", "pipe", "fifo", "pty", "tcp", "udp", "all");
+        return kind;
+    }
 
     public static int Run(ParseResult parse) => CommandRunner.Run(() =>
     {

@@ -1,59 +1,79 @@
 using System.Globalization;
 using SockPeer.Inventory;
 using SockPeer.Model;
+using SockPeer.Views;
 
 namespace SockPeer.Serve.Filters;
 
 /// <summary>
-/// `sockpeer list`'s filters (--pid, --path, --type, --state, --user), for the server's command line
-/// and /api/snapshot's query parameters. An adapter over the logic of src/SockPeer.Cli/Rendering/SocketFilter.cs:
-/// when that filter moves into the engine as a public type, this file becomes a parser in front of it.
-/// A connection matches when either end does.
+/// `sockpeer list`'s filters (pid, path, type, state, user) for the server's command line and the
+/// query parameters of /api/snapshot and /api/graph: a parser in front of the engine's
+/// <see cref="SocketFilter"/>, so the server selects exactly what `list` does. The path is a glob
+/// over socket names and nothing more: it never reaches the file system.
 /// </summary>
 internal sealed record ListFilter
 {
     /// <summary>The parameter names, as list's options without the dashes.</summary>
     public static readonly string[] Names = ["pid", "path", "type", "state", "user"];
 
-    public int? Pid { get; init; }
-    public string? PathGlob { get; init; }
-    public UnixSocketType? Type { get; init; }
-    public UnixSocketState? State { get; init; }
-    public uint? Uid { get; init; }
+    /// <summary>The engine's filter the parameters given so far build.</summary>
+    public SocketFilter Filter { get; init; } = new();
 
-    public bool IsEmpty => Pid is null && PathGlob is null && Type is null && State is null && Uid is null;
+    public int? Pid => Filter.Pids.Count > 0 ? Filter.Pids.First() : null;
+    public UnixSocketType? Type => Filter.Types.Count > 0 ? Filter.Types.First() : null;
+    public uint? Uid => Filter.Uids.Count > 0 ? Filter.Uids.First() : null;
 
-    /// <summary>
-    /// Parses one filter value. Throws <see cref="FilterException"/> with a one-line message for a bad
-    /// one. The path is a glob over socket names and nothing more: it never reaches the file system.
-    /// </summary>
+    public bool IsEmpty => Filter.IsEmpty;
+
+    /// <summary>Parses one filter value. Throws <see cref="FilterException"/> with a one-line message for a bad one.</summary>
     public ListFilter With(string name, string value, string passwdPath = "/etc/passwd") => name switch
     {
-        "pid" => this with { Pid = ParsePid(value) },
-        "path" => this with { PathGlob = value.Length > 0 && value.Length <= 4096 ? value : throw new FilterException("path needs a glob of 1 to 4096 characters") },
+        "pid" => this with { Filter = Filter with { Pids = new HashSet<int>(Filter.Pids) { ParsePid(value) } } },
+        "path" => this with { Filter = Filter with { Name = ParseGlob(value) } },
         "type" => this with
         {
-            Type = value switch
+            Filter = Filter with
             {
-                "stream" => UnixSocketType.Stream,
-                "dgram" => UnixSocketType.Dgram,
-                "seqpacket" => UnixSocketType.SeqPacket,
-                _ => throw new FilterException($"type takes stream, dgram or seqpacket, not '{SocketName.Escape(Shorten(value))}'"),
+                Types = new HashSet<UnixSocketType>(Filter.Types)
+                {
+                    value switch
+                    {
+                        "stream" => UnixSocketType.Stream,
+                        "dgram" => UnixSocketType.Dgram,
+                        "seqpacket" => UnixSocketType.SeqPacket,
+                        _ => throw new FilterException($"type takes stream, dgram or seqpacket, not '{SocketName.Escape(Shorten(value))}'"),
+                    },
+                },
             },
         },
-        "state" => this with
-        {
-            State = value switch
-            {
-                "listening" => UnixSocketState.Listening,
-                "connected" => UnixSocketState.Connected,
-                "unconnected" => UnixSocketState.Unconnected,
-                _ => throw new FilterException($"state takes listening, connected or unconnected, not '{SocketName.Escape(Shorten(value))}'"),
-            },
-        },
-        "user" => this with { Uid = ResolveUser(value, passwdPath) },
+        "state" => WithState(value),
+        "user" => this with { Filter = Filter with { Uids = new HashSet<uint>(Filter.Uids) { ResolveUser(value, passwdPath) } } },
         _ => throw new FilterException($"unknown filter '{SocketName.Escape(Shorten(name))}' (filters: {string.Join(", ", Names)})"),
     };
+
+    /// <summary>The kernel's words (listening, connected, unconnected) or the table's (listen, conn, pending, ...), as `list --state` takes them.</summary>
+    private ListFilter WithState(string value)
+    {
+        switch (value.ToLowerInvariant())
+        {
+            case "listening": return this with { Filter = Filter with { States = new HashSet<UnixSocketState>(Filter.States) { UnixSocketState.Listening } } };
+            case "connected": return this with { Filter = Filter with { States = new HashSet<UnixSocketState>(Filter.States) { UnixSocketState.Connected } } };
+            case "unconnected": return this with { Filter = Filter with { States = new HashSet<UnixSocketState>(Filter.States) { UnixSocketState.Unconnected } } };
+            default:
+                return SocketKindText.TryParse(value, out var kind)
+                    ? this with { Filter = Filter with { Kinds = new HashSet<SocketKind>(Filter.Kinds) { kind } } }
+                    : throw new FilterException($"state takes listening, connected, unconnected or a table word (listen, conn, pending, pair, bound, unconn, closed, inflight), not '{SocketName.Escape(Shorten(value))}'");
+        }
+    }
+
+    private static NameGlob ParseGlob(string value)
+    {
+        if (value.Length is 0 or > 4096)
+        {
+            throw new FilterException("path needs a glob of 1 to 4096 characters");
+        }
+        return NameGlob.TryParse(value, out var glob, out string? error) ? glob! : throw new FilterException($"path: {SocketName.Escape(Shorten(error!))}");
+    }
 
     private static string Shorten(string text) => text.Length > 64 ? text[..64] + "..." : text;
 
@@ -95,32 +115,7 @@ internal sealed record ListFilter
         throw new FilterException($"no user named '{SocketName.Escape(Shorten(user))}'");
     }
 
-    public bool Matches(SocketInventory inventory, UnixSocket s)
-    {
-        if (Type is { } type && s.Type != type)
-        {
-            return false;
-        }
-        if (State is { } state && s.State != state)
-        {
-            return false;
-        }
-        UnixSocket? peer = s.Peer is uint p and not 0 ? inventory.Find(p) : null;
-        UnixSocket? other = peer ?? (s.PendingOn is uint l ? inventory.Find(l) : null);
-        if (Pid is int pid && !HeldBy(s, pid) && !(other is not null && HeldBy(other, pid)))
-        {
-            return false;
-        }
-        if (PathGlob is { } glob && !NameMatches(s, glob) && !(other is not null && NameMatches(other, glob)))
-        {
-            return false;
-        }
-        if (Uid is uint uid && !OwnedBy(inventory, s, uid))
-        {
-            return false;
-        }
-        return true;
-    }
+    public bool Matches(SocketInventory inventory, UnixSocket s) => Filter.Matches(inventory, s);
 
     /// <summary>The sockets that match, and the processes holding them (as `list --json` writes them).</summary>
     public (IReadOnlyList<UnixSocket> Sockets, IReadOnlyList<ProcessInfo> Processes) Apply(SocketInventory inventory)
@@ -132,36 +127,6 @@ internal sealed record ListFilter
         var sockets = inventory.Sockets.Where(s => Matches(inventory, s)).ToList();
         var pids = new HashSet<int>(sockets.SelectMany(s => s.Holders).Select(h => h.Pid));
         return (sockets, inventory.Processes.Where(p => pids.Contains(p.Pid)).ToList());
-    }
-
-    private static bool HeldBy(UnixSocket s, int pid)
-    {
-        foreach (var h in s.Holders)
-        {
-            if (h.Pid == pid)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static bool NameMatches(UnixSocket s, string glob) => s.Name is { } name && Glob.IsMatch(glob, name);
-
-    private static bool OwnedBy(SocketInventory inventory, UnixSocket s, uint uid)
-    {
-        if (s.Uid == uid)
-        {
-            return true;
-        }
-        foreach (var h in s.Holders)
-        {
-            if (inventory.FindProcess(h.Pid) is { } p && p.Uid == uid)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }
 

@@ -27,8 +27,6 @@ public class WarningCoverageTests
     /// <summary>Codes fired elsewhere, each with where and why.</summary>
     private static readonly Dictionary<WarningCode, string> Elsewhere = new()
     {
-        // Being implemented on branch "netns" together with its test; remove this line when it lands.
-        [WarningCode.SocketsInNoDump] = "branch netns (the warning and its test are written there)",
     };
 
     [Fact]

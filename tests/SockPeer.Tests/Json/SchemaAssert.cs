@@ -33,6 +33,11 @@ public static class SchemaAssert
             def = root.ValueKind != JsonValueKind.Object ? "list"
                 : root.TryGetProperty("sockets", out _) ? "list"
                 : root.TryGetProperty("listeners", out _) || root.TryGetProperty("path", out _) ? "who"
+                : root.TryGetProperty("nodes", out _) ? "graph"
+                : root.TryGetProperty("summary", out _) ? "summary"
+                : root.TryGetProperty("event", out _) ? "watchEvent"
+                : root.TryGetProperty("servers", out _) ? "endpointWho"
+                : root.TryGetProperty("endpoint", out _) ? "endpointPeer"
                 : "peer";
         }
         catch (JsonException e)
