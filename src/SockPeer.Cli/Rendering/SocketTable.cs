@@ -1,3 +1,6 @@
+// Why this file is long: fitting the columns to a width and cutting each cell to its share are one
+// algorithm (a cell is cut by the rule of its column: the middle of a name, the command before the
+// pid of an end); split, each half would need the other's widths. The column names are in Columns.cs.
 using System.Globalization;
 using System.Text;
 using SockPeer.Inventory;
@@ -5,121 +8,6 @@ using SockPeer.Model;
 using SockPeer.Views;
 
 namespace SockPeer.Cli.Rendering;
-
-/// <summary>A column of the socket table (`-o`).</summary>
-internal enum Column
-{
-    Type,
-    State,
-    RecvQ,
-    SendQ,
-    End,
-    Arrow,
-    Other,
-    Name,
-    User,
-    Backlog,
-    NetNs,
-    Container,
-    File,
-    Inode,
-    Pid,
-}
-
-/// <summary>How to lay the table out: the options of `list`.</summary>
-internal sealed record TableOptions
-{
-    /// <summary>Columns of the terminal; null: no limit (output to a pipe or file, or --wide).</summary>
-    public int? Width { get; init; }
-    /// <summary>Every holder of every end (no `+N in M procs`), no truncation.</summary>
-    public bool Wide { get; init; }
-    /// <summary>Columns asked for with -o; null: the default set.</summary>
-    public IReadOnlyList<Column>? Columns { get; init; }
-    public bool Header { get; init; } = true;
-    /// <summary>Sort keys; a descending key is (column, true).</summary>
-    public IReadOnlyList<(Column Column, bool Descending)> Sort { get; init; } = [];
-    /// <summary>Pids the user selected: always shown in abbreviated holder lists.</summary>
-    public IReadOnlySet<int> Selected { get; init; } = new HashSet<int>();
-}
-
-/// <summary>Column names as -o and --sort take them, and the table's headers.</summary>
-internal static class Columns
-{
-    private static readonly (string Name, Column Column)[] Names =
-    [
-        ("TYPE", Column.Type), ("STATE", Column.State), ("RECVQ", Column.RecvQ), ("SENDQ", Column.SendQ),
-        ("END", Column.End), ("OTHER", Column.Other), ("NAME", Column.Name), ("USER", Column.User),
-        ("BACKLOG", Column.Backlog), ("NETNS", Column.NetNs), ("CONTAINER", Column.Container), ("FILE", Column.File),
-        ("INODE", Column.Inode), ("PID", Column.Pid),
-    ];
-
-    public static string Known => string.Join(",", Names.Select(n => n.Name));
-
-    public static string Header(Column c) => c switch
-    {
-        Column.Arrow => "",
-        Column.Other => "OTHER END",
-        _ => Names.First(n => n.Column == c).Name,
-    };
-
-    public static bool TryParse(string name, out Column column)
-    {
-        foreach (var (n, c) in Names)
-        {
-            if (string.Equals(n, name.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                column = c;
-                return true;
-            }
-        }
-        column = default;
-        return false;
-    }
-
-    /// <summary>`-o TYPE,END,OTHER`: an OTHER column brings its arrow.</summary>
-    public static List<Column> ParseList(string spec)
-    {
-        var list = new List<Column>();
-        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (!TryParse(part, out var c))
-            {
-                throw new CliException($"-o: unknown column '{Model.SocketName.Escape(part)}'; columns: {Known}", ReturnCode.Usage);
-            }
-            if (c == Column.Other)
-            {
-                list.Add(Column.Arrow);
-            }
-            list.Add(c);
-        }
-        if (list.Count == 0)
-        {
-            throw new CliException($"-o needs at least one column: {Known}", ReturnCode.Usage);
-        }
-        return list;
-    }
-
-    /// <summary>`--sort COL[,-COL]`: a leading '-' sorts that key in descending order.</summary>
-    public static List<(Column, bool)> ParseSort(string spec)
-    {
-        var keys = new List<(Column, bool)>();
-        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
-        {
-            bool descending = part.StartsWith('-');
-            string name = descending || part.StartsWith('+') ? part[1..] : part;
-            if (!TryParse(name, out var c))
-            {
-                throw new CliException($"--sort: unknown column '{Model.SocketName.Escape(name)}'; columns: {Known}", ReturnCode.Usage);
-            }
-            keys.Add((c, descending));
-        }
-        if (keys.Count == 0)
-        {
-            throw new CliException($"--sort needs a column: {Known}", ReturnCode.Usage);
-        }
-        return keys;
-    }
-}
 
 /// <summary>
 /// The socket table: columns sized to their content and, on a terminal (or with COLUMNS), to its
