@@ -106,8 +106,25 @@ public class CgroupParserTests
     [Fact]
     public void This_process_own_cgroup_file_parses()
     {
-        // Whatever this machine is, its own file must parse without throwing; on a plain host it is no container.
-        _ = CgroupParser.Parse(File.ReadAllBytes("/proc/self/cgroup"));
+        // Whatever this machine is, its own file parses, and to what its paths say, read here by a
+        // rule of the test's own: a container runtime's marker makes a container, a .service or
+        // .scope a systemd unit, anything else (a plain host, a VM's own cgroups) nothing.
+        string text = File.ReadAllText("/proc/self/cgroup");
+        var info = CgroupParser.Parse(Encoding.UTF8.GetBytes(text));
+        bool container = System.Text.RegularExpressions.Regex.IsMatch(text, "docker|kubepods|libpod|crio|cri-containerd|containerd|/lxc|lxc\\.payload|machine\\.slice");
+        bool unit = System.Text.RegularExpressions.Regex.IsMatch(text, "\\.(service|scope)(/|$)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        if (container)
+        {
+            Assert.True(info is { Runtime: not "systemd" }, $"a container's cgroup gave {info}: {text}");
+        }
+        else if (unit)
+        {
+            Assert.Equal("systemd", info?.Runtime);
+        }
+        else
+        {
+            Assert.Null(info);
+        }
     }
 
     [Theory]
@@ -121,8 +138,9 @@ public class CgroupParserTests
     [InlineData("0::/kubepods.slice/kubepods-podX.slice\n")]
     public void Malformed_or_short_ids_do_not_throw(string text)
     {
+        // No container id is made up from a malformed or short one: a unit or a pod may be named, never an id.
         var info = CgroupParser.Parse(Encoding.UTF8.GetBytes(text));
-        Assert.True(info is null || info.Id is null || info.Id.Length == 12);
+        Assert.True(info is null || string.IsNullOrEmpty(info.Id), $"'{text.TrimEnd()}' gave {info}");
     }
 
     [Fact]
