@@ -12,23 +12,7 @@ namespace SockPeer.Tests.Ebpf;
 [Collection(EbpfCollection.Name)]
 public sealed class EbpfWatchTests
 {
-    private const string Server = """
-        import threading
-        path = os.path.join(sys.argv[1], "s.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(128)
-        def serve():
-            while True:
-                try:
-                    c, _ = srv.accept()
-                except OSError:
-                    return
-                c.close()
-        threading.Thread(target=serve, daemon=True).start()
-        ready(path=path, listener=ino(srv))
-        hold()
-        """;
+    private const string Server = UnixKernelEventSourceTests.Server;
 
     private static int Pid(CliResult r) => int.Parse(r.Stdout.Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 

@@ -13,7 +13,8 @@ namespace SockPeer.Tests.Ebpf;
 [Collection(EbpfCollection.Name)]
 public sealed class UnixKernelEventSourceTests
 {
-    private const string Server = """
+    /// <summary>A listener in the test's directory that accepts and closes each client at once (shared with <see cref="EbpfWatchTests"/>).</summary>
+    internal const string Server = """
         import threading
         path = os.path.join(sys.argv[1], "s.sock")
         srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
