@@ -1,6 +1,7 @@
 using SockPeer.Events;
 using SockPeer.Inventory;
 using SockPeer.Model;
+using SockPeer.Views;
 
 namespace SockPeer.Ebpf;
 
@@ -14,6 +15,8 @@ namespace SockPeer.Ebpf;
 public sealed class EbpfEventSource : ISocketEventSource
 {
     private static readonly TimeSpan PollStep = TimeSpan.FromMilliseconds(50);
+    // How long events wait in the kernel's ring before they are read: batches, not a wake-up per event.
+    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(50);
     private const uint RingBufferBytes = 8 << 20; // about 40,000 events: seconds of a busy host's churn
 
     private readonly UnixKernelEventSource _kernel;
@@ -55,7 +58,7 @@ public sealed class EbpfEventSource : ISocketEventSource
         {
             while (!_stopping)
             {
-                if (_kernel.Poll(TimeSpan.FromMilliseconds(100), local) == 0)
+                if (_kernel.Poll(DrainInterval, local) == 0)
                 {
                     continue;
                 }
@@ -82,9 +85,42 @@ public sealed class EbpfEventSource : ISocketEventSource
     /// libbpf, no privilege, a build without the program).
     /// </summary>
     public static EbpfEventSource? TryCreate(SocketInventoryReader reader, TimeSpan resyncInterval, out string why)
+        => TryCreate(reader, resyncInterval, null, out why);
+
+    /// <summary>
+    /// As <see cref="TryCreate(SocketInventoryReader, TimeSpan, out string)"/> for a consumer that keeps
+    /// only what <paramref name="filter"/> matches: where its name pattern fixes how a path begins
+    /// (`/run/app/*`), the kernel drops the events of other sockets before they are read. The events
+    /// still need the filter: the kernel only drops what the filter could not match.
+    /// </summary>
+    public static EbpfEventSource? TryCreate(SocketInventoryReader reader, TimeSpan resyncInterval, SocketFilter? filter, out string why)
     {
-        var kernel = UnixKernelEventSource.TryStart(out why, RingBufferBytes);
+        var kernel = UnixKernelEventSource.TryStart(out why, RingBufferBytes, KernelNamePrefix(filter?.Name));
         return kernel is null ? null : new EbpfEventSource(kernel, new SnapshotPoller(reader, resyncInterval));
+    }
+
+    /// <summary>
+    /// The raw bytes every name a pattern matches begins with, for the kernel's filter; empty when the
+    /// pattern does not fix one. Only a pattern starting with '/' is anchored at the start of the name
+    /// (one without '/' also matches a last path component), and only printable ASCII other than '\'
+    /// reads the same in a display name and in the raw bytes.
+    /// </summary>
+    internal static byte[] KernelNamePrefix(NameGlob? glob)
+    {
+        if (glob is null || !glob.Pattern.StartsWith('/'))
+        {
+            return [];
+        }
+        var prefix = new List<byte>();
+        foreach (char c in glob.Pattern)
+        {
+            if (c is '*' or '?' or '[' or '\\' or < ' ' or > '~' || prefix.Count == 108)
+            {
+                break;
+            }
+            prefix.Add((byte)c);
+        }
+        return [.. prefix];
     }
 
     /// <summary>Where the eBPF source cannot run, why (a cheap check that loads nothing); null where it may.</summary>
@@ -181,6 +217,7 @@ public sealed class EbpfEventSource : ISocketEventSource
     private void Forget(SocketInventory snapshot)
     {
         _reported.RemoveWhere(inode => snapshot.Find(inode) is null && !_connected.ContainsKey(inode));
+        _closed.RemoveWhere(inode => snapshot.Find(inode) is null);
     }
 
     private SocketEvent? Translate(UnixKernelEvent k, SocketInventory snapshot)
@@ -233,7 +270,13 @@ public sealed class EbpfEventSource : ISocketEventSource
                 }
                 if (k.PeerInode != 0)
                 {
-                    _closed.Add(clientInode); // the other end still has a socket: its close will follow
+                    // The kernel reports only the first end to go; both are reported when the two
+                    // closes race, and the second is recognised here.
+                    _closed.Add(clientInode);
+                    if (!serverEnd)
+                    {
+                        _serverOf.Remove(k.PeerInode);
+                    }
                 }
                 _reported.Add(clientInode);
                 uint peerInode = serverEnd ? k.Inode : k.PeerInode;
@@ -241,7 +284,9 @@ public sealed class EbpfEventSource : ISocketEventSource
                     ?? (connect is not null ? Synthesize(connect, clientInode, peerInode, null) : Synthesize(k, clientInode, peerInode, null));
                 var peer = peerInode == 0 ? null : snapshot.Find(peerInode) ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes) : null);
                 var listener = connect is not null ? FindListener(snapshot, connect)
-                    : (peer?.Listener ?? socket.Listener) is uint l ? snapshot.Find(l) : null;
+                    : (peer?.Listener ?? socket.Listener) is uint l ? snapshot.Find(l)
+                    : !serverEnd ? FindListener(snapshot, k) // an unnamed client's close carries the listener's name
+                    : null;
                 return Event(SocketEventKind.Close, k, snapshot, socket, peer, listener) with
                 {
                     ObservedFor = connect is not null ? TimeSpan.FromTicks((long)(k.MonotonicNanoseconds - connect.MonotonicNanoseconds) / 100) : null,
@@ -289,7 +334,11 @@ public sealed class EbpfEventSource : ISocketEventSource
         {
             _seenProcesses.Clear(); // bounded: a process still alive is in the next snapshot anyway
         }
-        _seenProcesses[k.Pid] = new ProcessInfo { Pid = k.Pid, Command = k.Command, Uid = k.Uid, NetNs = k.NetNs };
+        // Most events come from a few busy processes: keep their record rather than make one an event.
+        if (!_seenProcesses.TryGetValue(k.Pid, out var seen) || seen.Command != k.Command || seen.Uid != k.Uid || seen.NetNs != k.NetNs)
+        {
+            _seenProcesses[k.Pid] = new ProcessInfo { Pid = k.Pid, Command = k.Command, Uid = k.Uid, NetNs = k.NetNs };
+        }
     }
 
     /// <summary>A socket as the kernel's event describes it, for one no snapshot has seen.</summary>

@@ -10,7 +10,11 @@ public enum UnixKernelEventKind
     Connect = 1,
     /// <summary>accept(2) returned a connection: the server end is <see cref="UnixKernelEvent.Inode"/>, the client <see cref="UnixKernelEvent.PeerInode"/>.</summary>
     Accept = 2,
-    /// <summary>The last descriptor of a connected or listening socket went away: the socket is released.</summary>
+    /// <summary>
+    /// The last descriptor of a listening socket, or of the first end of a connection to go, went
+    /// away: the socket is released. The other end's release is not reported (its peer is gone),
+    /// except when the two closes race.
+    /// </summary>
     Close = 3,
 }
 
@@ -59,7 +63,10 @@ public sealed record UnixKernelEvent
     public bool Listening { get; init; }
     /// <summary>Close: how.</summary>
     public UnixCloseReason CloseReason { get; init; }
-    /// <summary>The socket name: the listener's for connect and accept; null when unnamed.</summary>
+    /// <summary>
+    /// The socket name: the listener's for connect and accept; for close the socket's own, or when it
+    /// is unnamed its peer's (so a client's close names the listener it reached); null when unnamed.
+    /// </summary>
     public byte[]? NameBytes { get; init; }
     /// <summary>Display text of the name.</summary>
     public string? Name => NameBytes is null ? null : SocketName.Display(NameBytes);
@@ -106,10 +113,39 @@ internal static class UnixKernelEventParser
             Type = BinaryPrimitives.ReadUInt16LittleEndian(record[40..]) switch { 1 => UnixSocketType.Stream, 5 => UnixSocketType.SeqPacket, 2 => UnixSocketType.Dgram, _ => UnixSocketType.Unknown },
             Listening = state == 10,
             CloseReason = (UnixCloseReason)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(record[48..]), 2),
-            Command = System.Text.Encoding.UTF8.GetString(comm[..(commLen < 0 ? 16 : commLen)]),
+            Command = Commands.Get(comm[..(commLen < 0 ? 16 : commLen)]),
             NameBytes = Name(record.Slice(NameOffset, (int)nameLen)),
         };
         return true;
+    }
+
+    /// <summary>
+    /// Command names, made once each: a busy host's events come from a few commands, and a string per
+    /// event was a tenth of the watcher's allocations. Per thread (each source drains on its own), bounded.
+    /// </summary>
+    private static class Commands
+    {
+        [ThreadStatic]
+        private static Dictionary<string, string>? t_known;
+
+        public static string Get(ReadOnlySpan<byte> comm)
+        {
+            var known = t_known ??= new Dictionary<string, string>(StringComparer.Ordinal);
+            Span<char> chars = stackalloc char[16];
+            int n = System.Text.Encoding.UTF8.GetChars(comm, chars);
+            var byChars = known.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (byChars.TryGetValue(chars[..n], out string? name))
+            {
+                return name;
+            }
+            if (known.Count >= 4096)
+            {
+                known.Clear();
+            }
+            name = new string(chars[..n]);
+            known[name] = name;
+            return name;
+        }
     }
 
     /// <summary>As the engine keeps names: a pathname up to its first NUL, an abstract name (leading NUL) exactly.</summary>

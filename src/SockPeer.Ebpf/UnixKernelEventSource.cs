@@ -7,12 +7,13 @@ namespace SockPeer.Ebpf;
 /// <summary>
 /// Every AF_UNIX stream/seqpacket connect, accept and close on the host, from an eBPF program
 /// (bpf/unix_events.bpf.c) on the connect/accept/close syscall tracepoints and process exit. Needs
-/// root (or CAP_BPF and CAP_PERFMON), kernel BTF and libbpf.so.1; <see cref="TryStart"/> says which
+/// root (or CAP_BPF and CAP_PERFMON), kernel BTF and libbpf.so.1; <see cref="TryStart(out string, uint)"/> says which
 /// is missing. Not thread-safe: one thread polls.
 /// </summary>
 public sealed unsafe class UnixKernelEventSource : IDisposable
 {
     private const string ProgramResource = "unix_events.bpf.o";
+    private const int NamePrefixMax = 108; // sun_path
     private readonly Libbpf _bpf;
     private readonly nint _object;
     private readonly List<nint> _links;
@@ -49,8 +50,20 @@ public sealed unsafe class UnixKernelEventSource : IDisposable
     /// <paramref name="ringBufferBytes"/> (a power of two, at least a page) sizes the kernel's queue of
     /// events not yet read; events that find it full are counted in <see cref="Lost"/>.
     /// </summary>
-    public static UnixKernelEventSource? TryStart(out string why, uint ringBufferBytes = 1 << 20)
+    public static UnixKernelEventSource? TryStart(out string why, uint ringBufferBytes = 1 << 20) => TryStart(out why, ringBufferBytes, []);
+
+    /// <summary>
+    /// As <see cref="TryStart(out string, uint)"/>, with events dropped in the kernel unless the
+    /// socket's name or its peer's begins with <paramref name="namePrefix"/> (raw name bytes: an
+    /// abstract name begins with NUL; at most 108 bytes). A client's close then names the listener
+    /// it reached when the client itself is unnamed. Empty: every event.
+    /// </summary>
+    public static UnixKernelEventSource? TryStart(out string why, uint ringBufferBytes, ReadOnlySpan<byte> namePrefix)
     {
+        if (namePrefix.Length > NamePrefixMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(namePrefix), $"a name has at most {NamePrefixMax} bytes");
+        }
         if (!OperatingSystem.IsLinux())
         {
             why = "eBPF needs Linux";
@@ -108,6 +121,23 @@ public sealed unsafe class UnixKernelEventSource : IDisposable
             if (bpf.ObjectLoad(obj) is int err and not 0)
             {
                 why = $"the kernel refused the eBPF program: {Describe(err)}";
+                return null;
+            }
+            nint filter = FindMap(bpf, obj, "name_filter"u8);
+            if (filter == 0)
+            {
+                why = "the eBPF program has no name filter";
+                return null;
+            }
+            // struct sockpeer_name_filter: a length, then the prefix; set before any program runs.
+            byte* value = stackalloc byte[4 + 128];
+            new Span<byte>(value, 4 + 128).Clear();
+            *(uint*)value = (uint)namePrefix.Length;
+            namePrefix.CopyTo(new Span<byte>(value + 4, 128));
+            uint zero = 0;
+            if (bpf.MapUpdateElem(bpf.MapFd(filter), &zero, value, 0) != 0)
+            {
+                why = $"the eBPF name filter could not be set: {Marshal.GetLastPInvokeErrorMessage()}";
                 return null;
             }
             for (nint prog = bpf.ObjectNextProgram(obj, 0); prog != 0; prog = bpf.ObjectNextProgram(obj, prog))
@@ -173,8 +203,9 @@ public sealed unsafe class UnixKernelEventSource : IDisposable
     }
 
     /// <summary>
-    /// Waits up to <paramref name="timeout"/> for events and appends every one queued to
-    /// <paramref name="into"/>; returns how many were added.
+    /// Waits <paramref name="timeout"/> (less when the ring fills up) and appends every event queued
+    /// to <paramref name="into"/>; returns how many were added. Events are delivered in batches: the
+    /// timeout is their latency.
     /// </summary>
     public int Poll(TimeSpan timeout, List<UnixKernelEvent> into)
     {
@@ -184,8 +215,14 @@ public sealed unsafe class UnixKernelEventSource : IDisposable
         _sink = into;
         try
         {
+            // The program wakes this reader only when the ring is a quarter full (a wake-up per event
+            // costs more than the event), so a poll that times out still reads what is queued.
             int n = _bpf.RingBufferPoll(_ring, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
-            if (n < 0 && n != -4 /* EINTR */)
+            if (n >= 0 || n == -4 /* EINTR */)
+            {
+                n = _bpf.RingBufferConsume(_ring);
+            }
+            if (n < 0 && n != -4)
             {
                 throw new IOException($"reading eBPF events failed: {Marshal.GetPInvokeErrorMessage(-n)}");
             }

@@ -81,7 +81,8 @@ internal static class WatchCommand
     private static int Run(ParseResult parse) => CommandRunner.Run(() =>
     {
         GlobalOptions.Reject(parse, "watch", GlobalOptions.Table);
-        var filter = new WatchFilter(FilterOptions.Build(parse));
+        var socketFilter = FilterOptions.Build(parse);
+        var filter = new WatchFilter(socketFilter);
         var interval = parse.GetValue(_interval) ?? TimeSpan.FromSeconds(1);
         int? count = parse.GetValue(_count);
         bool asJson = GlobalOptions.AsJson(parse);
@@ -103,7 +104,7 @@ internal static class WatchCommand
         ISocketEventSource? kernel = null;
         if (parse.GetValue(_source) != "poll")
         {
-            kernel = SockPeer.Ebpf.EbpfEventSource.TryCreate(reader, parse.GetValue(_interval) ?? EbpfResync, out string why);
+            kernel = SockPeer.Ebpf.EbpfEventSource.TryCreate(reader, parse.GetValue(_interval) ?? EbpfResync, socketFilter, out string why);
             noEbpf = kernel is null ? why : null;
             if (kernel is null && parse.GetValue(_source) == "ebpf")
             {

@@ -24,8 +24,10 @@ internal sealed unsafe class Libbpf
     public readonly delegate* unmanaged<nint, int> LinkDestroy;
     public readonly delegate* unmanaged<int, delegate* unmanaged<void*, void*, nuint, int>, void*, void*, nint> RingBufferNew;
     public readonly delegate* unmanaged<nint, int, int> RingBufferPoll;
+    public readonly delegate* unmanaged<nint, int> RingBufferConsume;
     public readonly delegate* unmanaged<nint, void> RingBufferFree;
     public readonly delegate* unmanaged<int, void*, void*, int> MapLookupElem;
+    public readonly delegate* unmanaged<int, void*, void*, ulong, int> MapUpdateElem;
 
     private Libbpf(nint handle)
     {
@@ -42,8 +44,10 @@ internal sealed unsafe class Libbpf
         LinkDestroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(handle, "bpf_link__destroy");
         RingBufferNew = (delegate* unmanaged<int, delegate* unmanaged<void*, void*, nuint, int>, void*, void*, nint>)NativeLibrary.GetExport(handle, "ring_buffer__new");
         RingBufferPoll = (delegate* unmanaged<nint, int, int>)NativeLibrary.GetExport(handle, "ring_buffer__poll");
+        RingBufferConsume = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(handle, "ring_buffer__consume");
         RingBufferFree = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(handle, "ring_buffer__free");
         MapLookupElem = (delegate* unmanaged<int, void*, void*, int>)NativeLibrary.GetExport(handle, "bpf_map_lookup_elem");
+        MapUpdateElem = (delegate* unmanaged<int, void*, void*, ulong, int>)NativeLibrary.GetExport(handle, "bpf_map_update_elem");
     }
 
     private static Libbpf? _loaded;

@@ -31,4 +31,13 @@ struct sockpeer_event {
     char name[SOCKPEER_NAME_BUF];
 };
 
+/*
+ * Events are dropped in the kernel unless a name involved (the socket's or its peer's) starts with
+ * prefix: `watch --path '/run/app/' + '*'` on a busy host reads only its own events. len 0: everything.
+ */
+struct sockpeer_name_filter {
+    __u32 len;
+    char prefix[SOCKPEER_NAME_BUF];
+};
+
 #endif

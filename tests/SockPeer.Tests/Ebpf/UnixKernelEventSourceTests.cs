@@ -32,6 +32,25 @@ public sealed class UnixKernelEventSourceTests
         hold()
         """;
 
+    /// <summary>A listener that accepts and keeps every connection, so only its clients close them.</summary>
+    private const string HoldingServer = """
+        import threading
+        path = os.path.join(sys.argv[1], "s.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(128)
+        kept = []
+        def serve():
+            while True:
+                try:
+                    kept.append(srv.accept()[0])
+                except OSError:
+                    return
+        threading.Thread(target=serve, daemon=True).start()
+        ready(path=path, listener=ino(srv))
+        hold()
+        """;
+
     private static UnixKernelEventSource Start(uint ring = 1 << 20)
     {
         var source = UnixKernelEventSource.TryStart(out string why, ring);
@@ -57,7 +76,7 @@ public sealed class UnixKernelEventSourceTests
     private static bool NamedFor(UnixKernelEvent e, string path) => e.NameBytes is { } n && Encoding.UTF8.GetString(n) == path; // a pathname without its trailing NUL, as the engine keeps it
 
     [Fact]
-    public void A_thousand_one_millisecond_connections_each_give_a_connect_and_a_close_with_the_clients_pid()
+    public void A_thousand_one_millisecond_connections_each_give_a_connect_with_the_clients_pid_and_one_close()
     {
         using var server = Scenario.Start(Server);
         string path = server.Str("path");
@@ -74,15 +93,29 @@ public sealed class UnixKernelEventSourceTests
         Assert.True(client.ExitCode == 0, client.Stderr);
         int pid = int.Parse(client.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
-        var events = Collect(source, ev => ev.Count(e => e.Pid == pid && e.Kind == UnixKernelEventKind.Close) >= 1000, TimeSpan.FromSeconds(60));
+        // One close per connection, by whichever end went first: the server closes each at once, the
+        // client a millisecond later (or first, when the server is slow to accept).
+        List<UnixKernelEvent> Closes(List<UnixKernelEvent> ev)
+        {
+            var clients = ev.Where(e => e.Kind == UnixKernelEventKind.Connect && e.Pid == pid).Select(e => e.Inode).ToHashSet();
+            return ev.Where(e => e.Kind == UnixKernelEventKind.Close && (clients.Contains(e.Inode) || clients.Contains(e.PeerInode))).ToList();
+        }
+        static int Connections(List<UnixKernelEvent> closes, HashSet<uint> clients) => closes.Select(e => clients.Contains(e.Inode) ? e.Inode : e.PeerInode).Distinct().Count();
+        var events = Collect(source, ev => Connections(Closes(ev), ev.Where(e => e.Kind == UnixKernelEventKind.Connect && e.Pid == pid).Select(e => e.Inode).ToHashSet()) >= 1000, TimeSpan.FromSeconds(60));
         var connects = events.Where(e => e.Kind == UnixKernelEventKind.Connect && e.Pid == pid && NamedFor(e, path)).ToList();
         var clientInodes = connects.Select(e => e.Inode).ToHashSet();
-        var closes = events.Where(e => e.Kind == UnixKernelEventKind.Close && e.Pid == pid && clientInodes.Contains(e.Inode)).ToList();
+        var closes = Closes(events);
         Assert.Equal(1000, connects.Count);
         Assert.Equal(1000, clientInodes.Count);
-        Assert.Equal(1000, closes.Count);
+        Assert.Equal(1000, Connections(closes, clientInodes));
+        // Both ends are reported only when their closes race (each sees the other not yet released).
+        Assert.True(closes.Count <= 1010, $"{closes.Count} closes for 1,000 connections: the second end's close is reported");
         Assert.All(connects, e => Assert.Equal("python3", e.Command));
         Assert.All(closes, e => Assert.Equal(UnixCloseReason.Close, e.CloseReason));
+        // A close is the client's own (its inode) or the server's (the client is its peer).
+        Assert.All(closes, e => Assert.True(
+            (e.Pid == pid && clientInodes.Contains(e.Inode)) || (e.Pid == server.Pid && clientInodes.Contains(e.PeerInode)),
+            $"close by pid {e.Pid} of {e.Inode} (peer {e.PeerInode})"));
         Assert.All(connects, e => Assert.Equal(SockPeer.Model.UnixSocketType.Stream, e.Type));
         // The server's accepts name the clients as their peers.
         var accepts = events.Where(e => e.Kind == UnixKernelEventKind.Accept && e.Pid == server.Pid && clientInodes.Contains(e.PeerInode)).ToList();
@@ -93,7 +126,7 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_client_that_exits_at_once_is_named_with_its_pid_and_its_exit_closes_the_socket()
     {
-        using var server = Scenario.Start(Server);
+        using var server = Scenario.Start(HoldingServer);
         string path = server.Str("path");
         using var source = Start();
         var client = Python("""
@@ -117,7 +150,7 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_client_in_another_network_namespace_is_seen_with_its_namespace()
     {
-        using var server = Scenario.Start(Server);
+        using var server = Scenario.Start(HoldingServer);
         string path = server.Str("path");
         ulong hostNs = new FileInfo("/proc/self/ns/net").LinkTarget is { } t ? ulong.Parse(t[5..^1], System.Globalization.CultureInfo.InvariantCulture) : 0;
         using var source = Start();
@@ -139,6 +172,56 @@ public sealed class UnixKernelEventSourceTests
         Assert.True(NamedFor(connect, path));
         var close = Assert.Single(events, e => e.Pid == pid && e.Kind == UnixKernelEventKind.Close);
         Assert.Equal((connect.Inode, clientNs), (close.Inode, close.NetNs));
+    }
+
+    [Fact]
+    public void With_a_name_prefix_the_kernel_drops_other_sockets_events_and_a_clients_close_names_its_listener()
+    {
+        using var wanted = Scenario.Start(HoldingServer);
+        using var other = Scenario.Start(HoldingServer);
+        string path = wanted.Str("path"), otherPath = other.Str("path");
+        string prefix = Path.GetDirectoryName(path) + "/";
+        var source = UnixKernelEventSource.TryStart(out string why, 1 << 20, Encoding.UTF8.GetBytes(prefix));
+        Assert.True(source is not null, $"the eBPF source cannot run here: {why}");
+        using (source)
+        {
+            // The other listener's connection first: once the wanted one's close is read, the other's
+            // events would have been read too (one ring, in order of reservation).
+            var client = Python("""
+                import os, socket, sys
+                print(os.getpid(), flush=True)
+                for path in sys.argv[1:]:
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    s.connect(path)
+                    s.close()
+                """, otherPath, path);
+            Assert.True(client.ExitCode == 0, client.Stderr);
+            int pid = int.Parse(client.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            var events = Collect(source, ev => ev.Any(e => e.Pid == pid && e.Kind == UnixKernelEventKind.Close), TimeSpan.FromSeconds(30));
+            var mine = events.Where(e => e.Pid == pid || e.Pid == wanted.Pid || e.Pid == other.Pid).ToList();
+            var connect = Assert.Single(mine, e => e.Kind == UnixKernelEventKind.Connect);
+            Assert.True(NamedFor(connect, path), connect.Name);
+            var close = Assert.Single(mine, e => e.Kind == UnixKernelEventKind.Close);
+            Assert.Equal((pid, connect.Inode), (close.Pid, close.Inode));
+            Assert.True(NamedFor(close, path), $"the unnamed client's close is named {close.Name}");
+            Assert.All(mine, e => Assert.True(NamedFor(e, path), $"{e.Kind} by {e.Pid} named {e.Name} passed the filter {prefix}"));
+            Assert.DoesNotContain(events, e => NamedFor(e, otherPath));
+        }
+    }
+
+    [Theory]
+    [InlineData("/run/app/*.sock", "/run/app/")]
+    [InlineData("/var/run/docker.sock", "/var/run/docker.sock")]
+    [InlineData("/tmp/x[ab]", "/tmp/x")]
+    [InlineData("/tmp/a\\*b", "/tmp/a")]
+    [InlineData("/tmp/caf\u00e9/*", "/tmp/caf")]
+    [InlineData("app.sock", "")] // also matches a last path component anywhere
+    [InlineData("@dbus*", "")]
+    [InlineData("*", "")]
+    public void The_kernels_name_prefix_is_what_every_name_the_pattern_matches_begins_with(string pattern, string prefix)
+    {
+        Assert.Equal(Encoding.ASCII.GetBytes(prefix), EbpfEventSource.KernelNamePrefix(SockPeer.Views.NameGlob.Parse(pattern)));
+        Assert.Empty(EbpfEventSource.KernelNamePrefix(null));
     }
 
     [Fact]
