@@ -43,6 +43,11 @@ public sealed class EbpfEventSource : ISocketEventSource
     // Connections (by client inode) one end of which closed while the other still has a socket.
     private readonly HashSet<uint> _closed = [];
     private ulong _lostReported;
+    // Connects still ahead in the batch being translated, by client inode.
+    private readonly Dictionary<uint, int> _connectsAhead = [];
+    // Accepts and closes read before their client's connect, by client inode: this batch's, the last one's.
+    private Dictionary<uint, List<UnixKernelEvent>> _waitingForConnect = [];
+    private Dictionary<uint, List<UnixKernelEvent>> _waitingFromBefore = [];
 
     private EbpfEventSource(UnixKernelEventSource kernel, SnapshotPoller poller)
     {
@@ -105,7 +110,7 @@ public sealed class EbpfEventSource : ISocketEventSource
     /// (one without '/' also matches a last path component), and only printable ASCII other than '\'
     /// reads the same in a display name and in the raw bytes.
     /// </summary>
-    internal static byte[] KernelNamePrefix(NameGlob? glob)
+    public static byte[] KernelNamePrefix(NameGlob? glob)
     {
         if (glob is null || !glob.Pattern.StartsWith('/'))
         {
@@ -197,15 +202,69 @@ public sealed class EbpfEventSource : ISocketEventSource
         {
             (_batch, _arrived) = (_arrived, _batch);
         }
+        if (_batch.Count == 0)
+        {
+            return; // nothing read: what waits for a connect has not waited a batch yet
+        }
         var snapshot = _poller.Last!;
+        // A server on another CPU may accept, and even close, before the client's connect(2) returns
+        // and makes its event: what refers to a client whose connect comes later waits for it.
+        _connectsAhead.Clear();
         foreach (var k in _batch)
         {
-            if (Translate(k, snapshot) is { } e)
+            if (k.Kind == UnixKernelEventKind.Connect)
             {
-                events.Add(e);
+                _connectsAhead[k.Inode] = _connectsAhead.GetValueOrDefault(k.Inode) + 1;
+            }
+        }
+        foreach (var k in _batch)
+        {
+            if (k.Kind == UnixKernelEventKind.Connect)
+            {
+                _connectsAhead[k.Inode]--;
+                Add(events, k, snapshot);
+                if (_waitingForConnect.Remove(k.Inode, out var waiting) || _waitingFromBefore.Remove(k.Inode, out waiting))
+                {
+                    foreach (var w in waiting)
+                    {
+                        Add(events, w, snapshot);
+                    }
+                }
+            }
+            else if (k.PeerInode != 0 && !_connected.ContainsKey(k.PeerInode)
+                && (_connectsAhead.GetValueOrDefault(k.PeerInode) > 0 || (k.Kind == UnixKernelEventKind.Accept && snapshot.Find(k.PeerInode) is null)))
+            {
+                // Its connect is later in this batch, or (an accept of a client no snapshot has seen) in the next.
+                if (!_waitingForConnect.TryGetValue(k.PeerInode, out var list))
+                {
+                    _waitingForConnect[k.PeerInode] = list = [];
+                }
+                list.Add(k);
+            }
+            else
+            {
+                Add(events, k, snapshot);
             }
         }
         _batch.Clear();
+        // What waited a whole batch for a connect that never came (a client connected before the start).
+        foreach (var waiting in _waitingFromBefore.Values)
+        {
+            foreach (var w in waiting)
+            {
+                Add(events, w, snapshot);
+            }
+        }
+        _waitingFromBefore.Clear();
+        (_waitingFromBefore, _waitingForConnect) = (_waitingForConnect, _waitingFromBefore);
+    }
+
+    private void Add(List<SocketEvent> events, UnixKernelEvent k, SocketInventory snapshot)
+    {
+        if (Translate(k, snapshot) is { } e)
+        {
+            events.Add(e);
+        }
     }
 
     /// <summary>A snapshot's connect, pending, accept or close of a connection the kernel already reported.</summary>

@@ -68,6 +68,14 @@ public sealed record UnixKernelEvent
     /// is unnamed its peer's (so a client's close names the listener it reached); null when unnamed.
     /// </summary>
     public byte[]? NameBytes { get; init; }
+    /// <summary>
+    /// The kernel socket as an opaque identity, valid while it exists (the same socket gives the same
+    /// value in every event of one source): joins an accept to its client's connect when the client
+    /// closed first and has no inode left to name.
+    /// </summary>
+    public ulong SocketId { get; init; }
+    /// <summary>The other end's <see cref="SocketId"/>; 0 when it has none (a connect's server half is named here, not yet accepted).</summary>
+    public ulong PeerSocketId { get; init; }
     /// <summary>Display text of the name.</summary>
     public string? Name => NameBytes is null ? null : SocketName.Display(NameBytes);
 }
@@ -75,7 +83,7 @@ public sealed record UnixKernelEvent
 /// <summary>Parses the ring buffer's records (struct sockpeer_event in bpf/unix_events.h).</summary>
 internal static class UnixKernelEventParser
 {
-    public const int Size = 200;
+    public const int Size = 216;
     private const int CommOffset = 52;
     private const int NameOffset = 68;
     private const int NameMax = 108;
@@ -84,7 +92,7 @@ internal static class UnixKernelEventParser
     public static bool TryParse(ReadOnlySpan<byte> record, long monotonicToUnixNs, out UnixKernelEvent? e)
     {
         e = null;
-        if (record.Length < NameOffset + NameMax)
+        if (record.Length < Size)
         {
             return false;
         }
@@ -115,6 +123,8 @@ internal static class UnixKernelEventParser
             CloseReason = (UnixCloseReason)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(record[48..]), 2),
             Command = Commands.Get(comm[..(commLen < 0 ? 16 : commLen)]),
             NameBytes = Name(record.Slice(NameOffset, (int)nameLen)),
+            SocketId = BinaryPrimitives.ReadUInt64LittleEndian(record[200..]),
+            PeerSocketId = BinaryPrimitives.ReadUInt64LittleEndian(record[208..]),
         };
         return true;
     }

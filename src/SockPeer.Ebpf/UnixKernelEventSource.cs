@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Runtime.InteropServices;
 using SockPeer.Ebpf.Interop;
 
@@ -14,6 +16,7 @@ public sealed unsafe class UnixKernelEventSource : IDisposable
 {
     private const string ProgramResource = "unix_events.bpf.o";
     private const int NamePrefixMax = 108; // sun_path
+    private const int ConfigSize = 16 + 128;
     private readonly Libbpf _bpf;
     private readonly nint _object;
     private readonly List<nint> _links;
@@ -123,21 +126,23 @@ public sealed unsafe class UnixKernelEventSource : IDisposable
                 why = $"the kernel refused the eBPF program: {Describe(err)}";
                 return null;
             }
-            nint filter = FindMap(bpf, obj, "name_filter"u8);
-            if (filter == 0)
+            nint config = FindMap(bpf, obj, "sockpeer_config"u8);
+            if (config == 0)
             {
-                why = "the eBPF program has no name filter";
+                why = "the eBPF program has no configuration map";
                 return null;
             }
-            // struct sockpeer_name_filter: a length, then the prefix; set before any program runs.
-            byte* value = stackalloc byte[4 + 128];
-            new Span<byte>(value, 4 + 128).Clear();
-            *(uint*)value = (uint)namePrefix.Length;
-            namePrefix.CopyTo(new Span<byte>(value + 4, 128));
+            // struct sockpeer_config (bpf/unix_events.h); set before any program runs.
+            byte* value = stackalloc byte[ConfigSize];
+            var fields = new Span<byte>(value, ConfigSize);
+            fields.Clear();
+            BinaryPrimitives.WriteUInt32LittleEndian(fields, (uint)namePrefix.Length);
+            BinaryPrimitives.WriteUInt64LittleEndian(fields[8..], BinaryPrimitives.ReadUInt64LittleEndian(RandomNumberGenerator.GetBytes(8)));
+            namePrefix.CopyTo(fields[16..]);
             uint zero = 0;
-            if (bpf.MapUpdateElem(bpf.MapFd(filter), &zero, value, 0) != 0)
+            if (bpf.MapUpdateElem(bpf.MapFd(config), &zero, value, 0) != 0)
             {
-                why = $"the eBPF name filter could not be set: {Marshal.GetLastPInvokeErrorMessage()}";
+                why = $"the eBPF program could not be configured: {Marshal.GetLastPInvokeErrorMessage()}";
                 return null;
             }
             for (nint prog = bpf.ObjectNextProgram(obj, 0); prog != 0; prog = bpf.ObjectNextProgram(obj, prog))

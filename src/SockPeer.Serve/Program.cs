@@ -12,6 +12,7 @@ using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using SockPeer.Inventory;
 using SockPeer.Serve.Config;
+using SockPeer.Serve.Connections;
 using SockPeer.Serve.Filters;
 using SockPeer.Serve.Http;
 using SockPeer.Serve.Metrics;
@@ -72,6 +73,7 @@ internal static class Program
         var reader = new SocketInventoryReader(options.Inventory);
         var source = new SnapshotSource(reader.Read, inv => UnixSocketMeasurements.From(inv, options.Filter, options.MaxListeners), options.MinInterval, Log);
         using var instruments = new SockPeerInstruments(source);
+        using var connections = options.Source == "poll" ? null : StartConnectionFeed(options, source, instruments);
         using var exposition = new PrometheusExposition(instruments.Meter);
         var endpoints = new Routes(source, exposition, options);
         Web.GraphPage.MapTo(endpoints, source, options.Filter);
@@ -163,6 +165,24 @@ internal static class Program
         {
         }
         return 0;
+    }
+
+    /// <summary>The eBPF counters; null (logged) where they cannot run and `--source auto` allows it.</summary>
+    private static KernelConnectionFeed? StartConnectionFeed(ServeOptions options, SnapshotSource source, SockPeerInstruments instruments)
+    {
+        var counts = new ConnectionCounts(options.MaxListeners);
+        var feed = KernelConnectionFeed.TryStart(source, options.Filter.Filter, counts, Log, out string why);
+        if (feed is null)
+        {
+            if (options.Source == "ebpf")
+            {
+                throw new InvalidOperationException($"the eBPF event source cannot run here: {why}");
+            }
+            Log($"sockpeer: eBPF events unavailable ({why}): no sockpeer_unix_connects_total or sockpeer_unix_accepts_total");
+            return null;
+        }
+        instruments.AddConnectionCounters(counts, () => feed.Lost);
+        return feed;
     }
 
     private static MeterProvider StartOtlp(ServeOptions options, Uri endpoint)

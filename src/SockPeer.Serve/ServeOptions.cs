@@ -25,6 +25,8 @@ internal sealed record ServeOptions
     public string OtlpProtocol { get; init; } = "http/protobuf";
     public bool ExposeCmdline { get; init; }
     public ListFilter Filter { get; init; } = new();
+    /// <summary>poll (snapshots only), ebpf (also count every connect and accept from the kernel; fail where it cannot), auto (ebpf where it loads).</summary>
+    public string Source { get; init; } = "poll";
     public InventoryOptions Inventory { get; init; } = new() { NetNs = NetNsScope.All };
 
     public static readonly Option<string> ListenOption = new("--listen") { Description = $"Address and port to serve on (default 127.0.0.1:{DefaultPort}); a non-loopback address exposes process names and users to the network", DefaultValueFactory = _ => $"127.0.0.1:{DefaultPort}" };
@@ -35,6 +37,11 @@ internal sealed record ServeOptions
     public static readonly Option<string> OtlpIntervalOption = new("--otlp-interval") { Description = "How often to push over OTLP (default 15s)", DefaultValueFactory = _ => "15s" };
     public static readonly Option<string> OtlpProtocolOption = new("--otlp-protocol") { Description = "http/protobuf (default) or grpc", DefaultValueFactory = _ => "http/protobuf" };
     public static readonly Option<bool> ExposeCmdlineOption = new("--expose-cmdline") { Description = "Include command lines in /api/snapshot (they may hold secrets); without it cmdline is []" };
+    public static readonly Option<string> SourceOption = new("--source")
+    {
+        Description = "poll (default): metrics from snapshots; ebpf: also count every connect and accept from the kernel (sockpeer_unix_connects_total, sockpeer_unix_accepts_total; needs root or CAP_BPF and CAP_PERFMON, and kernel BTF); auto: ebpf where it can load",
+        DefaultValueFactory = _ => "poll",
+    };
     public static readonly Option<string> NetNsOption = new("--netns") { Description = "Network namespaces to cover: all (default), current, a namespace inode, or a path like /run/netns/NAME", DefaultValueFactory = _ => "all" };
     public static readonly Option<string?> PidOption = new("--pid") { Description = "Only sockets with PID at either end" };
     public static readonly Option<string?> PathOption = new("--path") { Description = "Only sockets whose name (or peer's name) matches the glob" };
@@ -45,7 +52,7 @@ internal sealed record ServeOptions
     public static IEnumerable<Option> All =>
     [
         ListenOption, WebConfigOption, MinIntervalOption, MaxListenersOption, OtlpEndpointOption, OtlpIntervalOption, OtlpProtocolOption,
-        ExposeCmdlineOption, NetNsOption, PidOption, PathOption, TypeOption, StateOption, UserOption,
+        ExposeCmdlineOption, SourceOption, NetNsOption, PidOption, PathOption, TypeOption, StateOption, UserOption,
     ];
 
     /// <summary>Reads the options; throws <see cref="UsageException"/> with one line for a bad value.</summary>
@@ -84,8 +91,14 @@ internal sealed record ServeOptions
         {
             throw new UsageException($"--otlp-protocol takes http/protobuf or grpc, not '{protocol}'");
         }
+        string source = parse.GetValue(SourceOption) ?? "poll";
+        if (source is not ("poll" or "ebpf" or "auto"))
+        {
+            throw new UsageException($"--source takes poll, ebpf or auto, not '{source}'");
+        }
         return new ServeOptions
         {
+            Source = source,
             Listen = ParseListen(parse.GetValue(ListenOption) ?? ""),
             WebConfigFile = parse.GetValue(WebConfigOption),
             MinInterval = ParseDuration("--min-interval", parse.GetValue(MinIntervalOption) ?? "1s", allowZero: true),

@@ -41,8 +41,8 @@ struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
-    __type(value, struct sockpeer_name_filter);
-} name_filter SEC(".maps");
+    __type(value, struct sockpeer_config);
+} sockpeer_config SEC(".maps");
 
 /* connect(fd, ...) in progress, by thread: the exit tracepoint has only the result. */
 struct {
@@ -124,14 +124,14 @@ static __always_inline bool copy_name(struct sockpeer_event *e, struct sock *sk)
     return true;
 }
 
-static __always_inline bool name_passes(const struct sockpeer_event *e, const struct sockpeer_name_filter *f)
+static __always_inline bool name_passes(const struct sockpeer_event *e, const struct sockpeer_config *f)
 {
-    if (e->name_len < f->len)
+    if (e->name_len < f->name_len)
         return false;
     for (__u32 i = 0; i < SOCKPEER_NAME_BUF; i++) {
-        if (i >= f->len)
+        if (i >= f->name_len)
             return true;
-        if (e->name[i] != f->prefix[i])
+        if (e->name[i] != f->name_prefix[i])
             return false;
     }
     return true;
@@ -142,12 +142,10 @@ static __always_inline bool name_passes(const struct sockpeer_event *e, const st
  * second's (a client's close names the listener it reached). With a filter, whichever of the two
  * passes it; false when neither does.
  */
-static __always_inline bool name_event(struct sockpeer_event *e, struct sock *first, struct sock *second)
+static __always_inline bool name_event(struct sockpeer_event *e, struct sock *first, struct sock *second, const struct sockpeer_config *f)
 {
-    __u32 zero = 0;
-    struct sockpeer_name_filter *f = bpf_map_lookup_elem(&name_filter, &zero);
     bool named = copy_name(e, first);
-    if (!f || f->len == 0) {
+    if (!f || f->name_len == 0) {
         if (!named)
             copy_name(e, second);
         return true;
@@ -180,7 +178,9 @@ static __always_inline int emit(__u32 kind, __u32 fd, struct socket *sock, __u32
     }
     /* connect: the server half has no inode until accepted; its name is the listener's. */
     bool connect = kind == SOCKPEER_EVENT_CONNECT;
-    if (!name_event(e, connect ? peer : sk, connect ? sk : peer)) {
+    __u32 zero = 0;
+    struct sockpeer_config *cfg = bpf_map_lookup_elem(&sockpeer_config, &zero);
+    if (!name_event(e, connect ? peer : sk, connect ? sk : peer, cfg)) {
         bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
         return 0;
     }
@@ -197,6 +197,9 @@ static __always_inline int emit(__u32 kind, __u32 fd, struct socket *sock, __u32
     e->type = BPF_CORE_READ(sk, sk_type);
     e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
     e->reason = reason;
+    __u64 key = cfg ? cfg->id_key : 0;
+    e->sock_id = (__u64)sk ^ key;
+    e->peer_id = peer ? (__u64)peer ^ key : 0;
     bpf_get_current_comm(e->comm, sizeof(e->comm));
     bpf_ringbuf_submit(e, wakeup_flags());
     return 0;

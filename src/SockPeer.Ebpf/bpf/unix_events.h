@@ -29,15 +29,22 @@ struct sockpeer_event {
     __u32 reason;       /* close: SOCKPEER_CLOSE_* */
     char comm[SOCKPEER_COMM_LEN];
     char name[SOCKPEER_NAME_BUF];
+    /*
+     * The kernel socket (and its peer's) as an opaque identity, scrambled with a key of the reader's:
+     * a client that closes before the server accepts has no inode left for the accept to name.
+     */
+    __u64 sock_id;
+    __u64 peer_id;
 };
 
-/*
- * Events are dropped in the kernel unless a name involved (the socket's or its peer's) starts with
- * prefix: `watch --path '/run/app/' + '*'` on a busy host reads only its own events. len 0: everything.
- */
-struct sockpeer_name_filter {
-    __u32 len;
-    char prefix[SOCKPEER_NAME_BUF];
+/* Set by the reader before the programs are attached. */
+struct sockpeer_config {
+    /* Events are dropped in the kernel unless a name involved (the socket's or its peer's) starts with
+       name_prefix: `watch --path '/run/app/' + '*'` on a busy host reads only its own events. 0: all. */
+    __u32 name_len;
+    __u32 pad;
+    __u64 id_key; /* XORed into sock_id and peer_id, so no kernel address reaches user space as is */
+    char name_prefix[SOCKPEER_NAME_BUF];
 };
 
 #endif

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using SockPeer.Serve.Connections;
 using SockPeer.Serve.Snapshots;
 
 namespace SockPeer.Serve.Metrics;
@@ -44,6 +45,20 @@ internal sealed class SockPeerInstruments : IDisposable
         _meter.CreateObservableCounter<long>("sockpeer_snapshot_failures", () => new Measurement<long>[] { new(_source.Failed) }, null, "Snapshots that failed since start.");
         _meter.CreateObservableGauge<long>("sockpeer_build_info", () => new Measurement<long>[] { new(1, new KeyValuePair<string, object?>("version", Version), new KeyValuePair<string, object?>("commit", Commit)) },
             null, "The sockpeer build: version and commit.");
+    }
+
+    /// <summary>
+    /// The kernel's connects and accepts (only with `--source ebpf`): counters by path, server and
+    /// client, and the events the kernel dropped, which they do not count.
+    /// </summary>
+    public void AddConnectionCounters(ConnectionCounts counts, Func<ulong> lost)
+    {
+        _meter.CreateObservableCounter<long>("sockpeer_unix_connects", counts.Connects, null,
+            "connect(2) calls that reached a listening socket (path) served by a program (server), by the calling program (client), since start; from the kernel's events (eBPF).");
+        _meter.CreateObservableCounter<long>("sockpeer_unix_accepts", counts.Accepts, null,
+            "accept(2) calls that returned a connection on a listening socket (path), by the accepting program (server) and the connecting one (client), since start; from the kernel's events (eBPF).");
+        _meter.CreateObservableCounter<long>("sockpeer_ebpf_events_lost", () => new Measurement<long>[] { new((long)lost()) }, null,
+            "Kernel events dropped because the ring buffer was full since start: connects and accepts the counters miss.");
     }
 
     public Meter Meter => _meter;

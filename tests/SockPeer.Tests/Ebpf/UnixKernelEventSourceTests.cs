@@ -265,6 +265,8 @@ public sealed class UnixKernelEventSourceTests
         BitConverter.TryWriteBytes(r.AsSpan(48), 2u);
         "curl"u8.CopyTo(r.AsSpan(52));
         new byte[] { 0, (byte)'a', 0, (byte)'b' }.CopyTo(r.AsSpan(68));
+        BitConverter.TryWriteBytes(r.AsSpan(200), 0x1234_5678_9abc_def0UL);
+        BitConverter.TryWriteBytes(r.AsSpan(208), 42UL);
         Assert.True(UnixKernelEventParser.TryParse(r, 0, out var e));
         Assert.Equal(UnixKernelEventKind.Close, e!.Kind);
         Assert.Equal((4242, 4243, 1000u, 77u, 78u, 9), (e.Pid, e.Tid, e.Uid, e.Inode, e.PeerInode, e.Fd));
@@ -275,6 +277,7 @@ public sealed class UnixKernelEventSourceTests
         Assert.Equal("curl", e.Command);
         Assert.Equal(new byte[] { 0, (byte)'a', 0, (byte)'b' }, e.NameBytes);
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(5), e.Time);
+        Assert.Equal((0x1234_5678_9abc_def0UL, 42UL), (e.SocketId, e.PeerSocketId));
 
         BitConverter.TryWriteBytes(r.AsSpan(8), 9u);
         Assert.False(UnixKernelEventParser.TryParse(r, 0, out _)); // an unknown kind

@@ -59,17 +59,29 @@ public sealed partial class ServeProcess : IDisposable
         }
     }
 
-    /// <summary>Starts the server with <paramref name="args"/> (plus --listen on a free port) and waits for its start line.</summary>
-    public static ServeProcess Start(IEnumerable<string> args, bool viaSockpeer = false, bool tls = false)
+    /// <summary>
+    /// Starts the server with <paramref name="args"/> (plus --listen on a free port) and waits for its
+    /// start line; <paramref name="runUnder"/> is a command that runs it (setpriv ... --).
+    /// </summary>
+    public static ServeProcess Start(IEnumerable<string> args, bool viaSockpeer = false, bool tls = false, string[]? runUnder = null)
     {
         int port = FreePort();
-        var info = new ProcessStartInfo(viaSockpeer ? SockpeerCli.Path : ServeBinary)
+        string binary = viaSockpeer ? SockpeerCli.Path : ServeBinary;
+        var info = new ProcessStartInfo(runUnder is { Length: > 0 } ? runUnder[0] : binary)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = false,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (runUnder is { Length: > 0 })
+        {
+            foreach (var a in runUnder.AsSpan(1))
+            {
+                info.ArgumentList.Add(a);
+            }
+            info.ArgumentList.Add(binary);
+        }
         if (viaSockpeer)
         {
             info.ArgumentList.Add("serve");
