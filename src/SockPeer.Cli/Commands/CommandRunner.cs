@@ -1,5 +1,4 @@
 using SockPeer.Inventory;
-using SockPeer.Netlink;
 
 namespace SockPeer.Cli.Commands;
 
@@ -20,15 +19,11 @@ internal static class CommandRunner
         {
             return (int)ReturnCode.Ok; // the reader went away (| head): stop quietly
         }
-        catch (InventoryException e)
+        catch (InventoryException e) // also the engine's netlink failures, which the reader wraps
         {
             return Fail(e.Message, ReturnCode.Failure);
         }
-        catch (DiagUnavailableException e)
-        {
-            return Fail(e.Message, ReturnCode.Failure);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or NetlinkFormatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             return Fail(e.Message, ReturnCode.Failure);
         }

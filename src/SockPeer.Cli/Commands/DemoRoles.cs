@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using SockPeer.Interop;
+using SockPeer.Cli.Interop;
 
 namespace SockPeer.Cli.Commands;
 

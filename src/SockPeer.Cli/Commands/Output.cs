@@ -1,5 +1,5 @@
+using SockPeer.Cli.Interop;
 using SockPeer.Cli.Rendering;
-using SockPeer.Interop;
 using SockPeer.Inventory;
 using SockPeer.Model;
 using SockPeer.Views;

@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using SockPeer.Cli.Interop;
 using SockPeer.Cli.Rendering;
 using SockPeer.Events;
-using SockPeer.Interop;
 using SockPeer.Inventory;
 using SockPeer.Json;
 using SockPeer.Model;

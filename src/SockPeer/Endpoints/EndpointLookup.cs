@@ -2,7 +2,12 @@ using SockPeer.Interop;
 
 namespace SockPeer.Endpoints;
 
-/// <summary>What an fd or a path is, before a snapshot: which endpoint kind to read, or why there is no other end.</summary>
+/// <summary>
+/// What an fd or a path is, before a snapshot: which endpoint kind to read, or why there is no other
+/// end. Public because a caller asking for the other end of any fd (as <c>sockpeer peer PID:FD</c>
+/// does) must know its kind to choose <see cref="Inventory.InventoryOptions.Endpoints"/>, and to say
+/// "a regular file has no other end" rather than "not found".
+/// </summary>
 public static class EndpointLookup
 {
     private const ushort S_IFMT = 0xF000;

@@ -3,7 +3,7 @@ using SockPeer.Proc;
 namespace SockPeer.Endpoints;
 
 /// <summary>Pure parsers for the fd links and fdinfo lines the endpoint kinds need.</summary>
-public static class EndpointParsers
+internal static class EndpointParsers
 {
     private static ReadOnlySpan<byte> PipePrefix => "pipe:["u8;
     private static ReadOnlySpan<byte> PtsPrefix => "/dev/pts/"u8;

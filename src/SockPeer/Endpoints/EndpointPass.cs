@@ -9,7 +9,7 @@ namespace SockPeer.Endpoints;
 /// namespace's sock_diag channel, the pipe, FIFO and pty links come from the one /proc walk
 /// (<see cref="ProcScanner.Links"/>), and <see cref="Build"/> joins them. Not thread-safe.
 /// </summary>
-public sealed class EndpointPass
+internal sealed class EndpointPass
 {
     private readonly EndpointKinds _kinds;
     private readonly InetDiagDump _dump = new();

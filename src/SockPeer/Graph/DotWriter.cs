@@ -13,7 +13,7 @@ namespace SockPeer.Graph;
 public static class DotWriter
 {
     /// <summary>Node labels list at most this many idle listening sockets, then how many more.</summary>
-    public const int MaxListeningShown = 8;
+    internal const int MaxListeningShown = 8;
 
     private const string CrossColor = "#b22222";
 
@@ -66,7 +66,7 @@ public static class DotWriter
     }
 
     /// <summary>The lines of a node's label: the name, the user, the container, the namespace (when the graph has several) and idle listeners.</summary>
-    public static string NodeLabel(GraphNode n, bool showNetNs)
+    internal static string NodeLabel(GraphNode n, bool showNetNs)
     {
         var lines = new List<string> { n.Label };
         if (n.User is { } user)
@@ -93,7 +93,7 @@ public static class DotWriter
     }
 
     /// <summary>An edge's label: the socket name, the number of connections when more than one, and a namespace mark.</summary>
-    public static string EdgeLabel(GraphEdge e)
+    internal static string EdgeLabel(GraphEdge e)
     {
         var label = e.Kind == GraphEdgeKind.Pending ? "pending " + e.Name : e.Name;
         if (e.Connections.Count > 1)
@@ -112,7 +112,7 @@ public static class DotWriter
     /// <c>\N</c> stays text), a line break becomes DOT's <c>\n</c>, other control characters
     /// <c>\\xhh</c> text, and <c>&amp;</c> becomes <c>&amp;amp;</c> because Graphviz reads entities in labels.
     /// </summary>
-    public static string Quote(string text)
+    internal static string Quote(string text)
     {
         var sb = new StringBuilder(text.Length + 2);
         sb.Append('"');

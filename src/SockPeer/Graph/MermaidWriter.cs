@@ -70,7 +70,7 @@ public static class MermaidWriter
     }
 
     /// <summary>A quoted Mermaid label; line breaks become <c>&lt;br/&gt;</c>.</summary>
-    public static string Label(string text)
+    internal static string Label(string text)
     {
         var sb = new StringBuilder(text.Length + 2);
         sb.Append('"');

@@ -1,7 +1,7 @@
 namespace SockPeer.Interop;
 
 /// <summary>Linux errno values the engine tells apart (asm-generic/errno-base.h, errno.h).</summary>
-public enum Errno
+internal enum Errno
 {
     /// <summary>No error.</summary>
     None = 0,

@@ -3,7 +3,7 @@ using SockPeer.Netlink;
 namespace SockPeer.Interop;
 
 /// <summary>An open network namespace (an fd kept while working, since namespace inode numbers are reused).</summary>
-public sealed class NetNsHandle : IDisposable
+internal sealed class NetNsHandle : IDisposable
 {
     internal SafeFd Fd { get; }
 

@@ -90,7 +90,7 @@ internal sealed unsafe class NetlinkDiagChannel : IDiagChannel
 }
 
 /// <summary>Opens channels in the calling thread's network namespace.</summary>
-public sealed class KernelDiagChannelFactory : IDiagChannelFactory
+internal sealed class KernelDiagChannelFactory : IDiagChannelFactory
 {
     /// <inheritdoc />
     public IDiagChannel Open() => NetlinkDiagChannel.Open();

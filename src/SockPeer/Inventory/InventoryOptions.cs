@@ -10,7 +10,7 @@ public sealed record InventoryOptions
     /// <summary>The passwd file for user names.</summary>
     public string PasswdPath { get; init; } = "/etc/passwd";
     /// <summary>Opens sock_diag channels; replaceable to inject faults.</summary>
-    public IDiagChannelFactory? Channels { get; init; }
+    internal IDiagChannelFactory? Channels { get; init; }
     /// <summary>Threads for the /proc walk; 0 means one per core.</summary>
     public int Parallelism { get; init; }
     /// <summary>Map holders from /proc (the expensive part); off gives sockets only.</summary>

@@ -8,7 +8,7 @@ namespace SockPeer.Inventory;
 /// and any other nsfs mount, in this mount namespace or another one. Namespaces held only by fds or
 /// sockets are found later, from the fd walk (<see cref="HeldNamespaces"/>).
 /// </summary>
-public static class NetNsDiscovery
+internal static class NetNsDiscovery
 {
     /// <summary>Opens one handle per distinct namespace; the caller disposes them.</summary>
     public static List<NetNsHandle> Discover(string procRoot = "/proc", string runNetns = "/run/netns")

@@ -52,7 +52,15 @@ public sealed class SocketInventoryReader
     {
         lock (_gate)
         {
-            return ReadLocked(cancellationToken);
+            try
+            {
+                return ReadLocked(cancellationToken);
+            }
+            catch (Exception e) when (e is DiagUnavailableException or NetlinkFormatException)
+            {
+                // The netlink layer's exceptions are internal: a caller catches one documented type.
+                throw new InventoryException(e.Message, e);
+            }
         }
     }
 

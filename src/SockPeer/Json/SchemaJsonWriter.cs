@@ -16,7 +16,7 @@ public static class SchemaJsonWriter
     /// <summary>The schema number every document starts with.</summary>
     public const int SchemaVersion = 1;
     /// <summary>The writer options of every document: compact, names readable (not HTML-escaped).</summary>
-    public static JsonWriterOptions WriterOptions => Options;
+    internal static JsonWriterOptions WriterOptions => Options;
 
     private static readonly JsonWriterOptions Options = new()
     {
@@ -226,8 +226,11 @@ public static class SchemaJsonWriter
         w.WriteEndArray();
     }
 
+    /// <summary>One socket object, as in every document's <c>sockets</c> array.</summary>
+    public static void WriteSocket(Utf8JsonWriter w, UnixSocket s) => WriteSocket(w, s, null);
+
     /// <summary>One socket object; <paramref name="names"/> caches the last name written.</summary>
-    public static void WriteSocket(Utf8JsonWriter w, UnixSocket s, NameCache? names = null)
+    internal static void WriteSocket(Utf8JsonWriter w, UnixSocket s, NameCache? names)
     {
         w.WriteStartObject();
         w.WriteNumber(Names.Inode, s.Inode);
@@ -292,7 +295,7 @@ public static class SchemaJsonWriter
     /// The last socket name, escaped and in base64, encoded once: sockets accepted from one listener
     /// carry its name, and on a busy server they are most of the list.
     /// </summary>
-    public sealed class NameCache
+    internal sealed class NameCache
     {
         private byte[]? _bytes;
         private JsonEncodedText _shown;

@@ -86,7 +86,7 @@ public static class SocketEventJsonWriter
     }
 
     /// <summary>UTC with milliseconds: <c>2026-12-01T10:00:00.123Z</c>.</summary>
-    public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    internal static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private static void Socket(Utf8JsonWriter w, string name, UnixSocket? s)
     {

@@ -4,7 +4,7 @@ using SockPeer.Inventory;
 namespace SockPeer.Netlink;
 
 /// <summary>What one dump returned, and whether it can be trusted to be whole.</summary>
-public sealed class DiagDumpResult
+internal sealed class DiagDumpResult
 {
     /// <summary>Records, deduplicated on (inode, cookie); pending server halves (inode 0) are left out.</summary>
     public required List<UnixDiagRecord> Records { get; init; }
@@ -20,7 +20,7 @@ public sealed class DiagDumpResult
 /// Runs sock_diag dumps and single queries over a channel. Holds a reusable receive buffer, so one
 /// instance serves repeated snapshots; not thread-safe.
 /// </summary>
-public sealed class DiagDump
+internal sealed class DiagDump
 {
     private const int InitialBuffer = 64 * 1024;
     private const int MaxBuffer = 1024 * 1024;

@@ -3,7 +3,7 @@ using SockPeer.Interop;
 namespace SockPeer.Netlink;
 
 /// <summary>sock_diag cannot be used here (no unix_diag in the kernel, or netlink refused): fall back to /proc/net/unix.</summary>
-public sealed class DiagUnavailableException : Exception
+internal sealed class DiagUnavailableException : Exception
 {
     /// <summary>The errno the kernel gave.</summary>
     public Errno Errno { get; }

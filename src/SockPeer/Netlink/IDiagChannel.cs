@@ -6,7 +6,7 @@ namespace SockPeer.Netlink;
 /// A NETLINK_SOCK_DIAG socket bound to one network namespace. The engine talks to the kernel only
 /// through this, so tests can replace it with one that injects faults.
 /// </summary>
-public interface IDiagChannel : IDisposable
+internal interface IDiagChannel : IDisposable
 {
     /// <summary>Sends one request.</summary>
     Errno Send(ReadOnlySpan<byte> request);
@@ -16,7 +16,7 @@ public interface IDiagChannel : IDisposable
 }
 
 /// <summary>Opens diag channels; one per network namespace to dump.</summary>
-public interface IDiagChannelFactory
+internal interface IDiagChannelFactory
 {
     /// <summary>A channel in the caller's current network namespace.</summary>
     IDiagChannel Open();

@@ -5,7 +5,7 @@ using SockPeer.Model;
 namespace SockPeer.Netlink;
 
 /// <summary>One inet_diag_msg (TCP or UDP, IPv4 or IPv6). Attributes after it are not requested and are ignored.</summary>
-public sealed record InetDiagRecord
+internal sealed record InetDiagRecord
 {
     /// <summary>idiag_family: 2 AF_INET, 10 AF_INET6.</summary>
     public byte Family { get; init; }
@@ -45,7 +45,7 @@ public sealed record InetDiagRecord
 /// </code>
 /// An IPv4 address fills src[0] / dst[0] only.
 /// </summary>
-public static class InetDiagParser
+internal static class InetDiagParser
 {
     /// <summary>sizeof(struct inet_diag_msg).</summary>
     public const int MessageLength = 72;
@@ -91,7 +91,7 @@ public static class InetDiagParser
 }
 
 /// <summary>Writes inet_diag_req_v2 dump requests.</summary>
-public static class InetDiagRequest
+internal static class InetDiagRequest
 {
     /// <summary>nlmsghdr + inet_diag_req_v2.</summary>
     public const int Length = 16 + 56;

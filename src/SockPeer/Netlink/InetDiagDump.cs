@@ -8,7 +8,7 @@ namespace SockPeer.Netlink;
 /// NETLINK_SOCK_DIAG socket the AF_UNIX dump uses, so it covers the same network namespace.
 /// Holds a reusable receive buffer; not thread-safe.
 /// </summary>
-public sealed class InetDiagDump
+internal sealed class InetDiagDump
 {
     private const int MaxBuffer = 1024 * 1024;
     private const int MaxAttempts = 3;

@@ -1,7 +1,7 @@
 namespace SockPeer.Netlink;
 
 /// <summary>Bytes from the kernel (or a fixture) that do not follow the netlink or sock_diag layout.</summary>
-public sealed class NetlinkFormatException : Exception
+internal sealed class NetlinkFormatException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public NetlinkFormatException() { }

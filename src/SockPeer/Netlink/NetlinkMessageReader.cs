@@ -4,7 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace SockPeer.Netlink;
 
 /// <summary>One netlink message inside a receive buffer.</summary>
-public readonly ref struct NetlinkMessage
+internal readonly ref struct NetlinkMessage
 {
     /// <summary>nlmsg_type.</summary>
     public ushort Type { get; init; }
@@ -24,7 +24,7 @@ public readonly ref struct NetlinkMessage
 /// nlmsg_len counts the header; the next message starts at NLMSG_ALIGN(nlmsg_len). Netlink is host
 /// byte order; every Linux target .NET supports here is little-endian.
 /// </summary>
-public ref struct NetlinkMessageReader
+internal ref struct NetlinkMessageReader
 {
     /// <summary>sizeof(struct nlmsghdr).</summary>
     public const int HeaderLength = 16;

@@ -2,7 +2,7 @@ namespace SockPeer.Netlink;
 
 /// <summary>The request's show mask (UDIAG_SHOW_*). Kept apart from <see cref="UnixDiagAttribute"/> so the two cannot be mixed.</summary>
 [Flags]
-public enum UnixDiagShow : uint
+internal enum UnixDiagShow : uint
 {
     /// <summary>Nothing extra.</summary>
     None = 0,
@@ -23,7 +23,7 @@ public enum UnixDiagShow : uint
 }
 
 /// <summary>Attribute types of a unix_diag reply (UNIX_DIAG_*).</summary>
-public enum UnixDiagAttribute : ushort
+internal enum UnixDiagAttribute : ushort
 {
     /// <summary>UNIX_DIAG_NAME: raw sun_path bytes.</summary>
     Name = 0,
@@ -44,7 +44,7 @@ public enum UnixDiagAttribute : ushort
 }
 
 /// <summary>Socket states as sock_diag reports them (TCP_* numbering).</summary>
-public static class UnixDiagState
+internal static class UnixDiagState
 {
     /// <summary>TCP_ESTABLISHED: connected.</summary>
     public const byte Established = 1;

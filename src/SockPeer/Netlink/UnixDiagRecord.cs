@@ -4,7 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace SockPeer.Netlink;
 
 /// <summary>One unix_diag_msg with the attributes that came with it. Absent attributes have their Has… flag false.</summary>
-public sealed record UnixDiagRecord
+internal sealed record UnixDiagRecord
 {
     /// <summary>udiag_type: 1 stream, 2 dgram, 5 seqpacket.</summary>
     public byte Type { get; init; }
@@ -45,7 +45,7 @@ public sealed record UnixDiagRecord
 }
 
 /// <summary>Parses the payload of a SOCK_DIAG_BY_FAMILY reply for AF_UNIX.</summary>
-public static class UnixDiagParser
+internal static class UnixDiagParser
 {
     /// <summary>sizeof(struct unix_diag_msg).</summary>
     public const int MessageLength = 16;
@@ -194,7 +194,7 @@ public static class UnixDiagParser
 }
 
 /// <summary>Writes the 40-byte SOCK_DIAG_BY_FAMILY request for AF_UNIX.</summary>
-public static class UnixDiagRequest
+internal static class UnixDiagRequest
 {
     /// <summary>nlmsghdr + unix_diag_req.</summary>
     public const int Length = 40;

@@ -2,7 +2,10 @@ using System.Text;
 
 namespace SockPeer.Proc;
 
-/// <summary>The container (or service) a process runs in, as its cgroup path tells.</summary>
+/// <summary>
+/// The container (or service) a process runs in, as its cgroup path tells. Public as part of the
+/// model (<see cref="Model.ProcessInfo.Container"/>); it lives here, beside its (internal) parser.
+/// </summary>
 /// <param name="Runtime">docker, kubernetes, containerd, cri-o, podman, lxc or systemd.</param>
 /// <param name="Id">Short container id (12 hex digits), or null.</param>
 /// <param name="Name">Container, pod or unit name where one can be found, or null.</param>
@@ -23,7 +26,7 @@ public sealed record ContainerInfo(string Runtime, string? Id, string? Name);
 /// 0::/system.slice/nginx.service                                systemd unit
 /// </code>
 /// </summary>
-public static class CgroupParser
+internal static class CgroupParser
 {
     /// <summary>Parses the whole file; null when the process is in no container or unit.</summary>
     public static ContainerInfo? Parse(ReadOnlySpan<byte> file)

@@ -6,13 +6,13 @@ namespace SockPeer.Proc;
 /// <param name="MountPoint">Where it is mounted, with the kernel's octal escapes (\040 etc.) undone.</param>
 /// <param name="FsType">Filesystem type (after the " - " separator).</param>
 /// <param name="SuperOptions">Per-superblock options, such as procfs's hidepid= and subset=.</param>
-public readonly record struct MountInfoLine(string MountPoint, string FsType, string SuperOptions);
+internal readonly record struct MountInfoLine(string MountPoint, string FsType, string SuperOptions);
 
 /// <summary>
 /// Pure parser for /proc/PID/mountinfo (proc(5)): <c>ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS</c>.
 /// Never throws on bad input.
 /// </summary>
-public static class ProcMountInfo
+internal static class ProcMountInfo
 {
     /// <summary>Parses one line; false when it does not have the mountinfo shape.</summary>
     public static bool TryParseLine(ReadOnlySpan<byte> line, out MountInfoLine entry)

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace SockPeer.Proc;
 
 /// <summary>One row of /proc/net/unix.</summary>
-public readonly record struct ProcNetUnixEntry(uint Inode, int Type, int SocketState, bool Listening, byte[]? Path);
+internal readonly record struct ProcNetUnixEntry(uint Inode, int Type, int SocketState, bool Listening, byte[]? Path);
 
 /// <summary>
 /// Parses /proc/net/unix, the lossy fallback when sock_diag has no unix_diag:
@@ -12,7 +12,7 @@ public readonly record struct ProcNetUnixEntry(uint Inode, int Type, int SocketS
 /// St is the SS_* state; Flags 0x10000 (__SO_ACCEPTCON) marks a listener; an abstract name shows
 /// as '@' with every NUL as '@'. Rows with inode 0 are pending connections and are skipped.
 /// </summary>
-public static class ProcNetUnix
+internal static class ProcNetUnix
 {
     /// <summary>Parses the file; rows that do not parse are counted in <paramref name="malformed"/>.</summary>
     public static List<ProcNetUnixEntry> Parse(ReadOnlySpan<byte> text, out int malformed)

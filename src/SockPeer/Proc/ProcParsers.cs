@@ -5,7 +5,7 @@ using System.Text;
 namespace SockPeer.Proc;
 
 /// <summary>Pure parsers for the small /proc files the scanner reads. None of them throws on bad input.</summary>
-public static class ProcParsers
+internal static class ProcParsers
 {
     private static ReadOnlySpan<byte> SocketPrefix => "socket:["u8;
     private static ReadOnlySpan<byte> NetPrefix => "net:["u8;
@@ -216,7 +216,7 @@ public static class ProcParsers
 }
 
 /// <summary>Splits bytes on '\n' without allocating.</summary>
-public ref struct LineEnumerator
+internal ref struct LineEnumerator
 {
     private ReadOnlySpan<byte> _rest;
     private bool _done;
@@ -260,7 +260,7 @@ public ref struct LineEnumerator
 /// Walks a getdents64 buffer:
 /// <code>struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; /* NUL-terminated */ }</code>
 /// </summary>
-public ref struct DirentReader
+internal ref struct DirentReader
 {
     private ReadOnlySpan<byte> _rest;
 

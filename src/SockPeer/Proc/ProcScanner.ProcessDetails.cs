@@ -5,7 +5,7 @@ namespace SockPeer.Proc;
 
 // The second half of a holder lookup: reading the details (comm, status, cmdline, namespace, cgroup)
 // of each process that holds a socket, through the cache a long-lived reader keeps.
-public sealed partial class ProcScanner
+internal sealed partial class ProcScanner
 {
     /// <summary>Command, status, cmdline, network namespace and cgroup of each pid; pids that exited are left out.</summary>
     public Dictionary<int, ProcessInfo> ReadProcesses(IReadOnlyCollection<int> pids, IReadOnlyDictionary<uint, string>? users = null)

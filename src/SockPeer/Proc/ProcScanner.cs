@@ -5,7 +5,7 @@ using SockPeer.Model;
 namespace SockPeer.Proc;
 
 /// <summary>What a walk of /proc found.</summary>
-public sealed class ProcScanResult
+internal sealed class ProcScanResult
 {
     /// <summary>Holders grouped by socket index (the values of the index the scan was given), each group sorted by pid and fd, without duplicates.</summary>
     public required SocketHolder[] Holders { get; init; }
@@ -25,7 +25,7 @@ public sealed class ProcScanResult
 }
 
 /// <summary>The raw result of an fd walk: every socket link found, per worker thread.</summary>
-public sealed class FdScan
+internal sealed class FdScan
 {
     internal FdScan(List<ProcScanner.FdWorker> workers) => Workers = workers;
 
@@ -37,7 +37,7 @@ public sealed class FdScan
 /// tables of threads that unshared theirs). Uses directory fds, getdents64 and readlinkat with
 /// per-thread buffers, spread over the cores. No state survives a scan.
 /// </summary>
-public sealed partial class ProcScanner
+internal sealed partial class ProcScanner
 {
     private readonly string _procRoot;
     private readonly int _parallelism;

@@ -47,10 +47,11 @@ public class DiagDumpFaultTests
     }
 
     [Theory]
-    [InlineData(Errno.EINTR)]
-    [InlineData(Errno.EAGAIN)]
-    public void Interrupted_receive_is_retried_without_a_new_request(Errno errno)
+    [InlineData((int)Errno.EINTR)]
+    [InlineData((int)Errno.EAGAIN)]
+    public void Interrupted_receive_is_retried_without_a_new_request(int code)
     {
+        var errno = (Errno)code; // an int parameter: a public test method cannot take the internal Errno
         var channel = new ScriptedDiagChannel()
             .Fail(errno)
             .Reply(Rec(10))
@@ -222,11 +223,12 @@ public class DiagDumpFaultTests
     }
 
     [Theory]
-    [InlineData(Errno.ENOENT)]
-    [InlineData(Errno.EPROTONOSUPPORT)]
-    [InlineData(Errno.EACCES)]
-    public void Nlmsg_error_as_the_first_reply_makes_diag_unavailable(Errno errno)
+    [InlineData((int)Errno.ENOENT)]
+    [InlineData((int)Errno.EPROTONOSUPPORT)]
+    [InlineData((int)Errno.EACCES)]
+    public void Nlmsg_error_as_the_first_reply_makes_diag_unavailable(int code)
     {
+        var errno = (Errno)code; // an int parameter: a public test method cannot take the internal Errno
         var channel = new ScriptedDiagChannel().Reply(seq => Nl.Error(seq, errno));
 
         var e = Assert.Throws<DiagUnavailableException>(() => Dump(channel));
@@ -496,11 +498,12 @@ public class DiagDumpFaultTests
     }
 
     [Theory]
-    [InlineData(Errno.ENOENT)]
-    [InlineData(Errno.ESTALE)]
-    [InlineData(Errno.EMSGSIZE)]
-    public void Query_one_returns_the_kernel_errno(Errno errno)
+    [InlineData((int)Errno.ENOENT)]
+    [InlineData((int)Errno.ESTALE)]
+    [InlineData((int)Errno.EMSGSIZE)]
+    public void Query_one_returns_the_kernel_errno(int code)
     {
+        var errno = (Errno)code; // an int parameter: a public test method cannot take the internal Errno
         var channel = new ScriptedDiagChannel().Reply(seq => Nl.Error(seq, errno));
 
         var r = new DiagDump().QueryOne(channel, 10, 5, Show, out Errno error);

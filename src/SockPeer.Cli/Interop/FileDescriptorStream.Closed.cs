@@ -1,6 +1,6 @@
-namespace SockPeer.Interop;
+namespace SockPeer.Cli.Interop;
 
-public sealed unsafe partial class FileDescriptorStream
+internal sealed unsafe partial class FileDescriptorStream
 {
     private const short POLLERR = 8;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace SockPeer.Interop;
+namespace SockPeer.Cli.Interop;
 
 /// <summary>
 /// Writes straight to a file descriptor with write(2). System.Console's streams are not used for
@@ -9,20 +9,20 @@ namespace SockPeer.Interop;
 /// process exits), and they ignore EPIPE. FileStream would not do either, but it writes with
 /// pwrite at its own offset, so `(sockpeer; sockpeer) &gt; file` would overwrite. write(2) does neither.
 /// </summary>
-public sealed unsafe partial class FileDescriptorStream(int fd) : Stream
+internal sealed unsafe partial class FileDescriptorStream(int fd) : Stream
 {
     private const int EINTR = 4;
     private const int EAGAIN = 11;
     private const int EPIPE = 32;
     private const short POLLOUT = 4;
 
-    [LibraryImport(Libc.Name, EntryPoint = "write", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     private static partial nint SysWrite(int fd, byte* buffer, nuint count);
 
-    [LibraryImport(Libc.Name, EntryPoint = "poll", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     private static partial int SysPoll(PollFd* fds, nuint count, int timeout);
 
-    [LibraryImport(Libc.Name, EntryPoint = "ioctl", SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     private static partial int SysIoctl(int fd, nuint request, WinSize* size);
 
     private const nuint TIOCGWINSZ = 0x5413;
