@@ -72,6 +72,47 @@ public sealed class EbpfWatchTests
     }
 
     [Fact]
+    public void Events_lost_while_the_watcher_is_stopped_are_reported_as_an_ebpf_lost_warning()
+    {
+        using var server = Scenario.Start(Server);
+        // The kernel keeps what begins with WORKDIR/s (the glob's literal start), so the flood on
+        // WORKDIR/s-flood fills the ring; the watcher's own filter then drops it unprinted.
+        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.WorkDir + "/s*.sock");
+        watch.WaitFor("the watch to start", e => true);
+        // Stopped, the watcher reads nothing: 20,000 connections (60,000 events of 216 bytes) overflow
+        // its 8 MiB ring buffer.
+        watch.Signal("STOP");
+        try
+        {
+            var flood = ChildProcess.Run("python3", ["-c", """
+                import os, socket, sys, threading
+                path = os.path.join(sys.argv[1], "s-flood")
+                srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                srv.bind(path)
+                srv.listen(4096)
+                def serve():
+                    while True:
+                        srv.accept()[0].close()
+                threading.Thread(target=serve, daemon=True).start()
+                for _ in range(20000):
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    s.connect(path)
+                    s.close()
+                os.unlink(path)
+                """, server.WorkDir], TimeSpan.FromMinutes(2));
+            Assert.True(flood.ExitCode == 0, flood.Stderr);
+        }
+        finally
+        {
+            watch.Signal("CONT");
+        }
+        var warning = watch.WaitFor("an ebpf_lost warning", e => e.Kind() == "warning" && e.GetProperty("code").GetString() == "ebpf_lost");
+        SockPeer.Tests.Json.SchemaAssert.Valid(warning.GetRawText(), "watchEvent");
+        var lost = System.Text.RegularExpressions.Regex.Match(warning.GetProperty("message").GetString()!, "^([0-9]+) kernel event");
+        Assert.True(lost.Success && long.Parse(lost.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, warning.GetRawText());
+    }
+
+    [Fact]
     public void A_client_that_exits_at_once_is_named_in_the_human_view()
     {
         using var server = Scenario.Start(Server);
