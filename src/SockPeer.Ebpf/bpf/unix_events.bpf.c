@@ -200,7 +200,10 @@ static __always_inline int emit(__u32 kind, __u32 fd, struct socket *sock, __u32
     __u64 key = cfg ? cfg->id_key : 0;
     e->sock_id = (__u64)sk ^ key;
     e->peer_id = peer ? (__u64)peer ^ key : 0;
-    bpf_get_current_comm(e->comm, sizeof(e->comm));
+    /* The process's command, as /proc/PID/comm and the snapshots name it, not the calling thread's
+       (a .NET server accepts on a thread called ".NET TP Worker"). */
+    struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), leader ? leader->comm : task->comm);
     bpf_ringbuf_submit(e, wakeup_flags());
     return 0;
 }

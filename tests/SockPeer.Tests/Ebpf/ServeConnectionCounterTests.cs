@@ -13,26 +13,6 @@ namespace SockPeer.Tests.Ebpf;
 [Collection(EbpfCollection.Name)]
 public sealed class ServeConnectionCounterTests
 {
-    /// <summary>A listener (comm sp-counted) that accepts and closes each client at once.</summary>
-    private const string CountedServer = """
-        import ctypes, threading
-        ctypes.CDLL(None).prctl(15, b"sp-counted", 0, 0, 0)
-        path = os.path.join(sys.argv[1], "counted.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(128)
-        def serve():
-            while True:
-                try:
-                    c, _ = srv.accept()
-                except OSError:
-                    return
-                c.close()
-        threading.Thread(target=serve, daemon=True).start()
-        ready(path=path)
-        hold()
-        """;
-
     /// <summary>argv[1] connections to argv[2], each closed at once, from a process named argv[3].</summary>
     private const string Client = """
         import ctypes, socket, sys
@@ -46,8 +26,9 @@ public sealed class ServeConnectionCounterTests
     [Fact]
     public async Task Every_connect_and_accept_is_counted_by_path_server_and_client_however_short_lived()
     {
-        using var counted = Scenario.Start(CountedServer);
-        using var elsewhere = Scenario.Start(CountedServer);
+        // Listeners (python3) that accept and close each client at once.
+        using var counted = Scenario.Start(UnixKernelEventSourceTests.Server);
+        using var elsewhere = Scenario.Start(UnixKernelEventSourceTests.Server);
         string path = counted.Str("path");
         using var serve = ServeProcess.Start(["--source", "ebpf", "--path", Path.GetDirectoryName(path) + "/*"]);
         using var http = serve.Client();
@@ -59,7 +40,7 @@ public sealed class ServeConnectionCounterTests
             Assert.True(run.ExitCode == 0, run.Stderr);
         }
 
-        (string, string)[] labels = [("path", path), ("server", "sp-counted"), ("client", "sp-counter")];
+        (string, string)[] labels = [("path", path), ("server", "python3"), ("client", "sp-counter")];
         List<ServeScenarios.Sample> samples = [];
         string text = "";
         var clock = Stopwatch.StartNew();

@@ -209,6 +209,38 @@ public sealed class UnixKernelEventSourceTests
         }
     }
 
+    [Fact]
+    public void An_accept_on_a_renamed_thread_is_named_by_its_process()
+    {
+        // The accepting thread renames itself, as runtimes name their worker threads (".NET TP Worker").
+        using var server = Scenario.Start("""
+            import ctypes, threading
+            path = os.path.join(sys.argv[1], "s.sock")
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            srv.bind(path)
+            srv.listen(8)
+            kept = []
+            def serve():
+                ctypes.CDLL(None).prctl(15, b"sp-acceptor", 0, 0, 0)
+                while True:
+                    kept.append(srv.accept()[0])
+            threading.Thread(target=serve, daemon=True).start()
+            ready(path=path)
+            hold()
+            """);
+        using var source = Start();
+        var client = Python("""
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            """, server.Str("path"));
+        Assert.True(client.ExitCode == 0, client.Stderr);
+        var events = Collect(source, ev => ev.Any(e => e.Pid == server.Pid && e.Kind == UnixKernelEventKind.Accept), TimeSpan.FromSeconds(30));
+        var accept = Assert.Single(events, e => e.Pid == server.Pid && e.Kind == UnixKernelEventKind.Accept);
+        Assert.NotEqual(server.Pid, accept.Tid);
+        Assert.Equal("python3", accept.Command);
+    }
+
     [Theory]
     [InlineData("/run/app/*.sock", "/run/app/")]
     [InlineData("/var/run/docker.sock", "/var/run/docker.sock")]
