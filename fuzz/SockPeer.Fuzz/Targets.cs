@@ -44,7 +44,7 @@ internal static class Targets
     /// <summary>The engine code each target exercises, for the coverage report: a type, or Type::Method.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> CodeUnderTest = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
-        ["netlink"] = ["SockPeer.Netlink.NetlinkMessageReader", "SockPeer.Netlink.UnixDiagParser", "SockPeer.Netlink.DiagDump"],
+        ["netlink"] = ["SockPeer.Netlink.NetlinkMessageReader", "SockPeer.Netlink.UnixDiagParser", "SockPeer.Netlink.DiagDump", "SockPeer.Netlink.SockDiagDump"],
         ["procnetunix"] = ["SockPeer.Proc.ProcNetUnix"],
         ["status"] = ["SockPeer.Proc.ProcParsers::TryParseStatus", "SockPeer.Proc.ProcParsers::TryParseDecimal", "SockPeer.Proc.ProcParsers::Trim", "SockPeer.Proc.LineEnumerator"],
         ["fdinfo"] = ["SockPeer.Proc.ProcParsers::TryParseScmFds", "SockPeer.Proc.ProcParsers::TryParseDecimal", "SockPeer.Proc.ProcParsers::Trim", "SockPeer.Proc.LineEnumerator"],
@@ -56,7 +56,7 @@ internal static class Targets
         ["protocols"] = ["SockPeer.Proc.ProcNetProtocols", "SockPeer.Proc.LineEnumerator"],
         ["stat"] = ["SockPeer.Proc.ProcStat"],
         ["links"] = ["SockPeer.Proc.ProcParsers::TryParseSocketLink", "SockPeer.Proc.ProcParsers::TryParseNetNsLink", "SockPeer.Proc.ProcParsers::TryParseBracketed", "SockPeer.Proc.ProcParsers::TryParseDecimal"],
-        ["inetdiag"] = ["SockPeer.Netlink.InetDiagParser", "SockPeer.Netlink.InetDiagDump", "SockPeer.Model.InetAddress"],
+        ["inetdiag"] = ["SockPeer.Netlink.InetDiagParser", "SockPeer.Netlink.InetDiagDump", "SockPeer.Netlink.SockDiagDump", "SockPeer.Model.InetAddress"],
         ["endpointlinks"] = ["SockPeer.Endpoints.EndpointParsers"],
     };
 
