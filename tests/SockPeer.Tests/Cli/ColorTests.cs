@@ -36,7 +36,7 @@ public class ColorTests(SmallListener listener) : IClassFixture<SmallListener>
     private static CliResult OnTerminal(string args, string environment = "", string pipe = "")
     {
         // env -u: the test runner's own NO_COLOR or TERM must not leak in.
-        var r = CliTestSupport.Bash($$"""
+        var r = SockpeerCli.Bash($$"""
             env -u NO_COLOR TERM=xterm {{environment}} script -qec "'$1' {{args}} {{pipe}}" /dev/null
             """);
         Assert.True(r.Stderr.Length == 0, $"script: {r.Stderr}");
@@ -46,7 +46,7 @@ public class ColorTests(SmallListener listener) : IClassFixture<SmallListener>
     [Fact]
     public void Not_a_terminal_no_escape_bytes()
     {
-        var r = CliTestSupport.Bash($"""env -u NO_COLOR TERM=xterm "$1" list --pid {Pid}""");
+        var r = SockpeerCli.Bash($"""env -u NO_COLOR TERM=xterm "$1" list --pid {Pid}""");
         Assert.Equal(0, r.ExitCode);
         Assert.Contains(listener.Scenario.Str("path"), r.Stdout);
         Assert.DoesNotContain(Esc, r.Stdout);

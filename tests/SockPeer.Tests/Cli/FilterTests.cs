@@ -135,8 +135,8 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     [SkippableFact]
     public void User_by_name_and_by_uid_give_the_same_sockets()
     {
-        uint uid = CliTestSupport.CurrentUid;
-        string? name = CliTestSupport.UserName(uid);
+        uint uid = HostFacts.CurrentUid;
+        string? name = HostFacts.UserName(uid);
         Skip.If(name is null, $"uid {uid} has no name in /etc/passwd");
         var (_, byName) = List("--user", name);
         var (_, byUid) = List("--user", uid.ToString());
@@ -147,7 +147,7 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     [SkippableFact]
     public void User_keeps_that_user_s_sockets_and_leaves_out_another_user_s()
     {
-        Skip.IfNot(CliTestSupport.IsRoot, "needs root to hold sockets as another user (nobody)");
+        Skip.IfNot(HostFacts.IsRoot, "needs root to hold sockets as another user (nobody)");
         // A socketpair held by nobody, beside the fixture's sockets held by root.
         using var other = Scenario.StartAs(Infrastructure.Confined.Nobody, """
             a, b = socket.socketpair()
@@ -177,9 +177,9 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
         // (exit 1 with a message): a typo must not read as "this user has no sockets". A numeric
         // uid is always valid, like `ps -u 4000000000`: it just matches nothing here.
         var bad = SockpeerCli.Run("list", "--user", "nosuchuser12345");
-        CliTestSupport.AssertOneErrorLine(bad, 1, "--user nosuchuser12345");
+        SockpeerCli.AssertOneErrorLine(bad, 1, "--user nosuchuser12345");
         Assert.Contains("nosuchuser12345", bad.Stderr);
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "--user", "nosuchuser12345", "--json"), 1, "--user nosuchuser12345 --json");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("list", "--user", "nosuchuser12345", "--json"), 1, "--user nosuchuser12345 --json");
 
         var (_, ours) = List("--user", "4000000000");
         Assert.Empty(ours);
@@ -215,9 +215,9 @@ public class UserFilterOwnerTests
     [SkippableFact]
     public void User_by_name_matches_the_socket_owner_like_user_by_uid()
     {
-        Skip.IfNot(CliTestSupport.IsRoot, "needs root to make a socket owned by root and held by nobody");
-        string nobody = CliTestSupport.UserName(65534) ?? "nobody";
-        string root = CliTestSupport.UserName(0) ?? "root";
+        Skip.IfNot(HostFacts.IsRoot, "needs root to make a socket owned by root and held by nobody");
+        string nobody = HostFacts.UserName(65534) ?? "nobody";
+        string root = HostFacts.UserName(0) ?? "root";
         using var s = Scenario.Start("""
             r, w = os.pipe()
             pid = os.fork()

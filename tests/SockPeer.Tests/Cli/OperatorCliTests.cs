@@ -95,7 +95,7 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
         Assert.Equal(new[] { S.Inode("client"), S.Inode("accepted") }.Order(), Inodes(before).Where(i => i == S.Inode("client") || i == S.Inode("accepted")).Order());
         Assert.DoesNotContain(S.Inode("abstract_listener"), Inodes(before));
         // A command that cannot honour a filter refuses it: a usage error, never a silent success.
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("--pid", pid, "peer", S.Inode("client").ToString()), 2, "--pid before peer");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("--pid", pid, "peer", S.Inode("client").ToString()), 2, "--pid before peer");
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
         Assert.Equal(0, r.ExitCode);
         SchemaAssert.Valid(r.Stdout, "peer");
         var bad = SockpeerCli.Run("peer", S.Inode("client").ToString(), "--pid", S.Int("client_pid").ToString());
-        CliTestSupport.AssertOneErrorLine(bad, 2, "peer INODE --pid X");
+        SockpeerCli.AssertOneErrorLine(bad, 2, "peer INODE --pid X");
         Assert.Contains("--pid", bad.Stderr);
         Assert.DoesNotContain("Unrecognized", bad.Stderr);
     }
@@ -148,7 +148,7 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
         var listener = Assert.Single(json.Json().GetProperty("listeners").EnumerateArray());
         Assert.Equal("deleted", listener.GetProperty("file").GetProperty("status").GetString());
         Assert.Single(json.Json().GetProperty("connections").EnumerateArray());
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("who", S.Str("gone") + ".never"), 1, "who on a path that never existed");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("who", S.Str("gone") + ".never"), 1, "who on a path that never existed");
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
     [Fact]
     public void An_invalid_glob_is_a_usage_error_and_a_glob_without_a_slash_matches_the_file_name()
     {
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "--path", "/tmp/x/[a-"), 2, "unclosed [");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("list", "--path", "/tmp/x/[a-"), 2, "unclosed [");
         var listed = Inodes(SockpeerCli.Run("list", "--path", "app.sock", "--json"));
         Assert.Contains(S.Inode("listener"), listed);
         Assert.Contains(S.Inode("client"), listed); // the other end of a connection to it
@@ -241,7 +241,7 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
         Assert.Equal(repeated, comma);
         Assert.Contains(S.Inode("client"), comma);
         Assert.Contains(S.Info.GetProperty("pending")[0].GetUInt32(), comma);
-        string uid = CliTestSupport.CurrentUid.ToString();
+        string uid = HostFacts.CurrentUid.ToString();
         string server = S.Int("server_pid").ToString();
         var longForm = Inodes(SockpeerCli.Run("list", "--user", uid, "--pid", server, "--netns", "current", "--json"));
         Assert.Contains(S.Inode("listener"), longForm);
@@ -280,8 +280,8 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
         var sorted = SockpeerCli.Run("list", "-o", "INODE", "-H", "--sort", "-inode", "-p", S.Int("server_pid").ToString());
         var inodes = sorted.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(uint.Parse).ToList();
         Assert.Equal(inodes.OrderByDescending(i => i), inodes);
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "--sort", "bogus"), 2, "--sort bogus");
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "-o", "TYPE,NOPE"), 2, "-o NOPE");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("list", "--sort", "bogus"), 2, "--sort bogus");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("list", "-o", "TYPE,NOPE"), 2, "-o NOPE");
 
         var summary = SockpeerCli.Run("-s", "-p", S.Int("server_pid").ToString());
         Assert.True(summary.ExitCode == 0, summary.Stderr);

@@ -60,7 +60,7 @@ public class PipeTests(ManySocketPairs pairs) : IClassFixture<ManySocketPairs>
     public void Reader_that_closes_after_one_line_ends_the_command_quietly(string args, string firstLine)
     {
         args = args.Replace("PID", pairs.Scenario.Pid.ToString(), StringComparison.Ordinal);
-        var r = CliTestSupport.Bash($$"""
+        var r = SockpeerCli.Bash($$"""
             "$1" {{args}} 2>"$2/err" | head -1
             echo "status=${PIPESTATUS[0]}"
             cat "$2/err"
@@ -94,7 +94,7 @@ public class PipeTests(ManySocketPairs pairs) : IClassFixture<ManySocketPairs>
     [InlineData("list --json")]
     public void Reader_that_reads_nothing_ends_the_command_quietly(string args)
     {
-        var r = CliTestSupport.Bash($$"""
+        var r = SockpeerCli.Bash($$"""
             "$1" {{args}} 2>"$2/err" | true
             echo "status=${PIPESTATUS[0]}"
             cat "$2/err"

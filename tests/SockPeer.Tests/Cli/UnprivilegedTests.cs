@@ -54,7 +54,7 @@ public sealed class UnprivilegedTests : IDisposable
         });
     }
 
-    private static void SkipUnlessRoot() => Skip.IfNot(CliTestSupport.IsRoot, "needs root: the test switches to uid 65534 with setpriv");
+    private static void SkipUnlessRoot() => Skip.IfNot(HostFacts.IsRoot, "needs root: the test switches to uid 65534 with setpriv");
 
     [SkippableFact]
     public void Json_lists_root_s_sockets_and_warns_once_about_processes_it_could_not_inspect()
@@ -110,7 +110,7 @@ public sealed class UnprivilegedTests : IDisposable
         Assert.Single(doc.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("could not be inspected", StringComparison.Ordinal));
 
         var denied = RunAsNobody("peer", s.Pid.ToString(), s.Int("client_fd").ToString());
-        CliTestSupport.AssertOneErrorLine(denied, 1, "peer PID FD of root's process as nobody");
+        SockpeerCli.AssertOneErrorLine(denied, 1, "peer PID FD of root's process as nobody");
         Assert.Contains("permission denied", denied.Stderr);
     }
 

@@ -341,7 +341,7 @@ public class WatchTests
     public void A_closed_pipe_ends_an_idle_watch_quietly()
     {
         // `| true` closes the pipe before anything is written; the watch must notice while idle.
-        var r = CliTestSupport.Bash("""
+        var r = SockpeerCli.Bash("""
             timeout 60 "$1" watch --interval 50ms --path '/nonexistent-sockpeer-dir/*' 2>"$2/err" | true
             echo "status=${PIPESTATUS[0]}"
             timeout 60 "$1" watch --json --initial --interval 50ms 2>>"$2/err" | head -1 >/dev/null

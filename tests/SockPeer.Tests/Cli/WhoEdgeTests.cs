@@ -62,7 +62,7 @@ public sealed class WhoEdgeTests : IDisposable
         foreach (string[] args in new[] { new[] { "who", scenario.Str("path") }, ["who", scenario.Str("path"), "--json"] })
         {
             var r = Confined.Run([.. Confined.Nobody, binary, .. args], _dir);
-            CliTestSupport.AssertOneErrorLine(r, 1, string.Join(' ', args));
+            SockpeerCli.AssertOneErrorLine(r, 1, string.Join(' ', args));
             Assert.Equal($"sockpeer: {scenario.Str("path")}: cannot be examined (permission denied)\n", r.Stderr);
         }
     }

@@ -58,7 +58,7 @@ public class AbstractNameWithNulTests
     public void Cli_json_has_base64_bytes_with_the_leading_nul_and_an_escaped_name()
     {
         using var scenario = Scenario.Start(AbstractListener);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         var listener = list.Socket(scenario.Inode("listener"));
         var accepted = list.Socket(scenario.Inode("accepted"));

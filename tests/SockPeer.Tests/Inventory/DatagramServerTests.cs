@@ -64,7 +64,7 @@ public class DatagramServerTests
     public void Cli_json_lists_the_clients_on_the_server()
     {
         using var scenario = Scenario.Start(DatagramServer);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         var server = list.Socket(scenario.Inode("server"));
         Assert.Equal("dgram", server.Str("type"));
@@ -81,7 +81,7 @@ public class DatagramServerTests
     public void Who_lists_both_clients_as_connections_to_the_server()
     {
         using var scenario = Scenario.Start(DatagramServer);
-        var who = ScenarioCli.Who(scenario.Str("path"));
+        var who = SockpeerCli.Who(scenario.Str("path"));
 
         Assert.Equal([scenario.Inode("server")], who.GetProperty("listeners").InodesOf());
         Assert.Empty(who.GetProperty("stale").EnumerateArray());

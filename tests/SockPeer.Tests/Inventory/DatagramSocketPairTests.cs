@@ -49,7 +49,7 @@ public class DatagramSocketPairTests
     public void Cli_json_and_peer_show_each_end_as_the_other_s_peer()
     {
         using var scenario = Scenario.Start(Pair);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
         var a = list.Socket(scenario.Inode("a"));
         var b = list.Socket(scenario.Inode("b"));
         Assert.Equal("dgram", a.GetProperty("type").GetString());

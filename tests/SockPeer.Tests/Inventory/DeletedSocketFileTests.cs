@@ -40,7 +40,7 @@ public class DeletedSocketFileTests
     public void Cli_json_reports_the_file_deleted()
     {
         using var scenario = Scenario.Start(Unlinked);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         var file = list.Socket(scenario.Inode("listener")).GetProperty("file");
         Assert.Equal("deleted", file.Str("status"));

@@ -57,7 +57,7 @@ public class ForkSharedClientTests
     public void Cli_json_lists_both_holders_and_the_accepted_peer()
     {
         using var scenario = Scenario.Start(SharedClient);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         var client = list.Socket(scenario.Inode("client"));
         var accepted = list.Socket(scenario.Inode("accepted"));

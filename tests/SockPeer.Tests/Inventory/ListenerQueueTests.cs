@@ -54,7 +54,7 @@ public class ListenerQueueTests
         Assert.Equal(listener.PendingCount, listener.RecvQueue);
         Assert.Equal(listener.Backlog, listener.SendQueue);
 
-        var json = ScenarioCli.List(s).Socket(inode);
+        var json = SockpeerCli.ListOf(s.Int("pid")).Socket(inode);
         Assert.Equal(recv, json.GetProperty("recvQueue").GetUInt32());
         Assert.Equal(send, json.GetProperty("sendQueue").GetUInt32());
         Assert.Equal(2u, json.NullableUInt("pendingCount"));

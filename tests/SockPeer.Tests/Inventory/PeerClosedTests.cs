@@ -78,7 +78,7 @@ public class PeerClosedTests
     public void Cli_json_reports_peer_zero_and_both_directions_shut()
     {
         using var scenario = Scenario.Start(OneSideCloses);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         foreach (var name in new[] { "accepted", "pair_end" })
         {

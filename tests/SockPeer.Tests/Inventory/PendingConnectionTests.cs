@@ -57,7 +57,7 @@ public class PendingConnectionTests
     public void Cli_json_lists_the_waiting_clients_on_the_listener()
     {
         using var scenario = Scenario.Start(NeverAccepts);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         var listener = list.Socket(scenario.Inode("listener"));
         uint[] clients = scenario.InodeArray("clients");
@@ -77,7 +77,7 @@ public class PendingConnectionTests
     public void Who_lists_the_waiting_clients_as_pending()
     {
         using var scenario = Scenario.Start(NeverAccepts);
-        var who = ScenarioCli.Who(scenario.Str("path"));
+        var who = SockpeerCli.Who(scenario.Str("path"));
 
         Assert.Equal([scenario.Inode("listener")], who.GetProperty("listeners").InodesOf());
         Assert.Empty(who.GetProperty("connections").EnumerateArray());

@@ -57,7 +57,7 @@ public class SeqPacketConnectionTests
     public void Cli_json_joins_seqpacket_like_stream()
     {
         using var scenario = Scenario.Start(SeqPacket);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         var listener = list.Socket(scenario.Inode("listener"));
         var accepted = list.Socket(scenario.Inode("accepted"));

@@ -48,7 +48,7 @@ public class SocketPairAcrossForkTests
     public void Cli_json_shows_each_end_held_by_its_own_process()
     {
         using var scenario = Scenario.Start(PairAcrossFork);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         var a = list.Socket(scenario.Inode("a"));
         var b = list.Socket(scenario.Inode("b"));
