@@ -1,0 +1,303 @@
+using System.Text;
+using System.Text.Json;
+using SockPeer.Model;
+
+namespace SockPeer.Tests.Infrastructure;
+
+/// <summary>
+/// The socket scenarios the tests share, declared step by step instead of written out in python each
+/// time. Every scenario exists in <see cref="SocketScene.Build"/>'s list of steps:
+/// <list type="bullet">
+/// <item><see cref="SocketSceneBuilder.Listen"/>: a listener on a file in the scene's directory or an abstract name, with a backlog.</item>
+/// <item><see cref="SocketSceneBuilder.Bind"/>: a bound socket that does not listen (a datagram server).</item>
+/// <item><see cref="SocketSceneBuilder.Unbound"/>: a socket neither bound nor connected.</item>
+/// <item><see cref="SocketSceneBuilder.Connect"/>: N clients of a listener or datagram server, held by the scene's
+/// process, by one forked child, by a child each, or by a child in a network namespace of its own; the
+/// first ones accepted or all left pending.</item>
+/// <item><see cref="SocketSceneBuilder.Accept"/>: accept the oldest pending clients.</item>
+/// <item><see cref="SocketSceneBuilder.Pair"/>: a socketpair, both ends here or the second end moved to a forked child.</item>
+/// <item><see cref="SocketSceneBuilder.Unlink"/>, <see cref="SocketSceneBuilder.Close"/>: remove a socket file, close one socket.</item>
+/// <item><see cref="SocketSceneBuilder.Then"/>: python for what only one test needs; it reports through EXTRA.</item>
+/// </list>
+/// The steps run in order in one python process (see <see cref="Scenario"/>); forked children keep only
+/// the sockets they hold. Each step's sockets come back as <see cref="SceneSocket"/>s (pid, fd, inode,
+/// network namespace). Dispose ends the process and every child it forked.
+/// </summary>
+public sealed class SocketScene : IDisposable
+{
+    private readonly Dictionary<string, JsonElement> _entries;
+
+    private SocketScene(Scenario scenario)
+    {
+        Scenario = scenario;
+        _entries = scenario.Info.GetProperty("scene").EnumerateObject().ToDictionary(p => p.Name, p => p.Value);
+    }
+
+    /// <summary>An empty list of steps.</summary>
+    public static SocketSceneBuilder Build() => new();
+
+    internal static SocketScene Start(string script, string[] prefix) => new(Scenario.StartAs(prefix, script));
+
+    /// <summary>The python process underneath; its ready line also holds what <c>Then</c> steps put in EXTRA.</summary>
+    public Scenario Scenario { get; }
+
+    /// <summary>The scene's own process (which holds the listeners).</summary>
+    public int Pid => Scenario.Pid;
+
+    /// <summary>The scene's private directory, where socket files go.</summary>
+    public string Dir => Scenario.WorkDir;
+
+    /// <summary>A socket declared by Listen, Bind or Unbound.</summary>
+    public SceneSocket Socket(string name) => Read(Entry(name));
+
+    /// <summary>The clients of a listener or bound socket, in the order they connected.</summary>
+    public IReadOnlyList<SceneConnection> Connections(string name)
+        => [.. Entry(name).GetProperty("connections").EnumerateArray().Select(c => new SceneConnection(
+            Read(c.GetProperty("client")),
+            c.GetProperty("accepted").ValueKind == JsonValueKind.Null ? null : Read(c.GetProperty("accepted"))))];
+
+    /// <summary>The one client of <paramref name="name"/>, which must have exactly one.</summary>
+    public SceneConnection Connection(string name) => Connections(name) is [var only]
+        ? only
+        : throw new InvalidOperationException($"{name} has {Connections(name).Count} connections, not one");
+
+    /// <summary>The clients of <paramref name="name"/> nobody accepted.</summary>
+    public SceneSocket[] Pending(string name) => [.. Connections(name).Where(c => c.Accepted is null).Select(c => c.Client)];
+
+    /// <summary>The two ends of a socketpair.</summary>
+    public (SceneSocket A, SceneSocket B) Pair(string name) => (Read(Entry(name).GetProperty("a")), Read(Entry(name).GetProperty("b")));
+
+    private JsonElement Entry(string name)
+        => _entries.TryGetValue(name, out var e) ? e : throw new KeyNotFoundException($"the scene has no step named {name}");
+
+    private static SceneSocket Read(JsonElement e) => new(
+        e.GetProperty("pid").GetInt32(),
+        e.GetProperty("fd").GetInt32(),
+        e.GetProperty("inode").GetUInt32(),
+        e.GetProperty("netns").GetUInt64(),
+        e.TryGetProperty("path", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null);
+
+    public void Dispose() => Scenario.Dispose();
+}
+
+/// <summary>One socket of a scene: who holds it (pid, fd), its inode and network namespace, and its file if bound to one.</summary>
+public sealed record SceneSocket(int Pid, int Fd, uint Inode, ulong NetNs, string? Path = null)
+{
+    public SocketHolder Holder => new(Pid, Fd);
+}
+
+/// <summary>A client and, once accepted, the server's end of the connection.</summary>
+public sealed record SceneConnection(SceneSocket Client, SceneSocket? Accepted);
+
+/// <summary>Which process holds the clients made by one <see cref="SocketSceneBuilder.Connect"/> step.</summary>
+public enum Holder
+{
+    /// <summary>The scene's own process, which also holds the listener.</summary>
+    Self,
+
+    /// <summary>One forked child holds all of them (and nothing else of the scene).</summary>
+    Child,
+
+    /// <summary>A forked child for each client.</summary>
+    ChildEach,
+
+    /// <summary>One forked child that first moved into a network namespace of its own (needs root).</summary>
+    ChildInNewNetNs,
+}
+
+/// <summary>The kind of a scene's socket.</summary>
+public enum SceneType
+{
+    Stream,
+    Datagram,
+    SeqPacket,
+}
+
+/// <summary>The steps of a <see cref="SocketScene"/>; see there for the list.</summary>
+public sealed class SocketSceneBuilder
+{
+    private readonly StringBuilder _steps = new();
+    private readonly HashSet<string> _names = [];
+    private string[] _prefix = [];
+
+    /// <summary>A listener named <paramref name="name"/>, on the file <paramref name="file"/> (name + ".sock" by default) in the scene's directory, or on an abstract address.</summary>
+    public SocketSceneBuilder Listen(string name, int backlog = 4, SceneType type = SceneType.Stream, string? file = null, byte[]? abstractName = null)
+        => Declare(name, $"bind_socket({Py(name)}, {Kind(type)}, {Address(name, file, abstractName)}, {backlog})");
+
+    /// <summary>A socket bound to a file (or abstract address) that does not listen: a datagram server by default.</summary>
+    public SocketSceneBuilder Bind(string name, SceneType type = SceneType.Datagram, string? file = null, byte[]? abstractName = null)
+        => Declare(name, $"bind_socket({Py(name)}, {Kind(type)}, {Address(name, file, abstractName)}, None)");
+
+    /// <summary>A socket that is neither bound nor connected, held by the scene's process.</summary>
+    public SocketSceneBuilder Unbound(string name, SceneType type = SceneType.Datagram)
+        => Declare(name, $"bind_socket({Py(name)}, {Kind(type)}, None, None)");
+
+    /// <summary>
+    /// <paramref name="clients"/> clients of the listener or bound socket <paramref name="target"/>, held by
+    /// <paramref name="heldBy"/>; then the oldest <paramref name="accept"/> waiting clients are accepted by
+    /// the scene's process (the rest stay pending).
+    /// </summary>
+    public SocketSceneBuilder Connect(string target, int clients = 1, Holder heldBy = Holder.Self, int accept = 0)
+    {
+        Known(target);
+        string holder = heldBy switch
+        {
+            Holder.Self => "self",
+            Holder.Child => "child",
+            Holder.ChildEach => "child-each",
+            _ => "child-netns",
+        };
+        return Step($"connect({Py(target)}, {clients}, {Py(holder)}, {accept})");
+    }
+
+    /// <summary>Accepts the <paramref name="count"/> oldest waiting clients of <paramref name="listener"/>.</summary>
+    public SocketSceneBuilder Accept(string listener, int count = 1) => Known(listener).Step($"accept_clients({Py(listener)}, {count})");
+
+    /// <summary>A socketpair; with <paramref name="secondEndInChild"/> its end B moves to a forked child (this process closes it).</summary>
+    public SocketSceneBuilder Pair(string name, SceneType type = SceneType.Stream, bool secondEndInChild = false)
+        => Declare(name, $"pair({Py(name)}, {Kind(type)}, {(secondEndInChild ? "True" : "False")})");
+
+    /// <summary>Removes the socket file of <paramref name="name"/>; the socket stays bound to the name.</summary>
+    public SocketSceneBuilder Unlink(string name) => Known(name).Step($"os.unlink(ADDR[{Py(name)}])");
+
+    /// <summary>
+    /// Closes one socket the scene's process holds: "NAME" (a listener or bound socket), "NAME.a" or
+    /// "NAME.b" (a pair's ends), "NAME.client0", "NAME.accepted0" (connection 0 of NAME). Its entry
+    /// keeps the inode it had.
+    /// </summary>
+    public SocketSceneBuilder Close(string socket) => Known(socket.Split('.')[0]).Step($"OBJ[{Py(socket)}].close()");
+
+    /// <summary>
+    /// Python run at this point in the scene's process, for what only one test needs. OBJ holds the
+    /// socket objects by the names <see cref="Close"/> takes, ADDR the addresses; what it puts in the
+    /// dict EXTRA comes back in <see cref="SocketScene.Scenario"/>'s ready line.
+    /// </summary>
+    public SocketSceneBuilder Then(string python) => Step(Scenario.Dedent(python));
+
+    /// <summary>Runs the scene's process through <paramref name="prefix"/> (such as <see cref="Confined.Nobody"/>).</summary>
+    public SocketSceneBuilder As(string[] prefix)
+    {
+        _prefix = prefix;
+        return this;
+    }
+
+    /// <summary>Starts the process and waits until every step has run.</summary>
+    public SocketScene Start() => SocketScene.Start(Runtime + "\n" + _steps + "ready(scene=SCENE, **EXTRA)\nhold()\n", _prefix);
+
+    /// <summary>The python the steps call (after <see cref="Scenario.Prelude"/>).</summary>
+    private const string Runtime = """
+        SCENE, EXTRA, OBJ, ADDR, KIND, QUEUE, MINE = {}, {}, {}, {}, {}, {}, []
+        def netns():
+            return os.stat("/proc/self/ns/net").st_ino
+        def held(s, **more):
+            return dict(pid=os.getpid(), fd=s.fileno(), inode=ino(s), netns=netns(), **more)
+        def track(s):
+            MINE.append(s)
+            return s
+        def in_child(make, keep=(), new_netns=False):
+            # Fork a child that drops every scene socket but `keep`, runs make() and reports its dict.
+            r, w = os.pipe()
+            if os.fork() == 0:
+                try:
+                    os.close(r)
+                    for s in MINE:
+                        if not any(s is k for k in keep):
+                            s.close()
+                    if new_netns:
+                        import ctypes
+                        if ctypes.CDLL(None, use_errno=True).unshare(0x40000000) != 0:  # CLONE_NEWNET
+                            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+                    child_report(w, **make())
+                except BaseException as e:
+                    sys.stderr.write("scene child failed: %r\n" % (e,))
+                    os._exit(1)
+                hold()
+            os.close(w)
+            rep = read_report(r)
+            os.close(r)
+            return rep
+        def bind_socket(name, kind, addr, backlog):
+            s = track(socket.socket(socket.AF_UNIX, kind))
+            if addr is not None:
+                s.bind(addr)
+            if backlog is not None:
+                s.listen(backlog)
+            OBJ[name], ADDR[name], KIND[name], QUEUE[name] = s, addr, kind, []
+            SCENE[name] = held(s, path=addr if isinstance(addr, str) else None, connections=[])
+        def connect(name, count, holder, accept):
+            addr, kind = ADDR[name], KIND[name]
+            def make(n):
+                def run():
+                    cs = [track(socket.socket(socket.AF_UNIX, kind)) for _ in range(n)]
+                    for c in cs:
+                        c.connect(addr)
+                    return dict(clients=[held(c) for c in cs])
+                return run
+            if holder == "self":
+                first = len(SCENE[name]["connections"])
+                made = make(count)()
+                for i, c in enumerate(MINE[-count:]):
+                    OBJ["%s.client%d" % (name, first + i)] = c
+                reports = [made]
+            elif holder == "child-each":
+                reports = [in_child(make(1)) for _ in range(count)]
+            else:
+                reports = [in_child(make(count), new_netns=holder == "child-netns")]
+            for rep in reports:
+                for c in rep["clients"]:
+                    rec = dict(client=c, accepted=None)
+                    SCENE[name]["connections"].append(rec)
+                    if kind != socket.SOCK_DGRAM:
+                        QUEUE[name].append(rec)
+            accept_clients(name, accept)
+        def accept_clients(name, count):
+            for _ in range(count):
+                a, _ = OBJ[name].accept()
+                track(a)
+                rec = QUEUE[name].pop(0)  # the accept queue is first in, first out
+                rec["accepted"] = held(a)
+                OBJ["%s.accepted%d" % (name, SCENE[name]["connections"].index(rec))] = a
+        def pair(name, kind, second_in_child):
+            a, b = socket.socketpair(socket.AF_UNIX, kind)
+            track(a)
+            track(b)
+            OBJ[name + ".a"], OBJ[name + ".b"] = a, b
+            SCENE[name] = dict(a=held(a), b=held(b))
+            if second_in_child:
+                SCENE[name]["b"] = in_child(lambda: held(b), keep=[b])
+                b.close()
+        """;
+
+    private SocketSceneBuilder Declare(string name, string call)
+    {
+        if (!_names.Add(name))
+        {
+            throw new ArgumentException($"the scene already has a step named {name}", nameof(name));
+        }
+        return Step(call);
+    }
+
+    private SocketSceneBuilder Known(string name)
+        => _names.Contains(name) ? this : throw new ArgumentException($"the scene has no step named {name} yet", nameof(name));
+
+    private SocketSceneBuilder Step(string python)
+    {
+        _steps.AppendLine(python);
+        return this;
+    }
+
+    private static string Address(string name, string? file, byte[]? abstractName)
+        => abstractName is not null
+            ? $"b\"\\0\" + bytes.fromhex({Py(Convert.ToHexString(abstractName))})"
+            : $"os.path.join(sys.argv[1], {Py(file ?? name + ".sock")})";
+
+    private static string Kind(SceneType type) => type switch
+    {
+        SceneType.Stream => "socket.SOCK_STREAM",
+        SceneType.Datagram => "socket.SOCK_DGRAM",
+        _ => "socket.SOCK_SEQPACKET",
+    };
+
+    /// <summary>A python string literal (JSON's escapes are python's too).</summary>
+    private static string Py(string s) => JsonSerializer.Serialize(s);
+}
