@@ -16,6 +16,7 @@ namespace SockPeer.Tests.Infrastructure;
 /// first ones accepted or all left pending.</item>
 /// <item><see cref="SocketSceneBuilder.Accept"/>: accept the oldest pending clients.</item>
 /// <item><see cref="SocketSceneBuilder.Pair"/>: a socketpair, both ends here or the second end moved to a forked child.</item>
+/// <item><see cref="SocketSceneBuilder.ShareWithChild"/>: a forked child keeps a copy of one socket (two holders).</item>
 /// <item><see cref="SocketSceneBuilder.Unlink"/>, <see cref="SocketSceneBuilder.Close"/>: remove a socket file, close one socket.</item>
 /// <item><see cref="SocketSceneBuilder.Then"/>: python for what only one test needs; it reports through EXTRA.</item>
 /// </list>
@@ -157,6 +158,13 @@ public sealed class SocketSceneBuilder
     public SocketSceneBuilder Pair(string name, SceneType type = SceneType.Stream, bool secondEndInChild = false)
         => Declare(name, $"pair({Py(name)}, {Kind(type)}, {(secondEndInChild ? "True" : "False")})");
 
+    /// <summary>
+    /// A forked child that keeps a copy of <paramref name="socket"/> (named as for <see cref="Close"/>) and
+    /// nothing else of the scene: the socket then has two holders. The child's copy is the entry <paramref name="name"/>.
+    /// </summary>
+    public SocketSceneBuilder ShareWithChild(string socket, string name)
+        => Known(socket.Split('.')[0]).Declare(name, $"share({Py(socket)}, {Py(name)})");
+
     /// <summary>Removes the socket file of <paramref name="name"/>; the socket stays bound to the name.</summary>
     public SocketSceneBuilder Unlink(string name) => Known(name).Step($"os.unlink(ADDR[{Py(name)}])");
 
@@ -257,6 +265,9 @@ public sealed class SocketSceneBuilder
                 rec = QUEUE[name].pop(0)  # the accept queue is first in, first out
                 rec["accepted"] = held(a)
                 OBJ["%s.accepted%d" % (name, SCENE[name]["connections"].index(rec))] = a
+        def share(obj, name):
+            s = OBJ[obj]
+            SCENE[name] = in_child(lambda: held(s), keep=[s])
         def pair(name, kind, second_in_child):
             a, b = socket.socketpair(socket.AF_UNIX, kind)
             track(a)

@@ -11,55 +11,47 @@ namespace SockPeer.Tests.Inventory;
 /// </summary>
 public class DatagramSocketPairTests
 {
-    private const string Pair = """
-        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
-        r, w = os.pipe()
-        if os.fork() == 0:
-            a.close()
-            child_report(w, child_pid=os.getpid(), b_fd=b.fileno())
-            hold()
-        rep = read_report(r)
-        b_ino = ino(b)
-        b.close()
-        a.send(b"queued")
-        ready(a=ino(a), a_fd=a.fileno(), b=b_ino, **rep)
-        hold()
-        """;
+    private static SocketScene Pair() => SocketScene.Build()
+        .Pair("pair", SceneType.Datagram, secondEndInChild: true)
+        .Then("OBJ['pair.a'].send(b'queued')")
+        .Start();
 
     [Fact]
     public void Library_joins_both_ends_across_the_fork()
     {
-        using var scenario = Scenario.Start(Pair);
+        using var scene = Pair();
+        var (a, b) = scene.Pair("pair");
         var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.Current }).Read();
 
-        var a = inventory.Find(scenario.Inode("a"))!;
-        var b = inventory.Find(scenario.Inode("b"))!;
-        Assert.Equal(UnixSocketType.Dgram, a.Type);
-        Assert.Equal(UnixSocketType.Dgram, b.Type);
-        Assert.Equal(b.Inode, a.Peer);
-        Assert.Equal(a.Inode, b.Peer);
-        Assert.Null(a.Name);
-        Assert.Null(b.Name);
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("a_fd"))], a.Holders);
-        Assert.Equal([new SocketHolder(scenario.Int("child_pid"), scenario.Int("b_fd"))], b.Holders);
-        Assert.Equal(6u, b.RecvQueue); // for a datagram socket the kernel gives the first datagram's length ("queued")
+        var aSocket = inventory.Find(a.Inode)!;
+        var bSocket = inventory.Find(b.Inode)!;
+        Assert.Equal(UnixSocketType.Dgram, aSocket.Type);
+        Assert.Equal(UnixSocketType.Dgram, bSocket.Type);
+        Assert.Equal(bSocket.Inode, aSocket.Peer);
+        Assert.Equal(aSocket.Inode, bSocket.Peer);
+        Assert.Null(aSocket.Name);
+        Assert.Null(bSocket.Name);
+        Assert.Equal([new SocketHolder(scene.Pid, a.Fd)], aSocket.Holders);
+        Assert.Equal([new SocketHolder(b.Pid, b.Fd)], bSocket.Holders);
+        Assert.Equal(6u, bSocket.RecvQueue); // for a datagram socket the kernel gives the first datagram's length ("queued")
     }
 
     [Fact]
     public void Cli_json_and_peer_show_each_end_as_the_other_s_peer()
     {
-        using var scenario = Scenario.Start(Pair);
-        var list = SockpeerCli.ListOf(scenario.Int("pid"));
-        var a = list.Socket(scenario.Inode("a"));
-        var b = list.Socket(scenario.Inode("b"));
-        Assert.Equal("dgram", a.GetProperty("type").GetString());
-        Assert.Equal(scenario.Inode("b"), a.NullableUInt("peer"));
-        Assert.Equal(scenario.Inode("a"), b.NullableUInt("peer"));
-        Assert.Equal([(scenario.Int("child_pid"), scenario.Int("b_fd"))], b.Holders());
+        using var scene = Pair();
+        var (a, b) = scene.Pair("pair");
+        var list = SockpeerCli.ListOf(scene.Pid);
+        var aJson = list.Socket(a.Inode);
+        var bJson = list.Socket(b.Inode);
+        Assert.Equal("dgram", aJson.GetProperty("type").GetString());
+        Assert.Equal(b.Inode, aJson.NullableUInt("peer"));
+        Assert.Equal(a.Inode, bJson.NullableUInt("peer"));
+        Assert.Equal([(b.Pid, b.Fd)], bJson.Holders());
 
-        var peer = SockpeerCli.Json("peer", scenario.Pid.ToString(), scenario.Int("a_fd").ToString());
-        Assert.Equal(scenario.Inode("a"), peer.GetProperty("socket").GetProperty("inode").GetUInt32());
-        Assert.Equal(scenario.Inode("b"), peer.GetProperty("peer").GetProperty("inode").GetUInt32());
-        Assert.Contains((scenario.Int("child_pid"), scenario.Int("b_fd")), peer.GetProperty("peer").Holders());
+        var peer = SockpeerCli.Json("peer", scene.Pid.ToString(), a.Fd.ToString());
+        Assert.Equal(a.Inode, peer.GetProperty("socket").GetProperty("inode").GetUInt32());
+        Assert.Equal(b.Inode, peer.GetProperty("peer").GetProperty("inode").GetUInt32());
+        Assert.Contains((b.Pid, b.Fd), peer.GetProperty("peer").Holders());
     }
 }

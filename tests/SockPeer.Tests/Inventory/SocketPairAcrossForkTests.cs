@@ -8,55 +8,47 @@ namespace SockPeer.Tests.Inventory;
 /// <summary>socketpair() then fork(): each process keeps one end.</summary>
 public class SocketPairAcrossForkTests
 {
-    private const string PairAcrossFork = """
-        a, b = socket.socketpair()
-        r, w = os.pipe()
-        if os.fork() == 0:
-            a.close()
-            child_report(w, child_pid=os.getpid(), b_fd=b.fileno())
-            hold()
-        rep = read_report(r)
-        ai, bi = ino(a), ino(b)
-        b.close()
-        ready(a=ai, a_fd=a.fileno(), b=bi, **rep)
-        hold()
-        """;
+    private static SocketScene PairAcrossFork() => SocketScene.Build()
+        .Pair("pair", secondEndInChild: true)
+        .Start();
 
     [Fact]
     public void Library_shows_each_end_held_by_its_own_process()
     {
-        using var scenario = Scenario.Start(PairAcrossFork);
+        using var scene = PairAcrossFork();
+        var (a, b) = scene.Pair("pair");
         var inventory = new SocketInventoryReader().Read();
 
-        var a = inventory.Find(scenario.Inode("a"))!;
-        var b = inventory.Find(scenario.Inode("b"))!;
-        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("a_fd"))], a.Holders);
-        Assert.Equal([new SocketHolder(scenario.Int("child_pid"), scenario.Int("b_fd"))], b.Holders);
-        Assert.Equal(b.Inode, a.Peer);
-        Assert.Equal(a.Inode, b.Peer);
-        Assert.True(a.IsSocketPair);
-        Assert.True(b.IsSocketPair);
-        Assert.Null(a.NameBytes);
-        Assert.Null(b.NameBytes);
-        Assert.Null(a.File);
-        Assert.Null(a.Listener);
-        Assert.Equal(UnixSocketType.Stream, a.Type);
-        Assert.Equal(UnixSocketState.Connected, b.State);
+        var aSocket = inventory.Find(a.Inode)!;
+        var bSocket = inventory.Find(b.Inode)!;
+        Assert.Equal([new SocketHolder(scene.Pid, a.Fd)], aSocket.Holders);
+        Assert.Equal([new SocketHolder(b.Pid, b.Fd)], bSocket.Holders);
+        Assert.Equal(bSocket.Inode, aSocket.Peer);
+        Assert.Equal(aSocket.Inode, bSocket.Peer);
+        Assert.True(aSocket.IsSocketPair);
+        Assert.True(bSocket.IsSocketPair);
+        Assert.Null(aSocket.NameBytes);
+        Assert.Null(bSocket.NameBytes);
+        Assert.Null(aSocket.File);
+        Assert.Null(aSocket.Listener);
+        Assert.Equal(UnixSocketType.Stream, aSocket.Type);
+        Assert.Equal(UnixSocketState.Connected, bSocket.State);
     }
 
     [Fact]
     public void Cli_json_shows_each_end_held_by_its_own_process()
     {
-        using var scenario = Scenario.Start(PairAcrossFork);
-        var list = SockpeerCli.ListOf(scenario.Int("pid"));
+        using var scene = PairAcrossFork();
+        var (a, b) = scene.Pair("pair");
+        var list = SockpeerCli.ListOf(scene.Pid);
 
-        var a = list.Socket(scenario.Inode("a"));
-        var b = list.Socket(scenario.Inode("b"));
-        Assert.Equal([(scenario.Int("pid"), scenario.Int("a_fd"))], a.Holders());
-        Assert.Equal([(scenario.Int("child_pid"), scenario.Int("b_fd"))], b.Holders());
-        Assert.Equal(scenario.Inode("b"), a.NullableUInt("peer"));
-        Assert.Equal(scenario.Inode("a"), b.NullableUInt("peer"));
-        foreach (var end in new[] { a, b })
+        var aJson = list.Socket(a.Inode);
+        var bJson = list.Socket(b.Inode);
+        Assert.Equal([(scene.Pid, a.Fd)], aJson.Holders());
+        Assert.Equal([(b.Pid, b.Fd)], bJson.Holders());
+        Assert.Equal(b.Inode, aJson.NullableUInt("peer"));
+        Assert.Equal(a.Inode, bJson.NullableUInt("peer"));
+        foreach (var end in new[] { aJson, bJson })
         {
             Assert.True(end.Bool("socketpair"));
             Assert.Null(end.Str("name"));

@@ -8,82 +8,75 @@ namespace SockPeer.Tests.Inventory;
 
 public class StreamConnectionTests
 {
-    private const string ListenerWithClient = """
-        path = os.path.join(sys.argv[1], "server.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(8)
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(path)
-            child_report(w, client_pid=os.getpid(), client_fd=c.fileno(), client=ino(c))
-            hold()
-        rep = read_report(r)
-        acc, _ = srv.accept()
-        ready(path=path, server_pid=os.getpid(), listener=ino(srv), listener_fd=srv.fileno(),
-              accepted=ino(acc), accepted_fd=acc.fileno(), **rep)
-        hold()
-        """;
+    /// <summary>A listener on server.sock and one client in a forked child, accepted.</summary>
+    private static SocketScene ListenerWithClient() => SocketScene.Build()
+        .Listen("server", backlog: 8)
+        .Connect("server", heldBy: Holder.Child, accept: 1)
+        .Start();
 
     [Fact]
     public void Library_joins_listener_accepted_and_client()
     {
-        using var scenario = Scenario.Start(ListenerWithClient);
+        using var scene = ListenerWithClient();
+        var server = scene.Socket("server");
+        var (client, accepted) = scene.Connection("server");
         var inventory = new SocketInventoryReader().Read();
 
-        var listener = inventory.Find(scenario.Inode("listener"))!;
-        var accepted = inventory.Find(scenario.Inode("accepted"))!;
-        var client = inventory.Find(scenario.Inode("client"))!;
-        Assert.Equal(UnixSocketState.Listening, listener.State);
-        Assert.Equal(UnixSocketState.Connected, accepted.State);
-        Assert.Equal(client.Inode, accepted.Peer);
-        Assert.Equal(accepted.Inode, client.Peer);
-        Assert.Equal(listener.Inode, accepted.Listener);
-        Assert.Null(client.Listener);
-        Assert.Equal(SocketFileStatus.Ok, listener.File!.Status);
-        Assert.Equal(scenario.Str("path"), listener.Name);
-        Assert.Contains(new SocketHolder(scenario.Int("server_pid"), scenario.Int("accepted_fd")), accepted.Holders);
-        Assert.Contains(new SocketHolder(scenario.Int("client_pid"), scenario.Int("client_fd")), client.Holders);
-        Assert.NotNull(inventory.FindProcess(scenario.Int("client_pid")));
-        Assert.Equal("python3", inventory.FindProcess(scenario.Int("client_pid"))!.Command);
+        var listenerSocket = inventory.Find(server.Inode)!;
+        var acceptedSocket = inventory.Find(accepted!.Inode)!;
+        var clientSocket = inventory.Find(client.Inode)!;
+        Assert.Equal(UnixSocketState.Listening, listenerSocket.State);
+        Assert.Equal(UnixSocketState.Connected, acceptedSocket.State);
+        Assert.Equal(clientSocket.Inode, acceptedSocket.Peer);
+        Assert.Equal(acceptedSocket.Inode, clientSocket.Peer);
+        Assert.Equal(listenerSocket.Inode, acceptedSocket.Listener);
+        Assert.Null(clientSocket.Listener);
+        Assert.Equal(SocketFileStatus.Ok, listenerSocket.File!.Status);
+        Assert.Equal(server.Path, listenerSocket.Name);
+        Assert.Contains(new SocketHolder(scene.Pid, accepted.Fd), acceptedSocket.Holders);
+        Assert.Contains(client.Holder, clientSocket.Holders);
+        Assert.NotNull(inventory.FindProcess(client.Pid));
+        Assert.Equal("python3", inventory.FindProcess(client.Pid)!.Command);
     }
 
     [Fact]
     public void Cli_json_reports_the_same_connection_and_matches_the_schema()
     {
-        using var scenario = Scenario.Start(ListenerWithClient);
+        using var scene = ListenerWithClient();
+        var server = scene.Socket("server");
+        var (client, accepted) = scene.Connection("server");
         var result = SockpeerCli.Run("list", "--json");
         Assert.Equal(0, result.ExitCode);
         SchemaAssert.Valid(result.Stdout, "list");
         var list = result.Json();
 
-        var accepted = list.Socket(scenario.Inode("accepted"));
-        var client = list.Socket(scenario.Inode("client"));
-        Assert.Equal(scenario.Inode("client"), accepted.NullableUInt("peer"));
-        Assert.Equal(scenario.Inode("accepted"), client.NullableUInt("peer"));
-        Assert.Equal(scenario.Inode("listener"), accepted.NullableUInt("listener"));
-        Assert.Equal("ok", list.Socket(scenario.Inode("listener")).GetProperty("file").GetProperty("status").GetString());
-        Assert.Contains((scenario.Int("client_pid"), scenario.Int("client_fd")), client.Holders());
+        var acceptedJson = list.Socket(accepted!.Inode);
+        var clientJson = list.Socket(client.Inode);
+        Assert.Equal(client.Inode, acceptedJson.NullableUInt("peer"));
+        Assert.Equal(accepted.Inode, clientJson.NullableUInt("peer"));
+        Assert.Equal(server.Inode, acceptedJson.NullableUInt("listener"));
+        Assert.Equal("ok", list.Socket(server.Inode).GetProperty("file").GetProperty("status").GetString());
+        Assert.Contains((client.Pid, client.Fd), clientJson.Holders());
     }
 
     [Fact]
     public void Peer_by_pid_fd_names_the_server_process()
     {
-        using var scenario = Scenario.Start(ListenerWithClient);
-        var result = SockpeerCli.Run("peer", scenario.Int("client_pid").ToString(), scenario.Int("client_fd").ToString(), "--json");
+        using var scene = ListenerWithClient();
+        var server = scene.Socket("server");
+        var (client, accepted) = scene.Connection("server");
+        var result = SockpeerCli.Run("peer", client.Pid.ToString(), client.Fd.ToString(), "--json");
         Assert.Equal(0, result.ExitCode);
         SchemaAssert.Valid(result.Stdout, "peer");
         var doc = result.Json();
-        Assert.Equal(scenario.Inode("client"), doc.GetProperty("socket").GetProperty("inode").GetUInt32());
-        Assert.Equal(scenario.Inode("accepted"), doc.GetProperty("peer").GetProperty("inode").GetUInt32());
-        Assert.Equal(scenario.Inode("listener"), doc.GetProperty("listener").GetProperty("inode").GetUInt32());
-        Assert.Contains((scenario.Int("server_pid"), scenario.Int("accepted_fd")), doc.GetProperty("peer").Holders());
-        Assert.Contains(doc.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == scenario.Int("server_pid"));
+        Assert.Equal(client.Inode, doc.GetProperty("socket").GetProperty("inode").GetUInt32());
+        Assert.Equal(accepted!.Inode, doc.GetProperty("peer").GetProperty("inode").GetUInt32());
+        Assert.Equal(server.Inode, doc.GetProperty("listener").GetProperty("inode").GetUInt32());
+        Assert.Contains((scene.Pid, accepted.Fd), doc.GetProperty("peer").Holders());
+        Assert.Contains(doc.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == scene.Pid);
 
-        var human = SockpeerCli.Run("peer", $"socket:[{scenario.Inode("client")}]");
+        var human = SockpeerCli.Run("peer", $"socket:[{client.Inode}]");
         Assert.Equal(0, human.ExitCode);
-        Assert.Contains($"python3[{scenario.Int("server_pid")}]:{scenario.Int("accepted_fd")}", human.Stdout);
+        Assert.Contains($"python3[{scene.Pid}]:{accepted.Fd}", human.Stdout);
     }
 }
