@@ -8,7 +8,7 @@ public class WatchColorTests(SmallListener listener) : IClassFixture<SmallListen
 {
     private const char Esc = '\u001b';
 
-    private string Args => $"watch --initial --count 1 --interval 100ms --path {listener.Scenario.Str("path")}";
+    private string Args => $"watch --initial --count 1 --interval 100ms --path {listener.Path}";
 
     private static Infrastructure.CliResult OnTerminal(string args, string environment = "")
         => SockpeerCli.Bash($$"""
@@ -38,7 +38,7 @@ public class WatchColorTests(SmallListener listener) : IClassFixture<SmallListen
     {
         var r = SockpeerCli.Bash($"""env -u NO_COLOR TERM=xterm "$1" {Args} | cat""");
         Assert.Contains("exists", r.Stdout);
-        Assert.Contains(listener.Scenario.Str("path"), r.Stdout);
+        Assert.Contains(listener.Path, r.Stdout);
         Assert.DoesNotContain(Esc, r.Stdout);
     }
 }
