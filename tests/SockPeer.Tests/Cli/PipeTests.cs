@@ -112,20 +112,10 @@ public class PipeTests(ManySocketPairs pairs) : IClassFixture<ManySocketPairs>
     [InlineData("who --json")]
     public void Peer_and_who_into_a_closed_pipe_end_quietly(string command)
     {
-        using var s = Scenario.Start("""
-            path = os.path.join(sys.argv[1], "p.sock")
-            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            srv.bind(path)
-            srv.listen(4)
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(path)
-            a, _ = srv.accept()
-            ready(path=path, client_fd=c.fileno())
-            hold()
-            """);
+        using var s = SocketScene.Build().Listen("p").Connect("p", accept: 1).Start();
         string[] args = command.StartsWith("peer", StringComparison.Ordinal)
-            ? ["peer", s.Pid.ToString(), s.Int("client_fd").ToString()]
-            : ["who", s.Str("path")];
+            ? ["peer", s.Pid.ToString(), s.Socket("p.client0").Fd.ToString()]
+            : ["who", s.Socket("p").Path!];
         if (command.EndsWith("--json", StringComparison.Ordinal))
         {
             args = [.. args, "--json"];

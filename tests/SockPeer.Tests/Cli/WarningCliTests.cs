@@ -50,30 +50,24 @@ public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
         return (json, human);
     }
 
-    private const string Listener = """
-        path = os.path.join(sys.argv[1], "fallback.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(4)
-        ready(listener=ino(srv), path=path)
-        hold()
-        """;
+    private static SocketScene Listener() => SocketScene.Build().Listen("fallback").Start();
 
     [SkippableFact]
     [FiresWarning(WarningCode.ProcNetUnixFallback)]
     public void Without_sock_diag_the_human_view_lists_from_proc_net_unix_and_warns()
     {
         RequireRoot();
-        using var scenario = Scenario.Start(Listener);
+        using var scene = Listener();
+        var fallback = scene.Socket("fallback");
 
         var (json, human) = AssertWarned(Confined.NoNetlink, SockpeerCli.Path, ["list", "--netns", "current"], "sockets come from /proc/net/unix");
 
         var doc = json.Json();
         Assert.False(doc.GetProperty("peersKnown").GetBoolean());
-        var listener = doc.Socket(scenario.Inode("listener"));
+        var listener = doc.Socket(fallback.Inode);
         Assert.Equal("listening", listener.GetProperty("state").GetString());
-        Assert.Equal(scenario.Str("path"), listener.GetProperty("name").GetString());
-        Assert.Contains(scenario.Str("path"), human.Stdout, StringComparison.Ordinal);
+        Assert.Equal(fallback.Path!, listener.GetProperty("name").GetString());
+        Assert.Contains(fallback.Path!, human.Stdout, StringComparison.Ordinal);
         Assert.Contains("EPROTONOSUPPORT", human.Stderr, StringComparison.Ordinal);
     }
 

@@ -18,6 +18,7 @@ namespace SockPeer.Tests.Infrastructure;
 /// <item><see cref="SocketSceneBuilder.Pair"/>: a socketpair, both ends here or the second end moved to a forked child.</item>
 /// <item><see cref="SocketSceneBuilder.ShareWithChild"/>: a forked child keeps a copy of one socket (two holders).</item>
 /// <item><see cref="SocketSceneBuilder.Unlink"/>, <see cref="SocketSceneBuilder.Close"/>: remove a socket file, close one socket.</item>
+/// <item><see cref="SocketSceneBuilder.As"/>, <see cref="SocketSceneBuilder.InNewNetNs"/>: the whole scene as another user, or in a network namespace of its own.</item>
 /// <item><see cref="SocketSceneBuilder.Then"/>: python for what only one test needs; it reports through EXTRA.</item>
 /// </list>
 /// The steps run in order in one python process (see <see cref="Scenario"/>); forked children keep only
@@ -48,8 +49,32 @@ public sealed class SocketScene : IDisposable
     /// <summary>The scene's private directory, where socket files go.</summary>
     public string Dir => Scenario.WorkDir;
 
-    /// <summary>A socket declared by Listen, Bind or Unbound.</summary>
-    public SceneSocket Socket(string name) => Read(Entry(name));
+    /// <summary>
+    /// A socket by the names <see cref="SocketSceneBuilder.Close"/> takes: "NAME" (declared by Listen, Bind,
+    /// Unbound or ShareWithChild), "NAME.a" and "NAME.b" (a pair's ends), "NAME.clientN" and
+    /// "NAME.acceptedN" (connection N of NAME, from 0).
+    /// </summary>
+    public SceneSocket Socket(string name)
+    {
+        int dot = name.IndexOf('.', StringComparison.Ordinal);
+        if (dot < 0)
+        {
+            return Read(Entry(name));
+        }
+        string owner = name[..dot], part = name[(dot + 1)..];
+        return part switch
+        {
+            "a" => Pair(owner).A,
+            "b" => Pair(owner).B,
+            _ when part.StartsWith("client", StringComparison.Ordinal) => Connections(owner)[int.Parse(part[6..])].Client,
+            _ when part.StartsWith("accepted", StringComparison.Ordinal) => Connections(owner)[int.Parse(part[8..])].Accepted
+                ?? throw new InvalidOperationException($"{name} was never accepted"),
+            _ => throw new KeyNotFoundException($"no socket {name} in the scene"),
+        };
+    }
+
+    /// <summary>The inode of <see cref="Socket"/>(<paramref name="name"/>).</summary>
+    public uint Inode(string name) => Socket(name).Inode;
 
     /// <summary>The clients of a listener or bound socket, in the order they connected.</summary>
     public IReadOnlyList<SceneConnection> Connections(string name)
@@ -121,7 +146,10 @@ public sealed class SocketSceneBuilder
     private readonly HashSet<string> _names = [];
     private string[] _prefix = [];
 
-    /// <summary>A listener named <paramref name="name"/>, on the file <paramref name="file"/> (name + ".sock" by default) in the scene's directory, or on an abstract address.</summary>
+    /// <summary>
+    /// A listener named <paramref name="name"/>, on the file <paramref name="file"/> (name + ".sock" by
+    /// default) in the scene's directory (or at that path if it is absolute), or on an abstract address.
+    /// </summary>
     public SocketSceneBuilder Listen(string name, int backlog = 4, SceneType type = SceneType.Stream, string? file = null, byte[]? abstractName = null)
         => Declare(name, $"bind_socket({Py(name)}, {Kind(type)}, {Address(name, file, abstractName)}, {backlog})");
 
@@ -188,6 +216,9 @@ public sealed class SocketSceneBuilder
         _prefix = prefix;
         return this;
     }
+
+    /// <summary>Runs the whole scene (its process and every child) in a network namespace of its own, through unshare --net (needs root).</summary>
+    public SocketSceneBuilder InNewNetNs() => As(["unshare", "--net"]);
 
     /// <summary>Starts the process and waits until every step has run.</summary>
     public SocketScene Start() => SocketScene.Start(Runtime + "\n" + _steps + "ready(scene=SCENE, **EXTRA)\nhold()\n", _prefix);
