@@ -100,6 +100,14 @@ public sealed class SocketDriver : IDisposable
             reply(**held({variable}))
             """));
 
+    /// <summary>Binds a datagram socket to D/<paramref name="file"/>, kept as the python variable <paramref name="variable"/>.</summary>
+    public SceneSocket Bind(string file, string variable)
+        => Held(Do($"""
+            {variable} = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            {variable}.bind(os.path.join(D, {JsonSerializer.Serialize(file)}))
+            reply(**held({variable}))
+            """));
+
     /// <summary>Connects a stream client to D/<paramref name="file"/>, kept as the python variable <paramref name="variable"/>.</summary>
     public SceneSocket Connect(string file = "s.sock", string variable = "c")
         => Held(Do($"""

@@ -20,38 +20,38 @@ public class DatagramSocketPairTests
     public void Library_joins_both_ends_across_the_fork()
     {
         using var scene = Pair();
-        var (a, b) = scene.Pair("pair");
+        var ends = scene.Pair("pair");
         var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.Current }).Read();
 
-        var aSocket = inventory.Find(a.Inode)!;
-        var bSocket = inventory.Find(b.Inode)!;
-        Assert.Equal(UnixSocketType.Dgram, aSocket.Type);
-        Assert.Equal(UnixSocketType.Dgram, bSocket.Type);
-        Assert.Equal(bSocket.Inode, aSocket.Peer);
-        Assert.Equal(aSocket.Inode, bSocket.Peer);
-        Assert.Null(aSocket.Name);
-        Assert.Null(bSocket.Name);
-        Assert.Equal([new SocketHolder(scene.Pid, a.Fd)], aSocket.Holders);
-        Assert.Equal([new SocketHolder(b.Pid, b.Fd)], bSocket.Holders);
-        Assert.Equal(6u, bSocket.RecvQueue); // for a datagram socket the kernel gives the first datagram's length ("queued")
+        var a = inventory.Find(ends.A.Inode)!;
+        var b = inventory.Find(ends.B.Inode)!;
+        Assert.Equal(UnixSocketType.Dgram, a.Type);
+        Assert.Equal(UnixSocketType.Dgram, b.Type);
+        Assert.Equal(b.Inode, a.Peer);
+        Assert.Equal(a.Inode, b.Peer);
+        Assert.Null(a.Name);
+        Assert.Null(b.Name);
+        Assert.Equal([new SocketHolder(scene.Pid, ends.A.Fd)], a.Holders);
+        Assert.Equal([new SocketHolder(ends.B.Pid, ends.B.Fd)], b.Holders);
+        Assert.Equal(6u, b.RecvQueue); // for a datagram socket the kernel gives the first datagram's length ("queued")
     }
 
     [Fact]
     public void Cli_json_and_peer_show_each_end_as_the_other_s_peer()
     {
         using var scene = Pair();
-        var (a, b) = scene.Pair("pair");
+        var ends = scene.Pair("pair");
         var list = SockpeerCli.ListOf(scene.Pid);
-        var aJson = list.Socket(a.Inode);
-        var bJson = list.Socket(b.Inode);
-        Assert.Equal("dgram", aJson.GetProperty("type").GetString());
-        Assert.Equal(b.Inode, aJson.NullableUInt("peer"));
-        Assert.Equal(a.Inode, bJson.NullableUInt("peer"));
-        Assert.Equal([(b.Pid, b.Fd)], bJson.Holders());
+        var a = list.Socket(ends.A.Inode);
+        var b = list.Socket(ends.B.Inode);
+        Assert.Equal("dgram", a.GetProperty("type").GetString());
+        Assert.Equal(ends.B.Inode, a.NullableUInt("peer"));
+        Assert.Equal(ends.A.Inode, b.NullableUInt("peer"));
+        Assert.Equal([(ends.B.Pid, ends.B.Fd)], b.Holders());
 
-        var peer = SockpeerCli.Json("peer", scene.Pid.ToString(), a.Fd.ToString());
-        Assert.Equal(a.Inode, peer.GetProperty("socket").GetProperty("inode").GetUInt32());
-        Assert.Equal(b.Inode, peer.GetProperty("peer").GetProperty("inode").GetUInt32());
-        Assert.Contains((b.Pid, b.Fd), peer.GetProperty("peer").Holders());
+        var peer = SockpeerCli.Json("peer", scene.Pid.ToString(), ends.A.Fd.ToString());
+        Assert.Equal(ends.A.Inode, peer.GetProperty("socket").GetProperty("inode").GetUInt32());
+        Assert.Equal(ends.B.Inode, peer.GetProperty("peer").GetProperty("inode").GetUInt32());
+        Assert.Contains((ends.B.Pid, ends.B.Fd), peer.GetProperty("peer").Holders());
     }
 }

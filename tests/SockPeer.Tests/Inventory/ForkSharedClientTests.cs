@@ -17,47 +17,45 @@ public class ForkSharedClientTests
         .Start();
 
     private static HashSet<(int, int)> ClientHolders(SocketScene s) =>
-        [(s.Pid, s.Connection("server").Client.Fd), (s.Socket("shared").Pid, s.Socket("shared").Fd)];
+        [(s.Pid, s.Socket("server.client0").Fd), (s.Socket("shared").Pid, s.Socket("shared").Fd)];
 
     [Fact]
     public void Library_lists_both_holders_and_the_accepted_peer()
     {
         using var scene = SharedClient();
-        var (client, accepted) = scene.Connection("server");
-        var shared = scene.Socket("shared");
+
         var inventory = new SocketInventoryReader().Read();
 
-        var clientSocket = inventory.Find(client.Inode)!;
-        var acceptedSocket = inventory.Find(accepted!.Inode)!;
-        Assert.NotEqual(scene.Pid, shared.Pid);
-        Assert.Equal(ClientHolders(scene), clientSocket.Holders.Select(h => (h.Pid, h.Fd)).ToHashSet());
-        Assert.Equal(2, clientSocket.Holders.Count);
-        Assert.Equal(acceptedSocket.Inode, clientSocket.Peer);
-        Assert.Equal(clientSocket.Inode, acceptedSocket.Peer);
-        Assert.Equal(scene.Socket("server").Inode, acceptedSocket.Listener);
-        Assert.Equal([new SocketHolder(scene.Pid, accepted!.Fd)], acceptedSocket.Holders);
-        Assert.False(clientSocket.IsSocketPair);
-        Assert.Equal(UnixSocketState.Connected, clientSocket.State);
-        Assert.NotNull(inventory.FindProcess(shared.Pid));
-        Assert.Equal(scene.Pid, inventory.FindProcess(shared.Pid)!.PPid);
+        var client = inventory.Find(scene.Inode("server.client0"))!;
+        var accepted = inventory.Find(scene.Inode("server.accepted0"))!;
+        Assert.NotEqual(scene.Pid, scene.Socket("shared").Pid);
+        Assert.Equal(ClientHolders(scene), client.Holders.Select(h => (h.Pid, h.Fd)).ToHashSet());
+        Assert.Equal(2, client.Holders.Count);
+        Assert.Equal(accepted.Inode, client.Peer);
+        Assert.Equal(client.Inode, accepted.Peer);
+        Assert.Equal(scene.Inode("server"), accepted.Listener);
+        Assert.Equal([new SocketHolder(scene.Pid, scene.Socket("server.accepted0").Fd)], accepted.Holders);
+        Assert.False(client.IsSocketPair);
+        Assert.Equal(UnixSocketState.Connected, client.State);
+        Assert.NotNull(inventory.FindProcess(scene.Socket("shared").Pid));
+        Assert.Equal(scene.Pid, inventory.FindProcess(scene.Socket("shared").Pid)!.PPid);
     }
 
     [Fact]
     public void Cli_json_lists_both_holders_and_the_accepted_peer()
     {
         using var scene = SharedClient();
-        var (client, accepted) = scene.Connection("server");
-        var shared = scene.Socket("shared");
+
         var list = SockpeerCli.ListOf(scene.Pid);
 
-        var clientJson = list.Socket(client.Inode);
-        var acceptedJson = list.Socket(accepted!.Inode);
-        Assert.Equal(ClientHolders(scene), clientJson.Holders());
-        Assert.Equal(2, clientJson.GetProperty("holders").GetArrayLength());
-        Assert.Equal(accepted.Inode, clientJson.NullableUInt("peer"));
-        Assert.Equal(client.Inode, acceptedJson.NullableUInt("peer"));
-        Assert.Equal(scene.Socket("server").Inode, acceptedJson.NullableUInt("listener"));
-        Assert.Equal([(scene.Pid, accepted.Fd)], acceptedJson.Holders());
-        Assert.Contains(list.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == shared.Pid);
+        var client = list.Socket(scene.Inode("server.client0"));
+        var accepted = list.Socket(scene.Inode("server.accepted0"));
+        Assert.Equal(ClientHolders(scene), client.Holders());
+        Assert.Equal(2, client.GetProperty("holders").GetArrayLength());
+        Assert.Equal(scene.Inode("server.accepted0"), client.NullableUInt("peer"));
+        Assert.Equal(scene.Inode("server.client0"), accepted.NullableUInt("peer"));
+        Assert.Equal(scene.Inode("server"), accepted.NullableUInt("listener"));
+        Assert.Equal([(scene.Pid, scene.Socket("server.accepted0").Fd)], accepted.Holders());
+        Assert.Contains(list.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == scene.Socket("shared").Pid);
     }
 }

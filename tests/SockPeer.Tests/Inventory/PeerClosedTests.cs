@@ -26,13 +26,12 @@ public class PeerClosedTests
     public void Kernel_sends_peer_zero_and_shutdown_3_for_the_survivor()
     {
         using var scene = OneSideCloses();
-        var (client, accepted) = scene.Connection("closed");
-        var (pairEnd, twin) = scene.Pair("pair");
+
         using var channel = new KernelDiagChannelFactory().Open();
         var dump = new DiagDump();
-        foreach (var (name, inode) in new[] { ("accepted", accepted!.Inode), ("pair_end", pairEnd.Inode) })
+        foreach (var name in new[] { "closed.accepted0", "pair.a" })
         {
-            var record = dump.QueryOne(channel, inode, ulong.MaxValue, UnixDiagShow.Peer, out Errno errno);
+            var record = dump.QueryOne(channel, scene.Inode(name), ulong.MaxValue, UnixDiagShow.Peer, out Errno errno);
             Assert.True(record is not null, $"{name}: {errno}");
             Assert.True(record.HasPeer);
             Assert.Equal(0u, record.Peer);
@@ -46,45 +45,43 @@ public class PeerClosedTests
     public void Library_reports_peer_zero_and_both_directions_shut()
     {
         using var scene = OneSideCloses();
-        var (client, accepted) = scene.Connection("closed");
-        var (pairEnd, twin) = scene.Pair("pair");
+
         var inventory = new SocketInventoryReader().Read();
 
-        var acceptedSocket = inventory.Find(accepted!.Inode)!;
-        Assert.Equal(0u, acceptedSocket.Peer);
-        Assert.Equal(ShutdownState.Both, acceptedSocket.Shutdown);
-        Assert.Equal(UnixSocketState.Connected, acceptedSocket.State);
-        Assert.Equal(scene.Socket("closed").Inode, acceptedSocket.Listener);
-        Assert.Equal([new SocketHolder(scene.Pid, accepted.Fd)], acceptedSocket.Holders);
+        var accepted = inventory.Find(scene.Inode("closed.accepted0"))!;
+        Assert.Equal(0u, accepted.Peer);
+        Assert.Equal(ShutdownState.Both, accepted.Shutdown);
+        Assert.Equal(UnixSocketState.Connected, accepted.State);
+        Assert.Equal(scene.Inode("closed"), accepted.Listener);
+        Assert.Equal([new SocketHolder(scene.Pid, scene.Socket("closed.accepted0").Fd)], accepted.Holders);
 
-        var end = inventory.Find(pairEnd.Inode)!;
+        var end = inventory.Find(scene.Inode("pair.a"))!;
         Assert.Equal(0u, end.Peer);
         Assert.Equal(ShutdownState.Both, end.Shutdown);
         Assert.Equal(UnixSocketState.Connected, end.State);
         Assert.False(end.IsSocketPair);
         Assert.False(end.InFlight);
 
-        Assert.Null(inventory.Find(client.Inode));
-        Assert.Null(inventory.Find(twin.Inode));
+        Assert.Null(inventory.Find(scene.Inode("closed.client0")));
+        Assert.Null(inventory.Find(scene.Inode("pair.b")));
     }
 
     [Fact]
     public void Cli_json_reports_peer_zero_and_both_directions_shut()
     {
         using var scene = OneSideCloses();
-        var (client, accepted) = scene.Connection("closed");
-        var (pairEnd, twin) = scene.Pair("pair");
+
         var list = SockpeerCli.ListOf(scene.Pid);
 
-        foreach (uint inode in new[] { accepted!.Inode, pairEnd.Inode })
+        foreach (var name in new[] { "closed.accepted0", "pair.a" })
         {
-            var s = list.Socket(inode);
+            var s = list.Socket(scene.Inode(name));
             Assert.Equal(0u, s.NullableUInt("peer"));
             Assert.Equal("both", s.Str("shutdown"));
             Assert.Equal("connected", s.Str("state"));
             Assert.False(s.Bool("socketpair"));
         }
-        Assert.Equal(scene.Socket("closed").Inode, list.Socket(accepted!.Inode).NullableUInt("listener"));
-        Assert.DoesNotContain(list.GetProperty("sockets").EnumerateArray(), s => s.GetProperty("inode").GetUInt32() == client.Inode);
+        Assert.Equal(scene.Inode("closed"), list.Socket(scene.Inode("closed.accepted0")).NullableUInt("listener"));
+        Assert.DoesNotContain(list.GetProperty("sockets").EnumerateArray(), s => s.GetProperty("inode").GetUInt32() == scene.Inode("closed.client0"));
     }
 }

@@ -17,47 +17,45 @@ public class SeqPacketConnectionTests
     public void Library_joins_seqpacket_like_stream()
     {
         using var scene = SeqPacket();
-        var seq = scene.Socket("seq");
-        var (client, accepted) = scene.Connection("seq");
+        var conn = scene.Connection("seq");
         var inventory = new SocketInventoryReader().Read();
 
-        var listener = inventory.Find(seq.Inode)!;
-        var acceptedSocket = inventory.Find(accepted!.Inode)!;
-        var clientSocket = inventory.Find(client.Inode)!;
-        Assert.All(new[] { listener, acceptedSocket, clientSocket }, s => Assert.Equal(UnixSocketType.SeqPacket, s.Type));
+        var listener = inventory.Find(scene.Inode("seq"))!;
+        var accepted = inventory.Find(conn.Accepted!.Inode)!;
+        var client = inventory.Find(conn.Client.Inode)!;
+        Assert.All(new[] { listener, accepted, client }, s => Assert.Equal(UnixSocketType.SeqPacket, s.Type));
         Assert.Equal(UnixSocketState.Listening, listener.State);
-        Assert.Equal(UnixSocketState.Connected, acceptedSocket.State);
-        Assert.Equal(UnixSocketState.Connected, clientSocket.State);
-        Assert.Equal(clientSocket.Inode, acceptedSocket.Peer);
-        Assert.Equal(acceptedSocket.Inode, clientSocket.Peer);
-        Assert.Equal(listener.Inode, acceptedSocket.Listener);
+        Assert.Equal(UnixSocketState.Connected, accepted.State);
+        Assert.Equal(UnixSocketState.Connected, client.State);
+        Assert.Equal(client.Inode, accepted.Peer);
+        Assert.Equal(accepted.Inode, client.Peer);
+        Assert.Equal(listener.Inode, accepted.Listener);
         Assert.Null(listener.Peer);
-        Assert.Null(clientSocket.Listener);
-        Assert.Empty(acceptedSocket.Clients);
-        Assert.False(acceptedSocket.IsSocketPair);
-        Assert.Equal(seq.Path, acceptedSocket.Name);
+        Assert.Null(client.Listener);
+        Assert.Empty(accepted.Clients);
+        Assert.False(accepted.IsSocketPair);
+        Assert.Equal(scene.Socket("seq").Path, accepted.Name);
         Assert.Equal(0u, listener.PendingCount);
         Assert.Equal(4u, listener.Backlog);
-        Assert.Equal([new SocketHolder(scene.Pid, accepted.Fd)], acceptedSocket.Holders);
-        Assert.Equal([client.Holder], clientSocket.Holders);
+        Assert.Equal([new SocketHolder(scene.Pid, conn.Accepted!.Fd)], accepted.Holders);
+        Assert.Equal([new SocketHolder(conn.Client.Pid, conn.Client.Fd)], client.Holders);
     }
 
     [Fact]
     public void Cli_json_joins_seqpacket_like_stream()
     {
         using var scene = SeqPacket();
-        var seq = scene.Socket("seq");
-        var (client, accepted) = scene.Connection("seq");
+        var conn = scene.Connection("seq");
         var list = SockpeerCli.ListOf(scene.Pid);
 
-        var listener = list.Socket(seq.Inode);
-        var acceptedJson = list.Socket(accepted!.Inode);
-        var clientJson = list.Socket(client.Inode);
-        Assert.All(new[] { listener, acceptedJson, clientJson }, s => Assert.Equal("seqpacket", s.Str("type")));
+        var listener = list.Socket(scene.Inode("seq"));
+        var accepted = list.Socket(conn.Accepted!.Inode);
+        var client = list.Socket(conn.Client.Inode);
+        Assert.All(new[] { listener, accepted, client }, s => Assert.Equal("seqpacket", s.Str("type")));
         Assert.Equal("listening", listener.Str("state"));
-        Assert.Equal(client.Inode, acceptedJson.NullableUInt("peer"));
-        Assert.Equal(accepted.Inode, clientJson.NullableUInt("peer"));
-        Assert.Equal(seq.Inode, acceptedJson.NullableUInt("listener"));
-        Assert.Equal([(client.Pid, client.Fd)], clientJson.Holders());
+        Assert.Equal(conn.Client.Inode, accepted.NullableUInt("peer"));
+        Assert.Equal(conn.Accepted!.Inode, client.NullableUInt("peer"));
+        Assert.Equal(scene.Inode("seq"), accepted.NullableUInt("listener"));
+        Assert.Equal([(conn.Client.Pid, conn.Client.Fd)], client.Holders());
     }
 }

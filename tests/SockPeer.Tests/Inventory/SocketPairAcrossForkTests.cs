@@ -16,39 +16,39 @@ public class SocketPairAcrossForkTests
     public void Library_shows_each_end_held_by_its_own_process()
     {
         using var scene = PairAcrossFork();
-        var (a, b) = scene.Pair("pair");
+        var ends = scene.Pair("pair");
         var inventory = new SocketInventoryReader().Read();
 
-        var aSocket = inventory.Find(a.Inode)!;
-        var bSocket = inventory.Find(b.Inode)!;
-        Assert.Equal([new SocketHolder(scene.Pid, a.Fd)], aSocket.Holders);
-        Assert.Equal([new SocketHolder(b.Pid, b.Fd)], bSocket.Holders);
-        Assert.Equal(bSocket.Inode, aSocket.Peer);
-        Assert.Equal(aSocket.Inode, bSocket.Peer);
-        Assert.True(aSocket.IsSocketPair);
-        Assert.True(bSocket.IsSocketPair);
-        Assert.Null(aSocket.NameBytes);
-        Assert.Null(bSocket.NameBytes);
-        Assert.Null(aSocket.File);
-        Assert.Null(aSocket.Listener);
-        Assert.Equal(UnixSocketType.Stream, aSocket.Type);
-        Assert.Equal(UnixSocketState.Connected, bSocket.State);
+        var a = inventory.Find(ends.A.Inode)!;
+        var b = inventory.Find(ends.B.Inode)!;
+        Assert.Equal([new SocketHolder(scene.Pid, ends.A.Fd)], a.Holders);
+        Assert.Equal([new SocketHolder(ends.B.Pid, ends.B.Fd)], b.Holders);
+        Assert.Equal(b.Inode, a.Peer);
+        Assert.Equal(a.Inode, b.Peer);
+        Assert.True(a.IsSocketPair);
+        Assert.True(b.IsSocketPair);
+        Assert.Null(a.NameBytes);
+        Assert.Null(b.NameBytes);
+        Assert.Null(a.File);
+        Assert.Null(a.Listener);
+        Assert.Equal(UnixSocketType.Stream, a.Type);
+        Assert.Equal(UnixSocketState.Connected, b.State);
     }
 
     [Fact]
     public void Cli_json_shows_each_end_held_by_its_own_process()
     {
         using var scene = PairAcrossFork();
-        var (a, b) = scene.Pair("pair");
+        var ends = scene.Pair("pair");
         var list = SockpeerCli.ListOf(scene.Pid);
 
-        var aJson = list.Socket(a.Inode);
-        var bJson = list.Socket(b.Inode);
-        Assert.Equal([(scene.Pid, a.Fd)], aJson.Holders());
-        Assert.Equal([(b.Pid, b.Fd)], bJson.Holders());
-        Assert.Equal(b.Inode, aJson.NullableUInt("peer"));
-        Assert.Equal(a.Inode, bJson.NullableUInt("peer"));
-        foreach (var end in new[] { aJson, bJson })
+        var a = list.Socket(ends.A.Inode);
+        var b = list.Socket(ends.B.Inode);
+        Assert.Equal([(scene.Pid, ends.A.Fd)], a.Holders());
+        Assert.Equal([(ends.B.Pid, ends.B.Fd)], b.Holders());
+        Assert.Equal(ends.B.Inode, a.NullableUInt("peer"));
+        Assert.Equal(ends.A.Inode, b.NullableUInt("peer"));
+        foreach (var end in new[] { a, b })
         {
             Assert.True(end.Bool("socketpair"));
             Assert.Null(end.Str("name"));
