@@ -13,8 +13,8 @@ namespace SockPeer.Tests.Infrastructure;
 /// <item><see cref="SocketSceneBuilder.Unbound"/>: a socket neither bound nor connected.</item>
 /// <item><see cref="SocketSceneBuilder.Connect"/>: N clients of a listener or datagram server, held by the scene's
 /// process, by one forked child, by a child each, or by a child in a network namespace of its own; the
-/// first ones accepted or all left pending.</item>
-/// <item><see cref="SocketSceneBuilder.Accept"/>: accept the oldest pending clients.</item>
+/// first ones accepted or all left pending. <see cref="SocketSceneBuilder.ConnectTo"/>: a client of another scene's listener.</item>
+/// <item><see cref="SocketSceneBuilder.Accept"/>: accept the oldest pending clients; <see cref="SocketSceneBuilder.AcceptForever"/>: a thread accepts every client that comes.</item>
 /// <item><see cref="SocketSceneBuilder.Pair"/>: a socketpair, both ends here or the second end moved to a forked child.</item>
 /// <item><see cref="SocketSceneBuilder.ShareWithChild"/>: a forked child keeps a copy of one socket (two holders).</item>
 /// <item><see cref="SocketSceneBuilder.Unlink"/>, <see cref="SocketSceneBuilder.Close"/>: remove a socket file, close one socket.</item>
@@ -161,6 +161,10 @@ public sealed class SocketSceneBuilder
     public SocketSceneBuilder Unbound(string name, SceneType type = SceneType.Datagram)
         => Declare(name, $"bind_socket({Py(name)}, {Kind(type)}, None, None)");
 
+    /// <summary>A client named <paramref name="name"/>, held by the scene's process, connected to a path outside the scene (another scene's listener).</summary>
+    public SocketSceneBuilder ConnectTo(string name, string path, SceneType type = SceneType.Stream)
+        => Declare(name, $"connect_to({Py(name)}, {Kind(type)}, {Py(path)})");
+
     /// <summary>
     /// <paramref name="clients"/> clients of the listener or bound socket <paramref name="target"/>, held by
     /// <paramref name="heldBy"/>; then the oldest <paramref name="accept"/> waiting clients are accepted by
@@ -181,6 +185,13 @@ public sealed class SocketSceneBuilder
 
     /// <summary>Accepts the <paramref name="count"/> oldest waiting clients of <paramref name="listener"/>.</summary>
     public SocketSceneBuilder Accept(string listener, int count = 1) => Known(listener).Step($"accept_clients({Py(listener)}, {count})");
+
+    /// <summary>
+    /// From now on a thread of the scene's process accepts every client of <paramref name="listener"/> as
+    /// it comes, and closes it at once (or keeps it): a server for tests whose clients come and go.
+    /// </summary>
+    public SocketSceneBuilder AcceptForever(string listener, bool closeEach = true)
+        => Known(listener).Step($"accept_forever({Py(listener)}, {(closeEach ? "True" : "False")})");
 
     /// <summary>A socketpair; with <paramref name="secondEndInChild"/> its end B moves to a forked child (this process closes it).</summary>
     public SocketSceneBuilder Pair(string name, SceneType type = SceneType.Stream, bool secondEndInChild = false)
@@ -263,6 +274,11 @@ public sealed class SocketSceneBuilder
                 s.listen(backlog)
             OBJ[name], ADDR[name], KIND[name], QUEUE[name] = s, addr, kind, []
             SCENE[name] = held(s, path=addr if isinstance(addr, str) else None, connections=[])
+        def connect_to(name, kind, addr):
+            c = track(socket.socket(socket.AF_UNIX, kind))
+            c.connect(addr)
+            OBJ[name] = c
+            SCENE[name] = held(c, connections=[])
         def connect(name, count, holder, accept):
             addr, kind = ADDR[name], KIND[name]
             def make(n):
@@ -296,6 +312,20 @@ public sealed class SocketSceneBuilder
                 rec = QUEUE[name].pop(0)  # the accept queue is first in, first out
                 rec["accepted"] = held(a)
                 OBJ["%s.accepted%d" % (name, SCENE[name]["connections"].index(rec))] = a
+        def accept_forever(name, close_each):
+            import threading
+            srv, kept = OBJ[name], []
+            def serve():
+                while True:
+                    try:
+                        c, _ = srv.accept()
+                    except OSError:
+                        return
+                    if close_each:
+                        c.close()
+                    else:
+                        kept.append(c)
+            threading.Thread(target=serve, daemon=True).start()
         def share(obj, name):
             s = OBJ[obj]
             SCENE[name] = in_child(lambda: held(s), keep=[s])
