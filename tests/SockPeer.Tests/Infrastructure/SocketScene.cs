@@ -16,6 +16,7 @@ namespace SockPeer.Tests.Infrastructure;
 /// first ones accepted or all left pending. <see cref="SocketSceneBuilder.ConnectTo"/>: a client of another scene's listener.</item>
 /// <item><see cref="SocketSceneBuilder.Accept"/>: accept the oldest pending clients; <see cref="SocketSceneBuilder.AcceptForever"/>: a thread accepts every client that comes.</item>
 /// <item><see cref="SocketSceneBuilder.Pair"/>: a socketpair, both ends here or the second end moved to a forked child.</item>
+/// <item><see cref="SocketSceneBuilder.SendInFlight"/>: a socket sent with SCM_RIGHTS that nobody receives (in flight).</item>
 /// <item><see cref="SocketSceneBuilder.ShareWithChild"/>: a forked child keeps a copy of one socket (two holders).</item>
 /// <item><see cref="SocketSceneBuilder.Unlink"/>, <see cref="SocketSceneBuilder.Close"/>: remove a socket file, close one socket.</item>
 /// <item><see cref="SocketSceneBuilder.As"/>, <see cref="SocketSceneBuilder.InNewNetNs"/>: the whole scene as another user, or in a network namespace of its own.</item>
@@ -204,6 +205,14 @@ public sealed class SocketSceneBuilder
     public SocketSceneBuilder ShareWithChild(string socket, string name)
         => Known(socket.Split('.')[0]).Declare(name, $"share({Py(socket)}, {Py(name)})");
 
+    /// <summary>
+    /// Sends <paramref name="socket"/> with SCM_RIGHTS over <paramref name="carrier"/> (names as for
+    /// <see cref="Close"/>) and closes it here: nobody receives it, so it waits in flight on the queue of
+    /// the carrier's peer and no process holds it.
+    /// </summary>
+    public SocketSceneBuilder SendInFlight(string carrier, string socket)
+        => Known(carrier.Split('.')[0]).Known(socket.Split('.')[0]).Step($"send_in_flight({Py(carrier)}, {Py(socket)})");
+
     /// <summary>Removes the socket file of <paramref name="name"/>; the socket stays bound to the name.</summary>
     public SocketSceneBuilder Unlink(string name) => Known(name).Step($"os.unlink(ADDR[{Py(name)}])");
 
@@ -221,7 +230,7 @@ public sealed class SocketSceneBuilder
     /// </summary>
     public SocketSceneBuilder Then(string python) => Step(Scenario.Dedent(python));
 
-    /// <summary>Runs the scene's process through <paramref name="prefix"/> (such as <see cref="Confined.Nobody"/>).</summary>
+    /// <summary>Runs the scene's process through <paramref name="prefix"/> (such as <see cref="Confined.Nobody"/>); before <see cref="InNewNetNs"/> when both are wanted.</summary>
     public SocketSceneBuilder As(string[] prefix)
     {
         _prefix = prefix;
@@ -229,7 +238,11 @@ public sealed class SocketSceneBuilder
     }
 
     /// <summary>Runs the whole scene (its process and every child) in a network namespace of its own, through unshare --net (needs root).</summary>
-    public SocketSceneBuilder InNewNetNs() => As(["unshare", "--net"]);
+    public SocketSceneBuilder InNewNetNs()
+    {
+        _prefix = [.. _prefix, "unshare", "--net"];
+        return this;
+    }
 
     /// <summary>Starts the process and waits until every step has run.</summary>
     public SocketScene Start() => SocketScene.Start(Runtime + "\n" + _steps + "ready(scene=SCENE, **EXTRA)\nhold()\n", _prefix);
@@ -326,6 +339,9 @@ public sealed class SocketSceneBuilder
                     else:
                         kept.append(c)
             threading.Thread(target=serve, daemon=True).start()
+        def send_in_flight(carrier, name):
+            send_fds(OBJ[carrier], [OBJ[name].fileno()])
+            OBJ[name].close()
         def share(obj, name):
             s = OBJ[obj]
             SCENE[name] = in_child(lambda: held(s), keep=[s])
