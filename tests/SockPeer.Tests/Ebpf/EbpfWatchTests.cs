@@ -12,7 +12,7 @@ namespace SockPeer.Tests.Ebpf;
 [Collection(EbpfCollection.Name)]
 public sealed class EbpfWatchTests
 {
-    private static SocketScene Server() => UnixKernelEventSourceTests.Server();
+    private const string Server = UnixKernelEventSourceTests.Server;
 
     private static int Pid(CliResult r) => int.Parse(r.Stdout.Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -22,9 +22,9 @@ public sealed class EbpfWatchTests
     [Fact]
     public void Two_hundred_one_millisecond_connections_are_each_printed_with_their_connect_and_close()
     {
-        using var server = Server();
-        string path = server.Socket("s").Path!;
-        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.Dir + "/*");
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
+        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.WorkDir + "/*");
         // The first line comes once the program is attached and the first snapshot taken.
         watch.WaitFor("the listener's watch to start", e => true);
         var client = ChildProcess.Run("python3", ["-c", """
@@ -44,7 +44,7 @@ public sealed class EbpfWatchTests
             var e = watch.WaitFor($"connect/close number {closes + 1} of pid {pid}", e => e.Kind() is "connect" or "close" && HasProcess(e, pid, "python3"));
             Assert.Equal("ebpf", e.GetProperty("source").GetString());
             Assert.Contains(e.GetProperty("socket").GetProperty("holders").EnumerateArray(), h => h.GetProperty("pid").GetInt32() == pid);
-            Assert.Equal(server.Inode("s"), e.GetProperty("listener").GetProperty("inode").GetUInt32());
+            Assert.Equal(server.Inode("listener"), e.GetProperty("listener").GetProperty("inode").GetUInt32());
             if (e.Kind() == "connect")
             {
                 connects++;
@@ -62,9 +62,9 @@ public sealed class EbpfWatchTests
     [Fact]
     public void A_client_that_exits_at_once_is_named_in_the_human_view()
     {
-        using var server = Server();
-        string path = server.Socket("s").Path!;
-        using var watch = new WatchStream("--source", "ebpf", "--path", server.Dir + "/*");
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
+        using var watch = new WatchStream("--source", "ebpf", "--path", server.WorkDir + "/*");
         var first = watch.NextLine(TimeSpan.FromSeconds(60));
         Assert.NotNull(first);
         Assert.Contains("from the kernel (eBPF)", first, StringComparison.Ordinal);

@@ -13,8 +13,24 @@ namespace SockPeer.Tests.Ebpf;
 [Collection(EbpfCollection.Name)]
 public sealed class UnixKernelEventSourceTests
 {
-    /// <summary>A listener on s.sock in the test's directory that accepts and closes each client at once (shared with <see cref="EbpfWatchTests"/>).</summary>
-    internal static SocketScene Server() => SocketScene.Build().Listen("s", backlog: 128).AcceptForever("s").Start();
+    /// <summary>A listener in the test's directory that accepts and closes each client at once (shared with <see cref="EbpfWatchTests"/>).</summary>
+    internal const string Server = """
+        import threading
+        path = os.path.join(sys.argv[1], "s.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(128)
+        def serve():
+            while True:
+                try:
+                    c, _ = srv.accept()
+                except OSError:
+                    return
+                c.close()
+        threading.Thread(target=serve, daemon=True).start()
+        ready(path=path, listener=ino(srv))
+        hold()
+        """;
 
     private static UnixKernelEventSource Start(uint ring = 1 << 20)
     {
@@ -43,8 +59,8 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_thousand_one_millisecond_connections_each_give_a_connect_and_a_close_with_the_clients_pid()
     {
-        using var server = Server();
-        string path = server.Socket("s").Path!;
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
         using var source = Start();
         var client = Python("""
             import os, socket, sys, time
@@ -77,8 +93,8 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_client_that_exits_at_once_is_named_with_its_pid_and_its_exit_closes_the_socket()
     {
-        using var server = Server();
-        string path = server.Socket("s").Path!;
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
         using var source = Start();
         var client = Python("""
             import os, socket, sys
@@ -101,8 +117,8 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_client_in_another_network_namespace_is_seen_with_its_namespace()
     {
-        using var server = Server();
-        string path = server.Socket("s").Path!;
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
         ulong hostNs = new FileInfo("/proc/self/ns/net").LinkTarget is { } t ? ulong.Parse(t[5..^1], System.Globalization.CultureInfo.InvariantCulture) : 0;
         using var source = Start();
         var client = ChildProcess.Run("unshare", ["--net", "python3", "-c", """
@@ -128,8 +144,8 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_flood_into_a_small_ring_buffer_is_counted_as_lost_and_the_source_keeps_working()
     {
-        using var server = Server();
-        string path = server.Socket("s").Path!;
+        using var server = Scenario.Start(Server);
+        string path = server.Str("path");
         using var source = Start(ring: 4096);
         var client = Python("""
             import socket, sys
