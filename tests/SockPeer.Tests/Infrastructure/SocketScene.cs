@@ -19,6 +19,7 @@ namespace SockPeer.Tests.Infrastructure;
 /// <item><see cref="SocketSceneBuilder.SendInFlight"/>: a socket sent with SCM_RIGHTS that nobody receives (in flight).</item>
 /// <item><see cref="SocketSceneBuilder.ShareWithChild"/>: a forked child keeps a copy of one socket (two holders).</item>
 /// <item><see cref="SocketSceneBuilder.Unlink"/>, <see cref="SocketSceneBuilder.Close"/>: remove a socket file, close one socket.</item>
+/// <item><see cref="SocketSceneBuilder.Named"/>: the scene's command name (comm), as a test that reads process names wants it.</item>
 /// <item><see cref="SocketSceneBuilder.As"/>, <see cref="SocketSceneBuilder.InNewNetNs"/>: the whole scene as another user, or in a network namespace of its own.</item>
 /// <item><see cref="SocketSceneBuilder.Then"/>: python for what only one test needs; it reports through EXTRA.</item>
 /// </list>
@@ -169,11 +170,16 @@ public sealed class SocketSceneBuilder
     /// <summary>
     /// <paramref name="clients"/> clients of the listener or bound socket <paramref name="target"/>, held by
     /// <paramref name="heldBy"/>; then the oldest <paramref name="accept"/> waiting clients are accepted by
-    /// the scene's process (the rest stay pending).
+    /// the scene's process (the rest stay pending). A child holder takes the command name
+    /// <paramref name="comm"/> (at most 15 bytes) when given.
     /// </summary>
-    public SocketSceneBuilder Connect(string target, int clients = 1, Holder heldBy = Holder.Self, int accept = 0)
+    public SocketSceneBuilder Connect(string target, int clients = 1, Holder heldBy = Holder.Self, int accept = 0, string? comm = null)
     {
         Known(target);
+        if (comm is not null && heldBy == Holder.Self)
+        {
+            throw new ArgumentException("a command name is for clients held by children; Named renames the scene's process", nameof(comm));
+        }
         string holder = heldBy switch
         {
             Holder.Self => "self",
@@ -181,7 +187,7 @@ public sealed class SocketSceneBuilder
             Holder.ChildEach => "child-each",
             _ => "child-netns",
         };
-        return Step($"connect({Py(target)}, {clients}, {Py(holder)}, {accept})");
+        return Step($"connect({Py(target)}, {clients}, {Py(holder)}, {accept}, {(comm is null ? "None" : Py(comm))})");
     }
 
     /// <summary>Accepts the <paramref name="count"/> oldest waiting clients of <paramref name="listener"/>.</summary>
@@ -229,6 +235,9 @@ public sealed class SocketSceneBuilder
     /// dict EXTRA comes back in <see cref="SocketScene.Scenario"/>'s ready line.
     /// </summary>
     public SocketSceneBuilder Then(string python) => Step(Scenario.Dedent(python));
+
+    /// <summary>Gives the scene's process the command name <paramref name="comm"/> (prctl PR_SET_NAME, at most 15 bytes); children forked later inherit it.</summary>
+    public SocketSceneBuilder Named(string comm) => Step($"set_comm({Py(comm)})");
 
     /// <summary>Runs the scene's process through <paramref name="prefix"/> (such as <see cref="Confined.Nobody"/>); before <see cref="InNewNetNs"/> when both are wanted.</summary>
     public SocketSceneBuilder As(string[] prefix)
@@ -292,10 +301,15 @@ public sealed class SocketSceneBuilder
             c.connect(addr)
             OBJ[name] = c
             SCENE[name] = held(c, connections=[])
-        def connect(name, count, holder, accept):
+        def set_comm(comm):
+            import ctypes
+            ctypes.CDLL(None).prctl(15, comm.encode(), 0, 0, 0)  # PR_SET_NAME
+        def connect(name, count, holder, accept, comm):
             addr, kind = ADDR[name], KIND[name]
             def make(n):
                 def run():
+                    if comm is not None:
+                        set_comm(comm)
                     cs = [track(socket.socket(socket.AF_UNIX, kind)) for _ in range(n)]
                     for c in cs:
                         c.connect(addr)
