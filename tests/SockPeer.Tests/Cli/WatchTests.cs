@@ -231,12 +231,10 @@ public class WatchTests
     public void Count_stops_after_n_events()
     {
         using var server = new SocketDriver();
-        server.Do("""
-            ls = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
-            for i, s in enumerate(ls):
-                s.bind(D + f"/s{i}.sock"); s.listen(1)
-            reply()
-            """);
+        for (int i = 0; i < 3; i++)
+        {
+            server.Listen($"s{i}.sock", backlog: 1, variable: $"s{i}");
+        }
         using var watch = new WatchStream("--json", "--initial", "--count", "2", "--interval", Interval, "--path", server.Dir + "/*");
         Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Equal(2, watch.Events.Count(e => e.Kind() != "warning"));
