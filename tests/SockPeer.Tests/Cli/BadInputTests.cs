@@ -40,14 +40,14 @@ public class BadInputTests
     [MemberData(nameof(UsageErrors))]
     public void Usage_errors_exit_2_with_one_line(string what, string[] args)
     {
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run(args), 2, what);
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run([.. args, "--json"]), 2, what + " --json");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run(args), 2, what);
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run([.. args, "--json"]), 2, what + " --json");
     }
 
     [Fact]
     public void Peer_of_a_pid_that_does_not_exist_exits_1()
     {
-        string pid = CliTestSupport.UnusedPid().ToString();
+        string pid = HostFacts.UnusedPid().ToString();
         AssertFailure(["peer", pid, "3"], "no such pid", mentions: pid);
     }
 
@@ -55,7 +55,7 @@ public class BadInputTests
     public void List_filtered_on_a_pid_that_does_not_exist_exits_1()
     {
         // Like `lsof -p`: asking about a process that is not there is an error, not an empty answer.
-        string pid = CliTestSupport.UnusedPid().ToString();
+        string pid = HostFacts.UnusedPid().ToString();
         AssertFailure(["list", "--pid", pid], "list --pid of no process", mentions: pid);
         AssertFailure(["--pid", pid], "--pid of no process without 'list'", mentions: pid);
     }
@@ -141,7 +141,7 @@ public class BadInputTests
         foreach (var a in new[] { args, [.. args, "--json"] })
         {
             var r = SockpeerCli.Run(a);
-            CliTestSupport.AssertOneErrorLine(r, 1, $"{what} ({string.Join(' ', a)})");
+            SockpeerCli.AssertOneErrorLine(r, 1, $"{what} ({string.Join(' ', a)})");
             Assert.Contains(mentions, r.Stderr);
         }
     }

@@ -6,19 +6,18 @@ namespace SockPeer.Tests.Cli;
 /// <summary>A listener (shown in green on a terminal) with one accepted connection, all in one process.</summary>
 public sealed class SmallListener : IDisposable
 {
-    public Scenario Scenario { get; } = Scenario.Start("""
-        path = os.path.join(sys.argv[1], "color.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(4)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(path)
-        a, _ = srv.accept()
-        ready(path=path, client=ino(c))
-        hold()
-        """);
+    public SocketScene Scene { get; } = SocketScene.Build()
+        .Listen("color")
+        .Connect("color", accept: 1)
+        .Start();
 
-    public void Dispose() => Scenario.Dispose();
+    public int Pid => Scene.Pid;
+
+    public string Path => Scene.Socket("color").Path!;
+
+    public uint ClientInode => Scene.Connection("color").Client.Inode;
+
+    public void Dispose() => Scene.Dispose();
 }
 
 /// <summary>
@@ -30,13 +29,13 @@ public class ColorTests(SmallListener listener) : IClassFixture<SmallListener>
 {
     private const char Esc = '\u001b';
 
-    private string Pid => listener.Scenario.Pid.ToString();
+    private string Pid => listener.Pid.ToString();
 
     /// <summary>Runs `sockpeer ARGS` on a pseudo-terminal; <paramref name="environment"/> is put before it with env(1).</summary>
     private static CliResult OnTerminal(string args, string environment = "", string pipe = "")
     {
         // env -u: the test runner's own NO_COLOR or TERM must not leak in.
-        var r = CliTestSupport.Bash($$"""
+        var r = SockpeerCli.Bash($$"""
             env -u NO_COLOR TERM=xterm {{environment}} script -qec "'$1' {{args}} {{pipe}}" /dev/null
             """);
         Assert.True(r.Stderr.Length == 0, $"script: {r.Stderr}");
@@ -46,9 +45,9 @@ public class ColorTests(SmallListener listener) : IClassFixture<SmallListener>
     [Fact]
     public void Not_a_terminal_no_escape_bytes()
     {
-        var r = CliTestSupport.Bash($"""env -u NO_COLOR TERM=xterm "$1" list --pid {Pid}""");
+        var r = SockpeerCli.Bash($"""env -u NO_COLOR TERM=xterm "$1" list --pid {Pid}""");
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains(listener.Scenario.Str("path"), r.Stdout);
+        Assert.Contains(listener.Path, r.Stdout);
         Assert.DoesNotContain(Esc, r.Stdout);
         Assert.DoesNotContain(Esc, r.Stderr);
     }
@@ -106,7 +105,7 @@ public class ColorTests(SmallListener listener) : IClassFixture<SmallListener>
     {
         var r = OnTerminal($"list --pid {Pid}", pipe: "| cat");
         Assert.Equal(0, r.ExitCode);
-        Assert.Contains(listener.Scenario.Str("path"), r.Stdout);
+        Assert.Contains(listener.Path, r.Stdout);
         Assert.DoesNotContain(Esc, r.Stdout);
     }
 
@@ -120,6 +119,6 @@ public class ColorTests(SmallListener listener) : IClassFixture<SmallListener>
 
     private string Expand(string args) => args
         .Replace("PID", Pid, StringComparison.Ordinal)
-        .Replace("CLIENT", listener.Scenario.Inode("client").ToString(), StringComparison.Ordinal)
-        .Replace("PATH", listener.Scenario.Str("path"), StringComparison.Ordinal);
+        .Replace("CLIENT", listener.ClientInode.ToString(), StringComparison.Ordinal)
+        .Replace("PATH", listener.Path, StringComparison.Ordinal);
 }

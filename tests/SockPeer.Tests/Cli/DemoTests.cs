@@ -95,12 +95,12 @@ public partial class DemoTests
     public void On_a_terminal_with_NO_COLOR_the_demo_writes_no_escape_sequence()
     {
         // The demo starts and reaps child processes: nothing may re-arm terminal modes either.
-        var r = CliTestSupport.Bash("""script -qec "'$1' demo" /dev/null""",
+        var r = SockpeerCli.Bash("""script -qec "'$1' demo" /dev/null""",
             new Dictionary<string, string> { ["NO_COLOR"] = "1", ["TERM"] = "xterm" });
         Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stdout} {r.Stderr}");
         Assert.Contains("1 -> hello", r.Stdout);
         Assert.DoesNotContain('\u001b', r.Stdout);
-        Assert.Empty(CliTestSupport.ProcessesRunning(SockpeerCli.Path, "__demo-"));
+        Assert.Empty(HostFacts.ProcessesRunning(SockpeerCli.Path, "__demo-"));
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public partial class DemoTests
         Assert.DoesNotContain("   at ", r.Stderr);
         Assert.DoesNotContain("pipe", r.Stderr, StringComparison.OrdinalIgnoreCase);
         Assert.All(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.StartsWith("sockpeer: warning: ", l, StringComparison.Ordinal));
-        var left = CliTestSupport.ProcessesRunning(SockpeerCli.Path, "__demo-");
+        var left = HostFacts.ProcessesRunning(SockpeerCli.Path, "__demo-");
         Assert.True(left.Count == 0, "demo processes left: " + string.Join("; ", left.Select(p => $"{p.Pid} {p.CommandLine}")));
     }
 
@@ -134,9 +134,9 @@ public partial class DemoTests
         Assert.False(Directory.Exists(dir), $"the demo left {dir} behind");
         foreach (int pid in pids)
         {
-            Assert.False(CliTestSupport.IsAlive(pid), $"demo process {pid} is still running");
+            Assert.False(HostFacts.IsAlive(pid), $"demo process {pid} is still running");
         }
-        var left = CliTestSupport.ProcessesRunning(SockpeerCli.Path, "__demo-");
+        var left = HostFacts.ProcessesRunning(SockpeerCli.Path, "__demo-");
         Assert.True(left.Count == 0, "demo processes left: " + string.Join("; ", left.Select(p => $"{p.Pid} {p.CommandLine}")));
     }
 }

@@ -15,35 +15,26 @@ namespace SockPeer.Tests.Cli;
 /// </summary>
 public partial class DifferentialTests
 {
-    private const string Script = """
-        lpath = os.path.join(sys.argv[1], "diff.sock")
-        dpath = os.path.join(sys.argv[1], "diffd.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(lpath)
-        srv.listen(8)
-        c1 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c1.connect(lpath)
-        c2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c2.connect(lpath)
-        a1, _ = srv.accept()
-        a2, _ = srv.accept()
-        c3 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c3.connect(lpath)   # pending: never accepted
-        p1, p2 = socket.socketpair()
-        q1, q2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        h1, h2 = socket.socketpair()
-        h2.close()          # h1's peer has closed
-        ds = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        ds.bind(dpath)
-        dc = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        dc.connect(dpath)
-        du = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        ready(lpath=lpath, dpath=dpath, srv=ino(srv), c1=ino(c1), c2=ino(c2), a1=ino(a1), a2=ino(a2), c3=ino(c3),
-              p1=ino(p1), p2=ino(p2), q1=ino(q1), q2=ino(q2), h1=ino(h1), ds=ino(ds), dc=ino(dc), du=ino(du))
-        hold()
-        """;
+    /// <summary>
+    /// One process with one of each: a stream listener with two accepted clients and one pending, two
+    /// stream and seqpacket socketpairs, a pair whose other end closed, a datagram server with a client,
+    /// and an unbound datagram socket.
+    /// </summary>
+    private static SocketScene Script() => SocketScene.Build()
+        .Listen("diff", backlog: 8)
+        .Connect("diff", clients: 2, accept: 2)
+        .Connect("diff")                    // pending: never accepted
+        .Pair("p")
+        .Pair("q", SceneType.SeqPacket)
+        .Pair("h")
+        .Close("h.b")                       // h.a's peer has closed
+        .Bind("diffd")
+        .Connect("diffd")
+        .Unbound("du")
+        .Start();
 
-    private static readonly string[] Names = ["srv", "c1", "c2", "a1", "a2", "c3", "p1", "p2", "q1", "q2", "h1", "ds", "dc", "du"];
+    private static readonly string[] Names =
+        ["diff", "diff.client0", "diff.client1", "diff.accepted0", "diff.accepted1", "diff.client2", "p.a", "p.b", "q.a", "q.b", "h.a", "diffd", "diffd.client0", "du"];
 
     private sealed record SsRow(string Netid, string State, uint RecvQ, uint SendQ, string Local, uint Inode, uint Peer);
 
@@ -76,7 +67,7 @@ public partial class DifferentialTests
     [Fact]
     public void List_agrees_with_ss_on_type_state_name_and_peer_of_every_socket()
     {
-        using var s = Scenario.Start(Script);
+        using var s = Script();
         var inodes = Names.Select(s.Inode).ToHashSet();
         var result = SockpeerCli.Run("list", "--pid", s.Pid.ToString(), "--json");
         Assert.True(result.ExitCode == 0, result.Stderr);
@@ -103,21 +94,21 @@ public partial class DifferentialTests
         }
 
         // Where ss shows no peer, sockpeer says why. Spot the cases the mapping above folds together.
-        Assert.Null(list.Socket(s.Inode("srv")).NullableUInt("peer"));
-        Assert.Equal(s.Inode("srv"), list.Socket(s.Inode("c3")).NullableUInt("pendingOn"));
-        Assert.Null(list.Socket(s.Inode("c3")).NullableUInt("peer"));
-        Assert.Equal(0u, list.Socket(s.Inode("h1")).NullableUInt("peer"));
-        Assert.Null(list.Socket(s.Inode("ds")).NullableUInt("peer"));
-        Assert.Equal([s.Inode("dc")], list.Socket(s.Inode("ds")).Inodes("clients"));
+        Assert.Null(list.Socket(s.Inode("diff")).NullableUInt("peer"));
+        Assert.Equal(s.Inode("diff"), list.Socket(s.Inode("diff.client2")).NullableUInt("pendingOn"));
+        Assert.Null(list.Socket(s.Inode("diff.client2")).NullableUInt("peer"));
+        Assert.Equal(0u, list.Socket(s.Inode("h.a")).NullableUInt("peer"));
+        Assert.Null(list.Socket(s.Inode("diffd")).NullableUInt("peer"));
+        Assert.Equal([s.Inode("diffd.client0")], list.Socket(s.Inode("diffd")).Inodes("clients"));
         Assert.Null(list.Socket(s.Inode("du")).NullableUInt("peer"));
-        Assert.Equal(0u, ss[s.Inode("ds")].Peer);
-        Assert.Equal("ESTAB", ss[s.Inode("ds")].State); // a datagram server turns "connected" once a client connects
+        Assert.Equal(0u, ss[s.Inode("diffd")].Peer);
+        Assert.Equal("ESTAB", ss[s.Inode("diffd")].State); // a datagram server turns "connected" once a client connects
     }
 
     [Fact]
     public void Peer_command_agrees_with_ss_for_every_socket()
     {
-        using var s = Scenario.Start(Script);
+        using var s = Script();
         var ss = RunSs(Names.Select(s.Inode).ToHashSet());
         foreach (string name in Names)
         {

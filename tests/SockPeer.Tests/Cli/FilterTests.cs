@@ -11,39 +11,37 @@ namespace SockPeer.Tests.Cli;
 /// </summary>
 public sealed class MixedSockets : IDisposable
 {
-    public Scenario Scenario { get; } = Scenario.Start("""
-        spath = os.path.join(sys.argv[1], "stream.sock")
-        dpath = os.path.join(sys.argv[1], "dgram.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(spath)
-        srv.listen(4)
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            srv.close()
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(spath)
-            child_report(w, client_pid=os.getpid(), client_fd=c.fileno(), client=ino(c))
-            hold()
-        rep = read_report(r)
-        acc, _ = srv.accept()
-        d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        d.bind(dpath)
-        sp1, sp2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        ready(server_pid=os.getpid(), spath=spath, dpath=dpath, dir=sys.argv[1],
-              listener=ino(srv), accepted=ino(acc), accepted_fd=acc.fileno(),
-              dgram=ino(d), seq1=ino(sp1), seq2=ino(sp2), **rep)
-        hold()
-        """);
+    public SocketScene Scene { get; } = SocketScene.Build()
+        .Listen("stream")
+        .Connect("stream", heldBy: Holder.Child, accept: 1)
+        .Bind("dgram")
+        .Pair("seq", SceneType.SeqPacket)
+        .Start();
 
-    public uint[] All => new[] { "listener", "accepted", "client", "dgram", "seq1", "seq2" }.Select(Scenario.Inode).ToArray();
+    public SceneSocket Client => Scene.Connection("stream").Client;
 
-    public void Dispose() => Scenario.Dispose();
+    public SceneSocket Accepted => Scene.Connection("stream").Accepted!;
+
+    /// <summary>The scene's sockets by the names the tests use.</summary>
+    public uint Inode(string name) => name switch
+    {
+        "listener" => Scene.Socket("stream").Inode,
+        "accepted" => Accepted.Inode,
+        "client" => Client.Inode,
+        "dgram" => Scene.Socket("dgram").Inode,
+        "seq1" => Scene.Pair("seq").A.Inode,
+        "seq2" => Scene.Pair("seq").B.Inode,
+        _ => throw new ArgumentException(name, nameof(name)),
+    };
+
+    public uint[] All => new[] { "listener", "accepted", "client", "dgram", "seq1", "seq2" }.Select(Inode).ToArray();
+
+    public void Dispose() => Scene.Dispose();
 }
 
 public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
 {
-    private Scenario S => mixed.Scenario;
+    private MixedSockets S => mixed;
 
     /// <summary>Runs `list --json` with filters; returns every listed socket and the scenario's among them.</summary>
     private (JsonElement[] Listed, HashSet<uint> Ours) List(params string[] filters)
@@ -63,7 +61,7 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     [Fact]
     public void Pid_of_the_client_shows_both_ends_of_its_connection_and_nothing_else_of_ours()
     {
-        int pid = S.Int("client_pid");
+        int pid = S.Client.Pid;
         var (listed, ours) = List("--pid", pid.ToString());
         Assert.Equal(Inodes("client", "accepted"), ours);
         // Every listed socket is held by the pid, or is the other end of one that is.
@@ -80,7 +78,7 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     [Fact]
     public void Pid_of_the_server_shows_all_its_sockets_and_the_client_end_of_its_connection()
     {
-        var (_, ours) = List("--pid", S.Int("server_pid").ToString());
+        var (_, ours) = List("--pid", S.Scene.Pid.ToString());
         Assert.Equal(mixed.All.ToHashSet(), ours);
     }
 
@@ -88,7 +86,7 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     public void Path_glob_matches_sockets_named_by_it_and_the_clients_connected_to_them()
     {
         // The scenario's directory is unique, so nothing else on the machine can match.
-        string dir = S.Str("dir");
+        string dir = S.Scene.Dir;
         var (listed, _) = List("--path", dir + "/stream*");
         Assert.Equal(Inodes("listener", "accepted", "client"), listed.Select(x => x.GetProperty("inode").GetUInt32()).ToHashSet());
 
@@ -127,7 +125,7 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     [Fact]
     public void Filters_combine()
     {
-        var (listed, ours) = List("--type", "stream", "--state", "connected", "--pid", S.Int("client_pid").ToString());
+        var (listed, ours) = List("--type", "stream", "--state", "connected", "--pid", S.Client.Pid.ToString());
         Assert.Equal(Inodes("client", "accepted"), ours);
         Assert.All(listed, x => Assert.Equal("stream", x.GetProperty("type").GetString()));
     }
@@ -135,8 +133,8 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     [SkippableFact]
     public void User_by_name_and_by_uid_give_the_same_sockets()
     {
-        uint uid = CliTestSupport.CurrentUid;
-        string? name = CliTestSupport.UserName(uid);
+        uint uid = HostFacts.CurrentUid;
+        string? name = HostFacts.UserName(uid);
         Skip.If(name is null, $"uid {uid} has no name in /etc/passwd");
         var (_, byName) = List("--user", name);
         var (_, byUid) = List("--user", uid.ToString());
@@ -147,19 +145,15 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     [SkippableFact]
     public void User_keeps_that_user_s_sockets_and_leaves_out_another_user_s()
     {
-        Skip.IfNot(CliTestSupport.IsRoot, "needs root to hold sockets as another user (nobody)");
+        Skip.IfNot(HostFacts.IsRoot, "needs root to hold sockets as another user (nobody)");
         // A socketpair held by nobody, beside the fixture's sockets held by root.
-        using var other = Scenario.StartAs(Infrastructure.Confined.Nobody, """
-            a, b = socket.socketpair()
-            ready(a=ino(a), b=ino(b))
-            hold()
-            """);
-        var nobodys = new HashSet<uint> { other.Inode("a"), other.Inode("b") };
+        using var other = SocketScene.Build().As(Confined.Nobody).Pair("pair").Start();
+        var nobodys = new HashSet<uint> { other.Pair("pair").A.Inode, other.Pair("pair").B.Inode };
         var ours = nobodys.Concat(mixed.All).ToHashSet();
         // With --pid as well (filters combine), so that the documents stay small on a busy host.
         HashSet<uint> Listed(string user, int pid) => SockpeerCli.Json("list", "--user", user, "--pid", pid.ToString()).GetProperty("sockets").EnumerateArray()
             .Select(x => x.GetProperty("inode").GetUInt32()).Where(ours.Contains).ToHashSet();
-        int server = S.Int("server_pid");
+        int server = S.Scene.Pid;
 
         Assert.Equal(nobodys, Listed("nobody", other.Pid));
         Assert.Equal(nobodys, Listed("65534", other.Pid));
@@ -177,9 +171,9 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
         // (exit 1 with a message): a typo must not read as "this user has no sockets". A numeric
         // uid is always valid, like `ps -u 4000000000`: it just matches nothing here.
         var bad = SockpeerCli.Run("list", "--user", "nosuchuser12345");
-        CliTestSupport.AssertOneErrorLine(bad, 1, "--user nosuchuser12345");
+        SockpeerCli.AssertOneErrorLine(bad, 1, "--user nosuchuser12345");
         Assert.Contains("nosuchuser12345", bad.Stderr);
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "--user", "nosuchuser12345", "--json"), 1, "--user nosuchuser12345 --json");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("list", "--user", "nosuchuser12345", "--json"), 1, "--user nosuchuser12345 --json");
 
         var (_, ours) = List("--user", "4000000000");
         Assert.Empty(ours);
@@ -188,17 +182,17 @@ public class FilterTests(MixedSockets mixed) : IClassFixture<MixedSockets>
     [Fact]
     public void Human_view_for_the_client_pid_has_one_line_with_both_ends()
     {
-        int cpid = S.Int("client_pid");
+        int cpid = S.Client.Pid;
         var result = SockpeerCli.Run("list", "--pid", cpid.ToString());
         Assert.True(result.ExitCode == 0, result.Stderr);
         var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("TYPE", lines[0]);
-        string client = $"python3[{cpid}]:{S.Int("client_fd")} #{S.Inode("client")}";
-        string server = $"python3[{S.Int("server_pid")}]:{S.Int("accepted_fd")} #{S.Inode("accepted")}";
+        string client = $"python3[{cpid}]:{S.Client.Fd} #{S.Inode("client")}";
+        string server = $"python3[{S.Scene.Pid}]:{S.Accepted.Fd} #{S.Inode("accepted")}";
         var line = Assert.Single(lines, l => l.Contains(client, StringComparison.Ordinal));
         Assert.Contains(server, line);
         Assert.Contains("<->", line);
-        Assert.Contains(S.Str("spath"), line);
+        Assert.Contains(S.Scene.Socket("stream").Path!, line);
         Assert.StartsWith("stream", line);
         Assert.True(line.IndexOf(client, StringComparison.Ordinal) < line.IndexOf(server, StringComparison.Ordinal), "the client end goes first");
         Assert.DoesNotContain(lines, l => l != line && l.Contains($"#{S.Inode("accepted")}", StringComparison.Ordinal));
@@ -215,9 +209,9 @@ public class UserFilterOwnerTests
     [SkippableFact]
     public void User_by_name_matches_the_socket_owner_like_user_by_uid()
     {
-        Skip.IfNot(CliTestSupport.IsRoot, "needs root to make a socket owned by root and held by nobody");
-        string nobody = CliTestSupport.UserName(65534) ?? "nobody";
-        string root = CliTestSupport.UserName(0) ?? "root";
+        Skip.IfNot(HostFacts.IsRoot, "needs root to make a socket owned by root and held by nobody");
+        string nobody = HostFacts.UserName(65534) ?? "nobody";
+        string root = HostFacts.UserName(0) ?? "root";
         using var s = Scenario.Start("""
             r, w = os.pipe()
             pid = os.fork()

@@ -114,7 +114,7 @@ public sealed class GraphCommandTests : IClassFixture<GraphCommandTests.Scene>
     public void Svg_without_graphviz_is_one_line_saying_what_to_do()
     {
         var r = SockpeerCli.RunWith(new Dictionary<string, string> { ["PATH"] = "/nonexistent" }, "graph", "--format", "svg");
-        CliTestSupport.AssertOneErrorLine(r, 1, "graph --format svg without dot");
+        SockpeerCli.AssertOneErrorLine(r, 1, "graph --format svg without dot");
         Assert.Contains("graphviz", r.Stderr);
         Assert.Contains("--format dot", r.Stderr);
     }
@@ -127,13 +127,13 @@ public sealed class GraphCommandTests : IClassFixture<GraphCommandTests.Scene>
     public void A_bad_option_value_is_a_usage_error(string option, string value)
     {
         var r = SockpeerCli.Run("graph", option, value);
-        CliTestSupport.AssertOneErrorLine(r, 2, $"graph {option} {value}");
+        SockpeerCli.AssertOneErrorLine(r, 2, $"graph {option} {value}");
     }
 
     [Fact]
     public void An_unwritable_output_file_is_one_line()
     {
         var r = SockpeerCli.Run("graph", "-o", "/nonexistent-dir/graph.dot");
-        CliTestSupport.AssertOneErrorLine(r, 1, "graph -o into a missing directory");
+        SockpeerCli.AssertOneErrorLine(r, 1, "graph -o into a missing directory");
     }
 }

@@ -33,7 +33,7 @@ public class HelpTests
         {
             // The comment after the command is text for the reader; the shell runs the rest.
             string line = System.Text.RegularExpressions.Regex.Replace(example, @"\s{2,}\S.*$", "");
-            var r = CliTestSupport.Bash($"B=\"$1\"; cd \"$2\"; sockpeer() {{ \"$B\" \"$@\"; }}; {line} >/dev/null");
+            var r = SockpeerCli.Bash($"B=\"$1\"; cd \"$2\"; sockpeer() {{ \"$B\" \"$@\"; }}; {line} >/dev/null");
             Assert.True(r.ExitCode is 0 or 1, $"'{line}' exited {r.ExitCode}: {r.Stderr}");
             Assert.DoesNotContain("   at ", r.Stderr);
             Assert.DoesNotContain("try 'sockpeer --help'", r.Stderr);

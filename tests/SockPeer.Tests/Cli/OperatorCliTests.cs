@@ -13,67 +13,44 @@ namespace SockPeer.Tests.Cli;
 /// </summary>
 public sealed class OperatorHost : IDisposable
 {
-    public Scenario Scenario { get; } = Scenario.Start("""
-        import subprocess
-        d = sys.argv[1]
-        app = os.path.join(d, "app.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(app)
-        srv.listen(2)
-        r, w = os.pipe()
-        workers = []
-        for i in range(3):
-            pid = os.fork()
-            if pid == 0:
-                hold()
-            workers.append(pid)
-        if os.fork() == 0:
-            srv.close()
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(app)
-            child_report(w, client_pid=os.getpid(), client=ino(c), client_fd=c.fileno())
-            hold()
-        rep = read_report(r)
-        acc, _ = srv.accept()
-        if os.fork() == 0:
-            srv.close()
-            ps = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(2)]
-            for p in ps:
-                p.connect(app)
-            child_report(w, pending_pid=os.getpid(), pending=[ino(p) for p in ps])
-            hold()
-        rep.update(read_report(r))
-        abstract = "sockpeer-test-%d" % os.getpid()
-        ab = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        ab.bind("\0" + abstract)
-        ab.listen(4)
-        gone = os.path.join(d, "gone.sock")
-        gs = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        gs.bind(gone)
-        gs.listen(4)
-        gc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        gc.connect(gone)
-        ga, _ = gs.accept()
-        os.unlink(gone)
-        stale = os.path.join(d, "stale.sock")
-        st = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        st.bind(stale)
-        st.close()
-        sp1, sp2 = socket.socketpair()
-        os.set_inheritable(sp2.fileno(), True)
-        argv = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", "", "", "  "], stdin=sys.stdin, close_fds=False)
-        ready(server_pid=os.getpid(), workers=workers, app=app, listener=ino(srv), accepted=ino(acc),
-              abstract=abstract, abstract_listener=ino(ab), gone=gone, gone_listener=ino(gs), gone_client=ino(gc),
-              gone_accepted=ino(ga), stale=stale, pair1=ino(sp1), pair2=ino(sp2), argv_pid=argv.pid, **rep)
-        hold()
-        """);
+    public OperatorHost()
+    {
+        Scene = SocketScene.Build()
+            .Listen("app", backlog: 2)
+            .ShareWithChild("app", "worker0")
+            .ShareWithChild("app", "worker1")
+            .ShareWithChild("app", "worker2")
+            .Connect("app", heldBy: Holder.Child, accept: 1)     // app.client0, accepted
+            .Connect("app", clients: 2, heldBy: Holder.Child)    // app.client1 and 2: pending, the backlog of 2 full
+            .Listen("abstract", abstractName: System.Text.Encoding.ASCII.GetBytes(AbstractName))
+            .Listen("gone")
+            .Connect("gone", accept: 1)
+            .Unlink("gone")
+            .Bind("stale", SceneType.Stream)
+            .Close("stale")
+            .Pair("pair")
+            .Then("""
+                import subprocess
+                os.set_inheritable(OBJ["pair.b"].fileno(), True)
+                argv = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", "", "", "  "], stdin=sys.stdin, close_fds=False)
+                EXTRA["argv_pid"] = argv.pid
+                """)
+            .Start();
+    }
 
-    public void Dispose() => Scenario.Dispose();
+    public string AbstractName { get; } = Namespaces.Ns.UniqueName("test");
+
+    public SocketScene Scene { get; }
+
+    /// <summary>The two clients waiting on app.sock.</summary>
+    public uint[] Pending => [.. Scene.Pending("app").Select(c => c.Inode)];
+
+    public void Dispose() => Scene.Dispose();
 }
 
 public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
 {
-    private Scenario S => host.Scenario;
+    private SocketScene S => host.Scene;
 
     private static HashSet<uint> Inodes(CliResult r, string doc = "list")
     {
@@ -81,31 +58,31 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
         return r.Json().GetProperty("sockets").EnumerateArray().Select(x => x.GetProperty("inode").GetUInt32()).ToHashSet();
     }
 
-    private int Worker(int i) => S.Info.GetProperty("workers")[i].GetInt32();
+    private int Worker(int i) => S.Socket($"worker{i}").Pid;
 
     [Fact]
     public void Filters_before_the_subcommand_are_applied_not_dropped()
     {
-        string pid = S.Int("client_pid").ToString();
+        string pid = S.Socket("app.client0").Pid.ToString();
         var after = SockpeerCli.Run("list", "--pid", pid, "--json");
         var before = SockpeerCli.Run("--pid", pid, "list", "--json");
         Assert.Equal(0, before.ExitCode);
         Assert.Equal(Inodes(after), Inodes(before));
         // Inode numbers come from per-CPU batches: the client's need not be the lower one.
-        Assert.Equal(new[] { S.Inode("client"), S.Inode("accepted") }.Order(), Inodes(before).Where(i => i == S.Inode("client") || i == S.Inode("accepted")).Order());
-        Assert.DoesNotContain(S.Inode("abstract_listener"), Inodes(before));
+        Assert.Equal(new[] { S.Inode("app.client0"), S.Inode("app.accepted0") }.Order(), Inodes(before).Where(i => i == S.Inode("app.client0") || i == S.Inode("app.accepted0")).Order());
+        Assert.DoesNotContain(S.Inode("abstract"), Inodes(before));
         // A command that cannot honour a filter refuses it: a usage error, never a silent success.
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("--pid", pid, "peer", S.Inode("client").ToString()), 2, "--pid before peer");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("--pid", pid, "peer", S.Inode("app.client0").ToString()), 2, "--pid before peer");
     }
 
     [Fact]
     public void Options_after_the_arguments_parse()
     {
-        var r = SockpeerCli.Run("peer", S.Inode("client").ToString(), "-j");
+        var r = SockpeerCli.Run("peer", S.Inode("app.client0").ToString(), "-j");
         Assert.Equal(0, r.ExitCode);
         SchemaAssert.Valid(r.Stdout, "peer");
-        var bad = SockpeerCli.Run("peer", S.Inode("client").ToString(), "--pid", S.Int("client_pid").ToString());
-        CliTestSupport.AssertOneErrorLine(bad, 2, "peer INODE --pid X");
+        var bad = SockpeerCli.Run("peer", S.Inode("app.client0").ToString(), "--pid", S.Socket("app.client0").Pid.ToString());
+        SockpeerCli.AssertOneErrorLine(bad, 2, "peer INODE --pid X");
         Assert.Contains("--pid", bad.Stderr);
         Assert.DoesNotContain("Unrecognized", bad.Stderr);
     }
@@ -113,99 +90,100 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
     [Fact]
     public void Who_takes_an_abstract_name()
     {
-        var r = SockpeerCli.Run("who", "@" + S.Str("abstract"), "--json");
+        var r = SockpeerCli.Run("who", "@" + host.AbstractName, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         SchemaAssert.Valid(r.Stdout, "who");
         var listener = Assert.Single(r.Json().GetProperty("listeners").EnumerateArray());
-        Assert.Equal(S.Inode("abstract_listener"), listener.GetProperty("inode").GetUInt32());
-        var human = SockpeerCli.Run("who", "@" + S.Str("abstract"));
-        Assert.Contains($"#{S.Inode("abstract_listener")} ", human.Stdout);
-        Assert.Equal(1, SockpeerCli.Run("who", "@" + S.Str("abstract") + "-nobody").ExitCode);
+        Assert.Equal(S.Inode("abstract"), listener.GetProperty("inode").GetUInt32());
+        var human = SockpeerCli.Run("who", "@" + host.AbstractName);
+        Assert.Contains($"#{S.Inode("abstract")} ", human.Stdout);
+        Assert.Equal(1, SockpeerCli.Run("who", "@" + host.AbstractName + "-nobody").ExitCode);
     }
 
     [Fact]
     public void Who_exits_1_when_nothing_is_bound_to_the_file()
     {
-        var r = SockpeerCli.Run("who", S.Str("stale"));
+        var r = SockpeerCli.Run("who", S.Socket("stale").Path!);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("no socket is bound", r.Stdout);
-        Assert.Equal(1, SockpeerCli.Run("who", S.Str("stale"), "--json").ExitCode);
-        Assert.Equal(0, SockpeerCli.Run("who", S.Str("app")).ExitCode);
+        Assert.Equal(1, SockpeerCli.Run("who", S.Socket("stale").Path!, "--json").ExitCode);
+        Assert.Equal(0, SockpeerCli.Run("who", S.Socket("app").Path!).ExitCode);
     }
 
     [Fact]
     public void Who_on_a_deleted_socket_file_shows_the_sockets_still_bound_to_that_name()
     {
-        var r = SockpeerCli.Run("who", S.Str("gone"));
+        var r = SockpeerCli.Run("who", S.Socket("gone").Path!);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("deleted", r.Stdout);
-        Assert.Contains($"#{S.Inode("gone_listener")} ", r.Stdout);
+        Assert.Contains($"#{S.Inode("gone")} ", r.Stdout);
         var line = Assert.Single(r.Stdout.Split('\n'), l => l.Contains("<->", StringComparison.Ordinal));
-        Assert.True(line.IndexOf($"#{S.Inode("gone_client")}", StringComparison.Ordinal) < line.IndexOf($"#{S.Inode("gone_accepted")}", StringComparison.Ordinal), line);
-        var json = SockpeerCli.Run("who", S.Str("gone"), "-j");
+        Assert.True(line.IndexOf($"#{S.Inode("gone.client0")}", StringComparison.Ordinal) < line.IndexOf($"#{S.Inode("gone.accepted0")}", StringComparison.Ordinal), line);
+        var json = SockpeerCli.Run("who", S.Socket("gone").Path!, "-j");
         Assert.Equal(0, json.ExitCode);
         SchemaAssert.Valid(json.Stdout, "who");
         var listener = Assert.Single(json.Json().GetProperty("listeners").EnumerateArray());
         Assert.Equal("deleted", listener.GetProperty("file").GetProperty("status").GetString());
         Assert.Single(json.Json().GetProperty("connections").EnumerateArray());
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("who", S.Str("gone") + ".never"), 1, "who on a path that never existed");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("who", S.Socket("gone").Path! + ".never"), 1, "who on a path that never existed");
     }
 
     [Fact]
     public void Pid_of_a_pending_client_selects_its_listener()
     {
-        var listed = Inodes(SockpeerCli.Run("list", "--pid", S.Int("pending_pid").ToString(), "--json"));
-        Assert.Contains(S.Inode("listener"), listed);
-        foreach (var p in S.Info.GetProperty("pending").EnumerateArray())
+        var listed = Inodes(SockpeerCli.Run("list", "--pid", S.Socket("app.client1").Pid.ToString(), "--json"));
+        Assert.Contains(S.Inode("app"), listed);
+        foreach (uint p in host.Pending)
         {
-            Assert.Contains(p.GetUInt32(), listed);
+            Assert.Contains(p, listed);
         }
     }
 
     [Fact]
     public void A_list_that_matches_nothing_exits_1_and_still_writes_its_document()
     {
-        var r = SockpeerCli.Run("list", "--path", S.WorkDir + "/nothing-here*", "--json");
+        var r = SockpeerCli.Run("list", "--path", S.Dir + "/nothing-here*", "--json");
         Assert.Equal(1, r.ExitCode);
         Assert.Empty(Inodes(r));
-        Assert.Equal(1, SockpeerCli.Run("list", "--path", S.WorkDir + "/nothing-here*").ExitCode);
+        Assert.Equal(1, SockpeerCli.Run("list", "--path", S.Dir + "/nothing-here*").ExitCode);
     }
 
     [Fact]
     public void An_invalid_glob_is_a_usage_error_and_a_glob_without_a_slash_matches_the_file_name()
     {
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "--path", "/tmp/x/[a-"), 2, "unclosed [");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("list", "--path", "/tmp/x/[a-"), 2, "unclosed [");
         var listed = Inodes(SockpeerCli.Run("list", "--path", "app.sock", "--json"));
-        Assert.Contains(S.Inode("listener"), listed);
-        Assert.Contains(S.Inode("client"), listed); // the other end of a connection to it
+        Assert.Contains(S.Inode("app"), listed);
+        Assert.Contains(S.Inode("app.client0"), listed); // the other end of a connection to it
     }
 
     // Every run is narrowed to the scenario's pids: other tests' populations on this host can be huge.
     [Theory]
-    [InlineData("listen", "listener", "server_pid")]
-    [InlineData("LISTEN", "abstract_listener", "server_pid")]
-    [InlineData("pair", "pair1", "server_pid")]
-    [InlineData("conn", "client", "client_pid")]
-    [InlineData("listening", "listener", "server_pid")]
-    public void State_takes_the_tables_words_case_insensitively(string state, string expected, string pid)
+    [InlineData("listen", "app")]
+    [InlineData("LISTEN", "abstract")]
+    [InlineData("pair", "pair.a")]
+    [InlineData("conn", "app.client0")]
+    [InlineData("listening", "app")]
+    public void State_takes_the_tables_words_case_insensitively(string state, string expected)
     {
-        var r = SockpeerCli.Run("list", "--state", state, "-t", "STREAM", "-p", S.Int(pid).ToString(), "-j");
+        // Narrowed to the process that holds the expected socket.
+        var r = SockpeerCli.Run("list", "--state", state, "-t", "STREAM", "-p", S.Socket(expected).Pid.ToString(), "-j");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var listed = Inodes(r);
         Assert.Contains(S.Inode(expected), listed);
         if (state.Equals("listen", StringComparison.OrdinalIgnoreCase))
         {
-            Assert.DoesNotContain(S.Inode("accepted"), listed);
+            Assert.DoesNotContain(S.Inode("app.accepted0"), listed);
         }
     }
 
     [Fact]
     public void State_pending_selects_the_waiting_clients_only()
     {
-        var listed = Inodes(SockpeerCli.Run("list", "--state", "pending", "-p", $"{S.Int("server_pid")},{S.Int("pending_pid")}", "-j"));
-        Assert.Contains(S.Info.GetProperty("pending")[0].GetUInt32(), listed);
-        Assert.DoesNotContain(S.Inode("listener"), listed);
-        Assert.DoesNotContain(S.Inode("client"), listed);
+        var listed = Inodes(SockpeerCli.Run("list", "--state", "pending", "-p", $"{S.Pid},{S.Socket("app.client1").Pid}", "-j"));
+        Assert.Contains(host.Pending[0], listed);
+        Assert.DoesNotContain(S.Inode("app"), listed);
+        Assert.DoesNotContain(S.Inode("app.client0"), listed);
     }
 
     [Fact]
@@ -214,12 +192,12 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
         int worker = Worker(2);
         var r = SockpeerCli.Run("list", "-p", worker.ToString());
         Assert.True(r.ExitCode == 0, r.Stderr);
-        var row = Assert.Single(r.Stdout.Split('\n'), l => l.Contains($"#{S.Inode("listener")}", StringComparison.Ordinal) && l.Contains("listen", StringComparison.Ordinal));
+        var row = Assert.Single(r.Stdout.Split('\n'), l => l.Contains($"#{S.Inode("app")}", StringComparison.Ordinal) && l.Contains("listen", StringComparison.Ordinal));
         Assert.Contains($"[{worker}]:", row);
         Assert.Contains(" in 4 procs", row);
         var wide = SockpeerCli.Run("list", "-p", worker.ToString(), "-w");
-        var wideRow = Assert.Single(wide.Stdout.Split('\n'), l => l.Contains($"#{S.Inode("listener")}", StringComparison.Ordinal) && l.Contains("listen", StringComparison.Ordinal));
-        foreach (int pid in new[] { S.Int("server_pid"), Worker(0), Worker(1), worker })
+        var wideRow = Assert.Single(wide.Stdout.Split('\n'), l => l.Contains($"#{S.Inode("app")}", StringComparison.Ordinal) && l.Contains("listen", StringComparison.Ordinal));
+        foreach (int pid in new[] { S.Pid, Worker(0), Worker(1), worker })
         {
             Assert.Contains($"[{pid}]:", wideRow);
         }
@@ -228,31 +206,31 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
     [Fact]
     public void A_full_backlog_is_highlighted()
     {
-        var r = SockpeerCli.Run("list", "--path", S.Str("app"), "--state", "listen");
+        var r = SockpeerCli.Run("list", "--path", S.Socket("app").Path!, "--state", "listen");
         Assert.Contains("backlog 2/2 FULL", r.Stdout);
     }
 
     [Fact]
     public void Short_options_mean_the_long_ones_and_pids_repeat_or_comma_separate()
     {
-        string a = S.Int("client_pid").ToString(), b = S.Int("pending_pid").ToString();
+        string a = S.Socket("app.client0").Pid.ToString(), b = S.Socket("app.client1").Pid.ToString();
         var comma = Inodes(SockpeerCli.Run("-p", $"{a},{b}", "-t", "stream", "-j"));
         var repeated = Inodes(SockpeerCli.Run("list", "--pid", a, "--pid", b, "--type", "stream", "--json"));
         Assert.Equal(repeated, comma);
-        Assert.Contains(S.Inode("client"), comma);
-        Assert.Contains(S.Info.GetProperty("pending")[0].GetUInt32(), comma);
-        string uid = CliTestSupport.CurrentUid.ToString();
-        string server = S.Int("server_pid").ToString();
+        Assert.Contains(S.Inode("app.client0"), comma);
+        Assert.Contains(host.Pending[0], comma);
+        string uid = HostFacts.CurrentUid.ToString();
+        string server = S.Pid.ToString();
         var longForm = Inodes(SockpeerCli.Run("list", "--user", uid, "--pid", server, "--netns", "current", "--json"));
-        Assert.Contains(S.Inode("listener"), longForm);
+        Assert.Contains(S.Inode("app"), longForm);
         Assert.Equal(longForm, Inodes(SockpeerCli.Run("list", "-u", uid, "-p", server, "-n", "current", "-j")));
     }
 
     [Fact]
     public void Argv_with_trailing_empty_arguments_is_trimmed_like_ps()
     {
-        var doc = SockpeerCli.Json("list", "--pid", S.Int("argv_pid").ToString());
-        var process = Assert.Single(doc.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == S.Int("argv_pid"));
+        var doc = SockpeerCli.Json("list", "--pid", S.Scenario.Int("argv_pid").ToString());
+        var process = Assert.Single(doc.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == S.Scenario.Int("argv_pid"));
         var argv = process.GetProperty("cmdline").EnumerateArray().Select(a => a.GetString()).ToList();
         Assert.Equal("import sys; sys.stdin.read()", argv[^1]);
     }
@@ -271,44 +249,44 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
     [Fact]
     public void Output_columns_no_header_sort_and_summary_run_on_the_binary()
     {
-        var r = SockpeerCli.Run("list", "-o", "TYPE,STATE,END,OTHER,NAME,USER,RECVQ,SENDQ,BACKLOG,NETNS,CONTAINER,FILE,INODE,PID", "-p", S.Int("server_pid").ToString());
+        var r = SockpeerCli.Run("list", "-o", "TYPE,STATE,END,OTHER,NAME,USER,RECVQ,SENDQ,BACKLOG,NETNS,CONTAINER,FILE,INODE,PID", "-p", S.Pid.ToString());
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(["TYPE", "STATE", "END", "OTHER", "END", "NAME", "USER", "RECVQ", "SENDQ", "BACKLOG", "NETNS", "CONTAINER", "FILE", "INODE", "PID"],
             r.Stdout.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(r.Stdout.Split('\n'), l => l.Contains("2/2 FULL", StringComparison.Ordinal));
 
-        var sorted = SockpeerCli.Run("list", "-o", "INODE", "-H", "--sort", "-inode", "-p", S.Int("server_pid").ToString());
+        var sorted = SockpeerCli.Run("list", "-o", "INODE", "-H", "--sort", "-inode", "-p", S.Pid.ToString());
         var inodes = sorted.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(uint.Parse).ToList();
         Assert.Equal(inodes.OrderByDescending(i => i), inodes);
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "--sort", "bogus"), 2, "--sort bogus");
-        CliTestSupport.AssertOneErrorLine(SockpeerCli.Run("list", "-o", "TYPE,NOPE"), 2, "-o NOPE");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("list", "--sort", "bogus"), 2, "--sort bogus");
+        SockpeerCli.AssertOneErrorLine(SockpeerCli.Run("list", "-o", "TYPE,NOPE"), 2, "-o NOPE");
 
-        var summary = SockpeerCli.Run("-s", "-p", S.Int("server_pid").ToString());
+        var summary = SockpeerCli.Run("-s", "-p", S.Pid.ToString());
         Assert.True(summary.ExitCode == 0, summary.Stderr);
         Assert.StartsWith("Total: ", summary.Stdout);
         Assert.Contains("stream", summary.Stdout);
-        var json = SockpeerCli.Run("list", "--summary", "--json", "--path", S.Str("app"));
+        var json = SockpeerCli.Run("list", "--summary", "--json", "--path", S.Socket("app").Path!);
         SchemaAssert.Valid(json.Stdout, "summary");
         var full = Assert.Single(json.Json().GetProperty("summary").GetProperty("fullestListeners").EnumerateArray());
-        Assert.Equal(S.Inode("listener"), full.GetProperty("inode").GetUInt32());
+        Assert.Equal(S.Inode("app"), full.GetProperty("inode").GetUInt32());
         Assert.True(full.GetProperty("full").GetBoolean());
     }
 
     [Fact]
     public void Peer_of_a_pid_alone_lists_its_sockets_with_a_hint()
     {
-        var r = SockpeerCli.Run("peer", S.Int("client_pid").ToString());
+        var r = SockpeerCli.Run("peer", S.Socket("app.client0").Pid.ToString());
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains($"#{S.Inode("client")}", r.Stdout);
-        Assert.Contains($"#{S.Inode("accepted")}", r.Stdout);
+        Assert.Contains($"#{S.Inode("app.client0")}", r.Stdout);
+        Assert.Contains($"#{S.Inode("app.accepted0")}", r.Stdout);
         Assert.Contains("hint:", r.Stderr);
-        Assert.DoesNotContain("hint:", SockpeerCli.Run("peer", S.Int("client_pid").ToString(), "-q").Stderr);
+        Assert.DoesNotContain("hint:", SockpeerCli.Run("peer", S.Socket("app.client0").Pid.ToString(), "-q").Stderr);
     }
 
     [Fact]
     public void Peer_and_who_show_queues_roles_and_users()
     {
-        var r = SockpeerCli.Run("peer", S.Inode("client").ToString());
+        var r = SockpeerCli.Run("peer", S.Inode("app.client0").ToString());
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("(client) recvq 0 sendq 0", r.Stdout);
         Assert.Contains("(server) recvq 0 sendq 0", r.Stdout);
@@ -318,9 +296,9 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
     [Fact]
     public void Quiet_keeps_warnings_off_stderr_but_json_keeps_them()
     {
-        var r = SockpeerCli.Run("list", "-q", "-p", S.Int("server_pid").ToString());
+        var r = SockpeerCli.Run("list", "-q", "-p", S.Pid.ToString());
         Assert.Equal("", r.Stderr);
-        var json = SockpeerCli.Run("list", "-q", "-j", "-p", S.Int("server_pid").ToString());
+        var json = SockpeerCli.Run("list", "-q", "-j", "-p", S.Pid.ToString());
         Assert.Equal(JsonValueKind.Array, json.Json().GetProperty("warnings").ValueKind);
     }
 }

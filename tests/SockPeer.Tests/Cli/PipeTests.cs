@@ -60,7 +60,7 @@ public class PipeTests(ManySocketPairs pairs) : IClassFixture<ManySocketPairs>
     public void Reader_that_closes_after_one_line_ends_the_command_quietly(string args, string firstLine)
     {
         args = args.Replace("PID", pairs.Scenario.Pid.ToString(), StringComparison.Ordinal);
-        var r = CliTestSupport.Bash($$"""
+        var r = SockpeerCli.Bash($$"""
             "$1" {{args}} 2>"$2/err" | head -1
             echo "status=${PIPESTATUS[0]}"
             cat "$2/err"
@@ -94,7 +94,7 @@ public class PipeTests(ManySocketPairs pairs) : IClassFixture<ManySocketPairs>
     [InlineData("list --json")]
     public void Reader_that_reads_nothing_ends_the_command_quietly(string args)
     {
-        var r = CliTestSupport.Bash($$"""
+        var r = SockpeerCli.Bash($$"""
             "$1" {{args}} 2>"$2/err" | true
             echo "status=${PIPESTATUS[0]}"
             cat "$2/err"
@@ -112,20 +112,10 @@ public class PipeTests(ManySocketPairs pairs) : IClassFixture<ManySocketPairs>
     [InlineData("who --json")]
     public void Peer_and_who_into_a_closed_pipe_end_quietly(string command)
     {
-        using var s = Scenario.Start("""
-            path = os.path.join(sys.argv[1], "p.sock")
-            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            srv.bind(path)
-            srv.listen(4)
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(path)
-            a, _ = srv.accept()
-            ready(path=path, client_fd=c.fileno())
-            hold()
-            """);
+        using var s = SocketScene.Build().Listen("p").Connect("p", accept: 1).Start();
         string[] args = command.StartsWith("peer", StringComparison.Ordinal)
-            ? ["peer", s.Pid.ToString(), s.Int("client_fd").ToString()]
-            : ["who", s.Str("path")];
+            ? ["peer", s.Pid.ToString(), s.Socket("p.client0").Fd.ToString()]
+            : ["who", s.Socket("p").Path!];
         if (command.EndsWith("--json", StringComparison.Ordinal))
         {
             args = [.. args, "--json"];

@@ -30,20 +30,14 @@ public sealed class UnprivilegedTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private const string Script = """
-        path = os.path.join(sys.argv[1], "root.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(4)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(path)
-        a, _ = srv.accept()
-        p1, p2 = socket.socketpair()
-        ready(listener=ino(srv), client=ino(c), client_fd=c.fileno(), accepted=ino(a), p1=ino(p1), p2=ino(p2))
-        hold()
-        """;
+    /// <summary>Root's connection on root.sock (client and server end in one process) and a socketpair.</summary>
+    private static SocketScene Script() => SocketScene.Build()
+        .Listen("root")
+        .Connect("root", accept: 1)
+        .Pair("pair")
+        .Start();
 
-    private static readonly string[] Names = ["listener", "client", "accepted", "p1", "p2"];
+    private static readonly string[] Names = ["root", "root.client0", "root.accepted0", "pair.a", "pair.b"];
 
     private CliResult RunAsNobody(params string[] args)
     {
@@ -54,13 +48,13 @@ public sealed class UnprivilegedTests : IDisposable
         });
     }
 
-    private static void SkipUnlessRoot() => Skip.IfNot(CliTestSupport.IsRoot, "needs root: the test switches to uid 65534 with setpriv");
+    private static void SkipUnlessRoot() => Skip.IfNot(HostFacts.IsRoot, "needs root: the test switches to uid 65534 with setpriv");
 
     [SkippableFact]
     public void Json_lists_root_s_sockets_and_warns_once_about_processes_it_could_not_inspect()
     {
         SkipUnlessRoot();
-        using var s = Scenario.Start(Script);
+        using var s = Script();
         var r = RunAsNobody("list", "--json");
         Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
         Assert.True(r.Stderr.Length == 0, $"with --json, warnings belong in the document: {r.Stderr}");
@@ -73,8 +67,8 @@ public sealed class UnprivilegedTests : IDisposable
             Assert.Empty(socket.Holders()); // held by root's python, whose fds nobody cannot read
             Assert.False(socket.GetProperty("inFlight").GetBoolean(), $"{name} is not in flight, only not inspectable");
         }
-        Assert.Equal(s.Inode("accepted"), doc.Socket(s.Inode("client")).NullableUInt("peer"));
-        Assert.Equal(s.Inode("listener"), doc.Socket(s.Inode("accepted")).NullableUInt("listener"));
+        Assert.Equal(s.Inode("root.accepted0"), doc.Socket(s.Inode("root.client0")).NullableUInt("peer"));
+        Assert.Equal(s.Inode("root"), doc.Socket(s.Inode("root.accepted0")).NullableUInt("listener"));
 
         var warnings = doc.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToArray();
         var denied = Assert.Single(warnings, w => w.Contains("could not be inspected", StringComparison.Ordinal));
@@ -85,7 +79,7 @@ public sealed class UnprivilegedTests : IDisposable
     public void Human_view_lists_root_s_sockets_and_prints_the_warning_once_on_stderr()
     {
         SkipUnlessRoot();
-        using var s = Scenario.Start(Script);
+        using var s = Script();
         var r = RunAsNobody("list");
         Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
         foreach (string name in Names)
@@ -101,16 +95,16 @@ public sealed class UnprivilegedTests : IDisposable
     public void Peer_by_inode_works_and_peer_by_pid_fd_of_root_s_process_is_denied()
     {
         SkipUnlessRoot();
-        using var s = Scenario.Start(Script);
-        var r = RunAsNobody("peer", s.Inode("client").ToString(), "--json");
+        using var s = Script();
+        var r = RunAsNobody("peer", s.Inode("root.client0").ToString(), "--json");
         Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
         SchemaAssert.Valid(r.Stdout, "peer");
         var doc = r.Json();
-        Assert.Equal(s.Inode("accepted"), doc.GetProperty("peer").GetProperty("inode").GetUInt32());
+        Assert.Equal(s.Inode("root.accepted0"), doc.GetProperty("peer").GetProperty("inode").GetUInt32());
         Assert.Single(doc.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("could not be inspected", StringComparison.Ordinal));
 
-        var denied = RunAsNobody("peer", s.Pid.ToString(), s.Int("client_fd").ToString());
-        CliTestSupport.AssertOneErrorLine(denied, 1, "peer PID FD of root's process as nobody");
+        var denied = RunAsNobody("peer", s.Pid.ToString(), s.Socket("root.client0").Fd.ToString());
+        SockpeerCli.AssertOneErrorLine(denied, 1, "peer PID FD of root's process as nobody");
         Assert.Contains("permission denied", denied.Stderr);
     }
 
@@ -120,7 +114,7 @@ public sealed class UnprivilegedTests : IDisposable
         // Root is denied the fd links of a process whose capabilities it lacks (the ptrace check):
         // the directory lists, every readlink fails. Without CAP_SYS_PTRACE, that is every full-root process.
         SkipUnlessRoot();
-        using var s = Scenario.Start(Script);
+        using var s = Script();
         var r = ChildProcess.Run("setpriv", ["--bounding-set", "-sys_ptrace", "--", SockpeerCli.Path, "list", "--json"], TimeSpan.FromSeconds(120));
         Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
         var doc = r.Json();

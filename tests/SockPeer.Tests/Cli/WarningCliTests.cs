@@ -50,30 +50,24 @@ public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
         return (json, human);
     }
 
-    private const string Listener = """
-        path = os.path.join(sys.argv[1], "fallback.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(4)
-        ready(listener=ino(srv), path=path)
-        hold()
-        """;
+    private static SocketScene Listener() => SocketScene.Build().Listen("fallback").Start();
 
     [SkippableFact]
     [FiresWarning(WarningCode.ProcNetUnixFallback)]
     public void Without_sock_diag_the_human_view_lists_from_proc_net_unix_and_warns()
     {
         RequireRoot();
-        using var scenario = Scenario.Start(Listener);
+        using var scene = Listener();
+        var fallback = scene.Socket("fallback");
 
         var (json, human) = AssertWarned(Confined.NoNetlink, SockpeerCli.Path, ["list", "--netns", "current"], "sockets come from /proc/net/unix");
 
         var doc = json.Json();
         Assert.False(doc.GetProperty("peersKnown").GetBoolean());
-        var listener = doc.Socket(scenario.Inode("listener"));
+        var listener = doc.Socket(fallback.Inode);
         Assert.Equal("listening", listener.GetProperty("state").GetString());
-        Assert.Equal(scenario.Str("path"), listener.GetProperty("name").GetString());
-        Assert.Contains(scenario.Str("path"), human.Stdout, StringComparison.Ordinal);
+        Assert.Equal(fallback.Path!, listener.GetProperty("name").GetString());
+        Assert.Contains(fallback.Path!, human.Stdout, StringComparison.Ordinal);
         Assert.Contains("EPROTONOSUPPORT", human.Stderr, StringComparison.Ordinal);
     }
 
@@ -163,45 +157,35 @@ public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
 
     // Sockets in flight, made in a network namespace of the test's own so that no other socket on the
     // host is a candidate, then listed with --netns on that namespace. prefix runs the holder.
-    private static Scenario InFlight(string layout, params string[] prefix) => NsScripts.StartInOwnNetNs(layout + "\nreport()\nhold()", prefix);
+    private static string[] ListIn(SocketScene scene) => ["list", "--netns", $"/proc/{scene.Pid}/ns/net"];
 
-    private static string[] ListIn(Scenario scenario) => ["list", "--netns", $"/proc/{scenario.Int("pid")}/ns/net"];
+    /// <summary>x.a in flight on q1's queue, y.a on q2's.</summary>
+    private static SocketScene TwoQueues() => SocketScene.Build().InNewNetNs()
+        .Pair("q1").Pair("q2").Pair("x").Pair("y")
+        .SendInFlight("q1.a", "x.a")
+        .SendInFlight("q2.a", "y.a")
+        .Start();
 
-    private const string TwoQueues = """
-        q1a, q1b = socket.socketpair()
-        q2a, q2b = socket.socketpair()
-        x1, x2 = socket.socketpair()
-        y1, y2 = socket.socketpair()
-        send_fds(q1a, [x1.fileno()])
-        send_fds(q2a, [y1.fileno()])
-        x1.close()
-        y1.close()
-        """;
+    /// <summary>a.a in flight on b.a's queue, and b.a itself in flight on c.a's queue.</summary>
+    private static SocketScene Nested() => SocketScene.Build().InNewNetNs()
+        .Pair("a").Pair("b").Pair("c")
+        .SendInFlight("b.b", "a.a")
+        .SendInFlight("c.b", "b.a")
+        .Start();
 
-    private const string Nested = """
-        a1, a2 = socket.socketpair()
-        b1, b2 = socket.socketpair()
-        c1, c2 = socket.socketpair()
-        send_fds(b2, [a1.fileno()])
-        a1.close()
-        send_fds(c2, [b1.fileno()])
-        b1.close()
-        """;
-
-    private const string OneQueue = """
-        q1, q2 = socket.socketpair()
-        x1, x2 = socket.socketpair()
-        send_fds(q1, [x1.fileno()])
-        x1.close()
-        """;
+    /// <summary>x.a in flight on q's queue; the holder runs through <paramref name="prefix"/>.</summary>
+    private static SocketScene OneQueue(string[] prefix) => SocketScene.Build().As(prefix).InNewNetNs()
+        .Pair("q").Pair("x")
+        .SendInFlight("q.a", "x.a")
+        .Start();
 
     [SkippableFact]
     [FiresWarning(WarningCode.InFlightQueueUnknown)]
     public void Sockets_in_flight_on_two_queues_are_marked_with_a_warning_that_the_queue_is_unknown()
     {
         RequireRoot();
-        using var scenario = InFlight(TwoQueues);
-        string[] args = ListIn(scenario);
+        using var scene = TwoQueues();
+        string[] args = ListIn(scene);
 
         var (json, _) = AssertWarned([], SockpeerCli.Path, args, "2 socket(s) held by no process are in flight on one of 2 queues");
 
@@ -214,8 +198,8 @@ public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
     public void Socket_in_flight_inside_a_socket_in_flight_is_ambiguous_and_says_so()
     {
         RequireRoot();
-        using var scenario = InFlight(Nested);
-        string[] args = ListIn(scenario);
+        using var scene = Nested();
+        string[] args = ListIn(scene);
 
         var (json, _) = AssertWarned([], SockpeerCli.Path, args, "2 socket(s) are held by no process while 1 descriptor(s) wait in flight on 1 queue(s)");
 
@@ -229,8 +213,8 @@ public sealed class WarningCliTests(ITestOutputHelper output) : IDisposable
         RequireRoot();
         // Root without CAP_SYS_PTRACE may not read the fds of processes with more capabilities than it
         // has: every other root process on the host. The holder runs with the same capabilities, so it is seen.
-        using var scenario = InFlight(OneQueue, Confined.Without("sys_ptrace"));
-        string[] args = ListIn(scenario);
+        using var scene = OneQueue(Confined.Without("sys_ptrace"));
+        string[] args = ListIn(scene);
 
         var (json, _) = AssertWarned(Confined.Without("sys_ptrace"), SockpeerCli.Path, args, "1 socket(s) held by no visible process are taken to be in flight");
 

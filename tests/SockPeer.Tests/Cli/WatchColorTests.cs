@@ -1,3 +1,4 @@
+using SockPeer.Tests.Infrastructure;
 using Xunit;
 
 namespace SockPeer.Tests.Cli;
@@ -7,10 +8,10 @@ public class WatchColorTests(SmallListener listener) : IClassFixture<SmallListen
 {
     private const char Esc = '\u001b';
 
-    private string Args => $"watch --initial --count 1 --interval 100ms --path {listener.Scenario.Str("path")}";
+    private string Args => $"watch --initial --count 1 --interval 100ms --path {listener.Path}";
 
     private static Infrastructure.CliResult OnTerminal(string args, string environment = "")
-        => CliTestSupport.Bash($$"""
+        => SockpeerCli.Bash($$"""
             env -u NO_COLOR TERM=xterm {{environment}} script -qec "'$1' {{args}}" /dev/null
             """);
 
@@ -35,9 +36,9 @@ public class WatchColorTests(SmallListener listener) : IClassFixture<SmallListen
     [Fact]
     public void Through_a_pipe_no_escape_bytes()
     {
-        var r = CliTestSupport.Bash($"""env -u NO_COLOR TERM=xterm "$1" {Args} | cat""");
+        var r = SockpeerCli.Bash($"""env -u NO_COLOR TERM=xterm "$1" {Args} | cat""");
         Assert.Contains("exists", r.Stdout);
-        Assert.Contains(listener.Scenario.Str("path"), r.Stdout);
+        Assert.Contains(listener.Path, r.Stdout);
         Assert.DoesNotContain(Esc, r.Stdout);
     }
 }
@@ -53,14 +54,14 @@ public class WatchBadInputTests
     [InlineData("--type socket", "socket")]
     public void A_bad_option_is_a_usage_error(string args, string what)
     {
-        var r = Infrastructure.SockpeerCli.Run(["watch", .. args.Split(' ')]);
-        CliTestSupport.AssertOneErrorLine(r, 2, what);
+        var r = SockpeerCli.Run(["watch", .. args.Split(' ')]);
+        SockpeerCli.AssertOneErrorLine(r, 2, what);
     }
 
     [Fact]
     public void A_pid_that_does_not_exist_fails()
     {
-        var r = Infrastructure.SockpeerCli.Run("watch", "--pid", CliTestSupport.UnusedPid().ToString());
-        CliTestSupport.AssertOneErrorLine(r, 1, "no process");
+        var r = SockpeerCli.Run("watch", "--pid", HostFacts.UnusedPid().ToString());
+        SockpeerCli.AssertOneErrorLine(r, 1, "no process");
     }
 }

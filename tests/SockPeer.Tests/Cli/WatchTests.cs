@@ -22,11 +22,7 @@ public class WatchTests
     /// </summary>
     internal static WatchStream Watch(SocketDriver driver, params string[] extra)
     {
-        var sentinel = driver.Do("""
-            sentinel = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-            sentinel.bind(D + "/sentinel.sock")
-            reply(ino=ino(sentinel))
-            """).GetProperty("ino").GetUInt32();
+        uint sentinel = driver.Bind("sentinel.sock", "sentinel").Inode;
         var watch = new WatchStream(["--json", "--initial", "--interval", Interval, "--path", driver.Dir + "/*", .. extra]);
         watch.WaitFor("the sentinel's exists event", e => e.Is("exists", "socket", sentinel));
         return watch;
@@ -37,15 +33,10 @@ public class WatchTests
     {
         using var server = new SocketDriver();
         using var watch = Watch(server);
-        var l = server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            l.bind(D + "/s.sock")
-            l.listen(7)
-            reply(ino=ino(l), fd=l.fileno())
-            """);
-        uint inode = l.GetProperty("ino").GetUInt32();
+        var l = server.Listen(backlog: 7);
+        uint inode = l.Inode;
         var listen = watch.WaitFor("listen", e => e.Is("listen", "socket", inode));
-        Assert.True(listen.HeldBy("socket", server.Pid, l.GetProperty("fd").GetInt32()), listen.ToString());
+        Assert.True(listen.HeldBy("socket", server.Pid, l.Fd), listen.ToString());
         Assert.Equal(7u, listen.GetProperty("socket").GetProperty("backlog").GetUInt32());
         Assert.Contains(listen.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == server.Pid);
         server.Do("l.close(); reply()");
@@ -58,26 +49,17 @@ public class WatchTests
     {
         using var server = new SocketDriver();
         using var client = new SocketDriver(server.Dir);
-        var l = server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            l.bind(D + "/s.sock")
-            l.listen(8)
-            reply(ino=ino(l))
-            """);
+        var l = server.Listen();
         using var watch = Watch(server);
-        var c = client.Do("""
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(D + "/s.sock")
-            reply(ino=ino(c), fd=c.fileno())
-            """);
-        var a = server.Do("a, _ = l.accept(); reply(ino=ino(a), fd=a.fileno())");
-        uint clientInode = c.GetProperty("ino").GetUInt32();
+        var c = client.Connect();
+        var a = server.Accept();
+        uint clientInode = c.Inode;
         // Connect and accept may fall into one interval (connect) or two (pending, then accept).
         var e = watch.WaitFor("connect or accept", e => (e.Kind() is "connect" or "accept") && e.Is(e.Kind(), "socket", clientInode));
-        Assert.True(e.HeldBy("socket", client.Pid, c.GetProperty("fd").GetInt32()), e.ToString());
-        Assert.Equal(a.GetProperty("ino").GetUInt32(), e.Inode("peer"));
-        Assert.True(e.HeldBy("peer", server.Pid, a.GetProperty("fd").GetInt32()), e.ToString());
-        Assert.Equal(l.GetProperty("ino").GetUInt32(), e.Inode("listener"));
+        Assert.True(e.HeldBy("socket", client.Pid, c.Fd), e.ToString());
+        Assert.Equal(a.Inode, e.Inode("peer"));
+        Assert.True(e.HeldBy("peer", server.Pid, a.Fd), e.ToString());
+        Assert.Equal(l.Inode, e.Inode("listener"));
         var pids = e.GetProperty("processes").EnumerateArray().Select(p => p.GetProperty("pid").GetInt32()).ToList();
         Assert.Contains(client.Pid, pids);
         Assert.Contains(server.Pid, pids);
@@ -89,19 +71,9 @@ public class WatchTests
     {
         using var server = new SocketDriver();
         using var client = new SocketDriver(server.Dir);
-        uint listener = server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            l.bind(D + "/s.sock")
-            l.listen(8)
-            reply(ino=ino(l))
-            """).GetProperty("ino").GetUInt32();
+        uint listener = server.Listen().Inode;
         using var watch = Watch(server);
-        var inodes = client.Do("""
-            cs = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
-            for c in cs:
-                c.connect(D + "/s.sock")
-            reply(inos=[ino(c) for c in cs])
-            """).GetProperty("inos").EnumerateArray().Select(i => i.GetUInt32()).ToList();
+        var inodes = Enumerable.Range(0, 3).Select(i => client.Connect(variable: $"c{i}").Inode).ToList();
         foreach (uint c in inodes)
         {
             var pending = watch.WaitFor($"pending #{c}", e => e.Is("pending", "socket", c));
@@ -122,19 +94,10 @@ public class WatchTests
     {
         using var server = new SocketDriver();
         using var client = new SocketDriver(server.Dir);
-        server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            l.bind(D + "/s.sock")
-            l.listen(8)
-            reply()
-            """);
-        var c = client.Do("""
-            c1 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c1.connect(D + "/s.sock")
-            c2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c2.connect(D + "/s.sock")
-            reply(c1=ino(c1), c2=ino(c2))
-            """);
-        server.Do("a1, _ = l.accept(); a2, _ = l.accept(); reply()");
-        uint c1 = c.GetProperty("c1").GetUInt32(), c2 = c.GetProperty("c2").GetUInt32();
+        server.Listen();
+        uint c1 = client.Connect(variable: "c1").Inode, c2 = client.Connect(variable: "c2").Inode;
+        server.Accept(variable: "a1");
+        server.Accept(variable: "a2");
         using var watch = Watch(server);
         client.Do("c1.close(); reply()");
         var byClient = watch.WaitFor("close of c1 (client side)", e => e.Is("close", "socket", c1));
@@ -150,12 +113,7 @@ public class WatchTests
     {
         using var server = new SocketDriver();
         using var client = new SocketDriver(server.Dir);
-        uint listener = server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            l.bind(D + "/s.sock")
-            l.listen(1)
-            reply(ino=ino(l))
-            """).GetProperty("ino").GetUInt32();
+        uint listener = server.Listen(backlog: 1).Inode;
         using var watch = Watch(server);
         // The kernel admits limit + 1 clients; the queue is then full (the next connect would wait).
         client.Do("""
@@ -175,20 +133,11 @@ public class WatchTests
     {
         using var server = new SocketDriver();
         using var client = new SocketDriver(server.Dir);
-        server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            l.bind(D + "/s.sock")
-            l.listen(8)
-            reply()
-            """);
-        var c = client.Do("""
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(D + "/s.sock")
-            reply(ino=ino(c), fd=c.fileno())
-            """);
-        server.Do("a, _ = l.accept(); reply()");
-        uint inode = c.GetProperty("ino").GetUInt32();
-        int fd = c.GetProperty("fd").GetInt32();
+        server.Listen();
+        var c = client.Connect();
+        server.Accept();
+        uint inode = c.Inode;
+        int fd = c.Fd;
         using var watch = Watch(server);
         int child = client.Do("""
             child = os.fork()
@@ -210,12 +159,7 @@ public class WatchTests
     {
         Ns.RequireRoot();
         using var server = new SocketDriver();
-        uint listener = server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            l.bind(D + "/s.sock")
-            l.listen(8)
-            reply(ino=ino(l))
-            """).GetProperty("ino").GetUInt32();
+        uint listener = server.Listen().Inode;
         using var watch = Watch(server);
         var child = server.Do("""
             code = '''
@@ -257,19 +201,10 @@ public class WatchTests
         using var otherPid = new SocketDriver(watched.Dir);
         using var watch = Watch(watched, "--pid", watched.Pid.ToString());
         // Unrelated: another directory; the watched directory but another process.
-        uint elsewhere = other.Do("""
-            x = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); x.bind(D + "/x.sock"); x.listen(1)
-            reply(ino=ino(x))
-            """).GetProperty("ino").GetUInt32();
-        uint otherProcess = otherPid.Do("""
-            y = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); y.bind(D + "/y.sock"); y.listen(1)
-            reply(ino=ino(y))
-            """).GetProperty("ino").GetUInt32();
+        uint elsewhere = other.Listen("x.sock", backlog: 1, variable: "x").Inode;
+        uint otherProcess = otherPid.Listen("y.sock", backlog: 1, variable: "y").Inode;
         // Made after them: once its event is read, theirs would have been read before it.
-        uint wanted = watched.Do("""
-            z = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); z.bind(D + "/z.sock"); z.listen(1)
-            reply(ino=ino(z))
-            """).GetProperty("ino").GetUInt32();
+        uint wanted = watched.Listen("z.sock", backlog: 1, variable: "z").Inode;
         watch.WaitFor("listen of the watched socket", e => e.Is("listen", "socket", wanted));
         var socketEvents = watch.Events.Where(e => e.Kind() != "warning").ToList();
         Assert.DoesNotContain(socketEvents, e => e.Inode("socket") == elsewhere || e.Inode("socket") == otherProcess);
@@ -281,12 +216,9 @@ public class WatchTests
     {
         using var server = new SocketDriver();
         using var client = new SocketDriver(server.Dir);
-        server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(D + "/s.sock"); l.listen(8)
-            reply()
-            """);
-        client.Do("""c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(D + "/s.sock"); reply()""");
-        server.Do("a, _ = l.accept(); reply()");
+        server.Listen();
+        client.Connect();
+        server.Accept();
         var clock = Stopwatch.StartNew();
         using var watch = new WatchStream("--json", "--interval", "50ms", "--duration", "1s", "--path", server.Dir + "/*");
         Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(60)));
@@ -299,12 +231,10 @@ public class WatchTests
     public void Count_stops_after_n_events()
     {
         using var server = new SocketDriver();
-        server.Do("""
-            ls = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
-            for i, s in enumerate(ls):
-                s.bind(D + f"/s{i}.sock"); s.listen(1)
-            reply()
-            """);
+        for (int i = 0; i < 3; i++)
+        {
+            server.Listen($"s{i}.sock", backlog: 1, variable: $"s{i}");
+        }
         using var watch = new WatchStream("--json", "--initial", "--count", "2", "--interval", Interval, "--path", server.Dir + "/*");
         Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Equal(2, watch.Events.Count(e => e.Kind() != "warning"));
@@ -341,7 +271,7 @@ public class WatchTests
     public void A_closed_pipe_ends_an_idle_watch_quietly()
     {
         // `| true` closes the pipe before anything is written; the watch must notice while idle.
-        var r = CliTestSupport.Bash("""
+        var r = SockpeerCli.Bash("""
             timeout 60 "$1" watch --interval 50ms --path '/nonexistent-sockpeer-dir/*' 2>"$2/err" | true
             echo "status=${PIPESTATUS[0]}"
             timeout 60 "$1" watch --json --initial --interval 50ms 2>>"$2/err" | head -1 >/dev/null

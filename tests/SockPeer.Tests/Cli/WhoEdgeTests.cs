@@ -18,15 +18,8 @@ public sealed class WhoEdgeTests : IDisposable
     [Fact]
     public void Socket_file_nobody_is_bound_to_is_said_so_with_exit_1()
     {
-        using var scenario = Scenario.Start("""
-            path = os.path.join(sys.argv[1], "dead.sock")
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.bind(path)
-            s.close()
-            ready(path=path)
-            hold()
-            """);
-        string path = scenario.Str("path");
+        using var scene = SocketScene.Build().Bind("dead", SceneType.Stream).Close("dead").Start();
+        string path = scene.Socket("dead").Path!;
         Assert.True(File.Exists(path));
 
         var doc = SockpeerCli.Json("who", path);
@@ -48,22 +41,16 @@ public sealed class WhoEdgeTests : IDisposable
         Skip.IfNot(Ns.IsRoot, "needs root to make a directory nobody may enter and to run as nobody");
         string secret = Directory.CreateDirectory(Path.Combine(_dir, "secret")).FullName;
         File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        using var scenario = Scenario.Start($$"""
-            path = "{{secret}}/s.sock"
-            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            srv.bind(path)
-            srv.listen(4)
-            ready(path=path)
-            hold()
-            """);
+        using var scene = SocketScene.Build().Listen("s", file: Path.Combine(secret, "s.sock")).Start();
+        string path = scene.Socket("s").Path!;
         string binary = Confined.PublicBinary(Directory.CreateDirectory(Path.Combine(_dir, "bin")).FullName);
         File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
 
-        foreach (string[] args in new[] { new[] { "who", scenario.Str("path") }, ["who", scenario.Str("path"), "--json"] })
+        foreach (string[] args in new[] { new[] { "who", path }, ["who", path, "--json"] })
         {
             var r = Confined.Run([.. Confined.Nobody, binary, .. args], _dir);
-            CliTestSupport.AssertOneErrorLine(r, 1, string.Join(' ', args));
-            Assert.Equal($"sockpeer: {scenario.Str("path")}: cannot be examined (permission denied)\n", r.Stderr);
+            SockpeerCli.AssertOneErrorLine(r, 1, string.Join(' ', args));
+            Assert.Equal($"sockpeer: {path}: cannot be examined (permission denied)\n", r.Stderr);
         }
     }
 
@@ -72,24 +59,16 @@ public sealed class WhoEdgeTests : IDisposable
     {
         Ns.RequireRoot();
         string path = Path.Combine(_dir, "ns.sock");
-        using var scenario = NsScripts.StartInOwnNetNs($$"""
-            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            srv.bind("{{path}}")
-            srv.listen(4)
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect("{{path}}")
-            a, _ = srv.accept()
-            report(listener=ino(srv), client=ino(c), accepted=ino(a))
-            hold()
-            """);
-        string netns = $"/proc/{scenario.Int("pid")}/ns/net";
+        using var scene = SocketScene.Build().InNewNetNs().Listen("ns", file: path).Connect("ns", accept: 1).Start();
+        Assert.NotEqual(Ns.Current, scene.Socket("ns").NetNs);
+        string netns = $"/proc/{scene.Pid}/ns/net";
 
         var there = SockpeerCli.Json("who", path, "--netns", netns);
         var listener = Assert.Single(there.GetProperty("listeners").EnumerateArray());
-        Assert.Equal(scenario.Inode("listener"), listener.GetProperty("inode").GetUInt32());
+        Assert.Equal(scene.Inode("ns"), listener.GetProperty("inode").GetUInt32());
         var connection = Assert.Single(there.GetProperty("connections").EnumerateArray());
-        Assert.Equal(scenario.Inode("accepted"), connection.GetProperty("server").GetProperty("inode").GetUInt32());
-        Assert.Equal(scenario.Inode("client"), connection.GetProperty("client").GetProperty("inode").GetUInt32());
+        Assert.Equal(scene.Inode("ns.accepted0"), connection.GetProperty("server").GetProperty("inode").GetUInt32());
+        Assert.Equal(scene.Inode("ns.client0"), connection.GetProperty("client").GetProperty("inode").GetUInt32());
 
         var here = SockpeerCli.Json("who", path, "--netns", "current");
         Assert.Empty(here.GetProperty("listeners").EnumerateArray());

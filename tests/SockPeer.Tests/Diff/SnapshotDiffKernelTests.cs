@@ -20,16 +20,13 @@ public class SnapshotDiffKernelTests
         using var server = new SocketDriver();
         using var client = new SocketDriver(server.Dir);
         var s0 = _reader.Read();
-        uint listener = server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(D + "/s.sock"); l.listen(4)
-            reply(ino=ino(l))
-            """).GetProperty("ino").GetUInt32();
+        uint listener = server.Listen(backlog: 4).Inode;
         var s1 = _reader.Read();
         var d1 = SnapshotDiff.Between(s0, s1);
         Assert.Contains(d1.ListenersAppeared, l => l.Inode == listener);
         Assert.Contains(d1.Appeared, s => s.Inode == listener);
 
-        uint c = client.Do("""c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(D + "/s.sock"); reply(ino=ino(c))""").GetProperty("ino").GetUInt32();
+        uint c = client.Connect().Inode;
         var s2 = _reader.Read();
         var d2 = SnapshotDiff.Between(s1, s2);
         var pending = Assert.Single(d2.Pending, p => p.Client.Inode == c);
@@ -37,7 +34,7 @@ public class SnapshotDiffKernelTests
         Assert.DoesNotContain(d2.Connected, x => x.Client.Inode == c);
         Assert.Contains(d2.PendingCountsChanged, p => p.Newer.Inode == listener && p.Newer.PendingCount == 1);
 
-        uint a = server.Do("a, _ = l.accept(); reply(ino=ino(a))").GetProperty("ino").GetUInt32();
+        uint a = server.Accept().Inode;
         var s3 = _reader.Read();
         var d3 = SnapshotDiff.Between(s2, s3);
         var accepted = Assert.Single(d3.Accepted, x => x.Client.Inode == c);
@@ -66,13 +63,10 @@ public class SnapshotDiffKernelTests
     {
         using var server = new SocketDriver();
         using var client = new SocketDriver(server.Dir);
-        uint listener = server.Do("""
-            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(D + "/s.sock"); l.listen(4)
-            reply(ino=ino(l))
-            """).GetProperty("ino").GetUInt32();
+        uint listener = server.Listen(backlog: 4).Inode;
         var s0 = _reader.Read();
-        uint c = client.Do("""c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(D + "/s.sock"); reply(ino=ino(c))""").GetProperty("ino").GetUInt32();
-        uint a = server.Do("a, _ = l.accept(); reply(ino=ino(a))").GetProperty("ino").GetUInt32();
+        uint c = client.Connect().Inode;
+        uint a = server.Accept().Inode;
         var d = SnapshotDiff.Between(s0, _reader.Read());
         var connected = Assert.Single(d.Connected, x => x.Client.Inode == c);
         Assert.Equal(a, connected.Server?.Inode);

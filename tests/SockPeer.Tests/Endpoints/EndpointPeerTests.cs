@@ -162,12 +162,8 @@ public class EndpointPeerTests(EndpointScenario population) : IClassFixture<Endp
     [Fact]
     public void Unix_peer_document_gains_kind_unix()
     {
-        using var pair = Scenario.Start("""
-            a, b = socket.socketpair()
-            ready(fd=a.fileno())
-            hold()
-            """);
-        var result = SockpeerCli.Run("peer", pair.Pid.ToString(), pair.Int("fd").ToString(), "--json");
+        using var pair = SocketScene.Build().Pair("pair").Start();
+        var result = SockpeerCli.Run("peer", pair.Pid.ToString(), pair.Socket("pair.a").Fd.ToString(), "--json");
         Assert.Equal(0, result.ExitCode);
         SchemaAssert.Valid(result.Stdout, "peer");
         Assert.Equal("unix", result.Json().GetProperty("kind").GetString());

@@ -14,44 +14,44 @@ namespace SockPeer.Tests.Graph;
 /// </summary>
 public class GraphNamespaceTests
 {
-    private static string Script(string a, string b) => $$"""
-        path = os.path.join(sys.argv[1], "srv.sock")
-        srv = spawn(["ip", "netns", "exec", "{{a}}"], r'''
-        import threading
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.bind(sys.argv[1])
-        s.listen(8)
-        kept = []
-        def serve():
-            while True:
-                c, _ = s.accept()
-                kept.append(c)
-        threading.Thread(target=serve, daemon=True).start()
-        report(listener=ino(s))
-        hold()
-        ''', path)
-        client = r'''
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(sys.argv[1])
-        report(client=ino(c))
-        hold()
-        '''
-        cb = spawn(["ip", "netns", "exec", "{{b}}"], client, path)
-        ca = spawn(["ip", "netns", "exec", "{{a}}"], client, path)
-        ready(path=path, listener=srv["listener"], server_pid=srv["pid"], server_ns=srv["netns"],
-              b_pid=cb["pid"], b_ns=cb["netns"], b_client=cb["client"], a_pid=ca["pid"], a_ns=ca["netns"], a_client=ca["client"])
-        hold()
-        """;
+    /// <summary>
+    /// A server in namespace a (its scene run through ip netns exec) that accepts and keeps every
+    /// client, and one client scene in namespace b and one in a, connected to it by path.
+    /// </summary>
+    private sealed class AcrossTwoNamespaces : IDisposable
+    {
+        public AcrossTwoNamespaces(NamedNetNs a, NamedNetNs b)
+        {
+            Server = SocketScene.Build().As(["ip", "netns", "exec", a.Name]).Listen("srv", backlog: 8).AcceptForever("srv", closeEach: false).Start();
+            FromB = SocketScene.Build().As(["ip", "netns", "exec", b.Name]).ConnectTo("client", Path).Start();
+            FromA = SocketScene.Build().As(["ip", "netns", "exec", a.Name]).ConnectTo("client", Path).Start();
+        }
+
+        public SocketScene Server { get; }
+
+        public SocketScene FromA { get; }
+
+        public SocketScene FromB { get; }
+
+        public string Path => Server.Socket("srv").Path!;
+
+        public void Dispose()
+        {
+            FromA.Dispose();
+            FromB.Dispose();
+            Server.Dispose();
+        }
+    }
 
     /// <summary>Reads snapshots until both clients' connections were accepted (the server accepts in a thread).</summary>
-    private static SocketInventory ReadAccepted(Scenario scenario)
+    private static SocketInventory ReadAccepted(AcrossTwoNamespaces scenes)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
             var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.All }).Read();
-            bool accepted = new[] { "a_client", "b_client" }.All(c =>
-                inventory.Find(scenario.Inode(c)) is { Peer: uint p and not 0 } && inventory.Find(p)?.Listener == scenario.Inode("listener"));
+            bool accepted = new[] { scenes.FromA, scenes.FromB }.All(c =>
+                inventory.Find(c.Inode("client")) is { Peer: uint p and not 0 } && inventory.Find(p)?.Listener == scenes.Server.Inode("srv"));
             if (accepted || DateTime.UtcNow > deadline)
             {
                 return inventory;
@@ -66,15 +66,15 @@ public class GraphNamespaceTests
         Ns.RequireRoot();
         using var a = new NamedNetNs();
         using var b = new NamedNetNs();
-        using var scenario = NsScripts.Start(Script(a.Name, b.Name));
-        Assert.Equal(a.Inode, scenario.Info.GetProperty("server_ns").GetUInt64());
-        Assert.Equal(b.Inode, scenario.Info.GetProperty("b_ns").GetUInt64());
+        using var scenes = new AcrossTwoNamespaces(a, b);
+        Assert.Equal(a.Inode, scenes.Server.Socket("srv").NetNs);
+        Assert.Equal(b.Inode, scenes.FromB.Socket("client").NetNs);
 
-        var inventory = ReadAccepted(scenario);
-        string path = scenario.Str("path");
+        var inventory = ReadAccepted(scenes);
+        string path = scenes.Path;
         var graph = SocketGraphBuilder.Build(inventory, new GraphOptions { Include = s => s.Name == path });
 
-        string server = $"p/{scenario.Int("server_pid")}", fromA = $"p/{scenario.Int("a_pid")}", fromB = $"p/{scenario.Int("b_pid")}";
+        string server = $"p/{scenes.Server.Pid}", fromA = $"p/{scenes.FromA.Pid}", fromB = $"p/{scenes.FromB.Pid}";
         Assert.Equal(new[] { server, fromA, fromB }.Order(StringComparer.Ordinal), graph.Nodes.Select(n => n.Id).Order(StringComparer.Ordinal));
         Assert.Equal(a.Inode, graph.Nodes.Single(n => n.Id == server).NetNs);
         Assert.Equal(a.Inode, graph.Nodes.Single(n => n.Id == fromA).NetNs);

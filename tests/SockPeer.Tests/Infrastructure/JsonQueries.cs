@@ -28,4 +28,11 @@ public static class JsonQueries
 
     public static uint[] Inodes(this JsonElement e, string name)
         => e.GetProperty(name).EnumerateArray().Select(x => x.GetUInt32()).ToArray();
+
+    /// <summary>The inodes of an array of socket objects.</summary>
+    public static uint[] InodesOf(this JsonElement sockets) => sockets.EnumerateArray().Select(s => s.GetProperty("inode").GetUInt32()).ToArray();
+
+    public static string? Str(this JsonElement e, string name) => e.GetProperty(name).GetString();
+
+    public static bool Bool(this JsonElement e, string name) => e.GetProperty(name).GetBoolean();
 }

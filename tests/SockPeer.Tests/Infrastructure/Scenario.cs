@@ -109,6 +109,9 @@ public sealed class Scenario : IDisposable
     /// <summary>A socket inode field of the ready line.</summary>
     public uint Inode(string name) => Info.GetProperty(name).GetUInt32();
 
+    /// <summary>An array of socket inodes in the ready line.</summary>
+    public uint[] InodeArray(string name) => Info.GetProperty(name).EnumerateArray().Select(x => x.GetUInt32()).ToArray();
+
     /// <summary>A string field of the ready line.</summary>
     public string Str(string name) => Info.GetProperty(name).GetString()!;
 
@@ -153,7 +156,8 @@ public sealed class Scenario : IDisposable
         }
     }
 
-    private static string Dedent(string script)
+    /// <summary>Removes the indent the lines share (python cares; C# raw strings keep it).</summary>
+    internal static string Dedent(string script)
     {
         var lines = script.Replace("\r", "").Split('\n');
         int indent = lines.Where(l => l.Trim().Length > 0).Select(l => l.Length - l.TrimStart().Length).DefaultIfEmpty(0).Min();

@@ -20,6 +20,8 @@ public sealed class SocketDriver : IDisposable
             return os.fstat(s.fileno()).st_ino
         def netns():
             return os.stat("/proc/self/ns/net").st_ino
+        def held(s):
+            return dict(fd=s.fileno(), inode=ino(s), netns=netns())
         def reply(**info):
             info.setdefault("pid", os.getpid())
             sys.stdout.write(json.dumps(info) + "\n")
@@ -76,7 +78,7 @@ public sealed class SocketDriver : IDisposable
     /// <summary>Runs <paramref name="code"/> (which must call reply(...) once) and returns the reply.</summary>
     public JsonElement Do(string code)
     {
-        _process.StandardInput.WriteLine(JsonSerializer.Serialize(Dedent(code)));
+        _process.StandardInput.WriteLine(JsonSerializer.Serialize(Scenario.Dedent(code)));
         _process.StandardInput.Flush();
         var reply = Reply(TimeSpan.FromSeconds(30));
         if (reply.TryGetProperty("error", out var error))
@@ -85,6 +87,42 @@ public sealed class SocketDriver : IDisposable
         }
         return reply;
     }
+
+    /// <summary>
+    /// Binds D/<paramref name="file"/> and listens with <paramref name="backlog"/>; the socket is the
+    /// python variable <paramref name="variable"/> for later steps (such as "l.accept()").
+    /// </summary>
+    public SceneSocket Listen(string file = "s.sock", int backlog = 8, string variable = "l")
+        => Held(Do($"""
+            {variable} = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            {variable}.bind(os.path.join(D, {JsonSerializer.Serialize(file)}))
+            {variable}.listen({backlog})
+            reply(**held({variable}))
+            """));
+
+    /// <summary>Binds a datagram socket to D/<paramref name="file"/>, kept as the python variable <paramref name="variable"/>.</summary>
+    public SceneSocket Bind(string file, string variable)
+        => Held(Do($"""
+            {variable} = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            {variable}.bind(os.path.join(D, {JsonSerializer.Serialize(file)}))
+            reply(**held({variable}))
+            """));
+
+    /// <summary>Connects a stream client to D/<paramref name="file"/>, kept as the python variable <paramref name="variable"/>.</summary>
+    public SceneSocket Connect(string file = "s.sock", string variable = "c")
+        => Held(Do($"""
+            {variable} = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            {variable}.connect(os.path.join(D, {JsonSerializer.Serialize(file)}))
+            reply(**held({variable}))
+            """));
+
+    /// <summary>Accepts one client on the listener variable <paramref name="listener"/>, kept as <paramref name="variable"/>.</summary>
+    public SceneSocket Accept(string listener = "l", string variable = "a")
+        => Held(Do($"{variable}, _ = {listener}.accept(); reply(**held({variable}))"));
+
+    private static SceneSocket Held(JsonElement reply) => new(
+        reply.GetProperty("pid").GetInt32(), reply.GetProperty("fd").GetInt32(),
+        reply.GetProperty("inode").GetUInt32(), reply.GetProperty("netns").GetUInt64());
 
     private JsonElement Reply(TimeSpan timeout)
     {
@@ -95,13 +133,6 @@ public sealed class SocketDriver : IDisposable
         }
         using var doc = JsonDocument.Parse(line.Result);
         return doc.RootElement.Clone();
-    }
-
-    private static string Dedent(string code)
-    {
-        var lines = code.Replace("\r", "").Split('\n');
-        int indent = lines.Where(l => l.Trim().Length > 0).Select(l => l.Length - l.TrimStart().Length).DefaultIfEmpty(0).Min();
-        return string.Join('\n', lines.Select(l => l.Length >= indent ? l[indent..] : l.TrimStart()));
     }
 
     public void Dispose()

@@ -16,8 +16,10 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 }
 
 /// <summary>
-/// Runs the NativeAOT executable: $SOCKPEER_BIN, or artifacts/sockpeer/sockpeer under the repository
-/// (published once on first use when missing). Only the published binary proves AOT works.
+/// The one helper for command-line tests. Runs the NativeAOT executable: $SOCKPEER_BIN, or
+/// artifacts/sockpeer/sockpeer under the repository (published once on first use when missing); only
+/// the published binary proves AOT works. Every document it returns is checked against
+/// docs/sockpeer.schema.json (<see cref="SockPeer.Tests.Json.SchemaAssert"/>).
 /// </summary>
 public static class SockpeerCli
 {
@@ -66,6 +68,72 @@ public static class SockpeerCli
                 || (doc.TryGetProperty("listeners", out var listeners) && listeners.GetArrayLength() == 0));
         Xunit.Assert.True(result.ExitCode == 0 || emptyList, $"sockpeer {string.Join(' ', args)} exited {result.ExitCode}: {result.Stderr}");
         return result.Json();
+    }
+
+    /// <summary>
+    /// `list --pid PID --json`, which must exit 0 with a valid list document. The filter keeps every
+    /// socket held by that pid or whose other end (peer, or the listener a client waits on) it holds, so
+    /// a scenario's forked children stay in, while the document stays small enough to validate on a
+    /// machine with tens of thousands of other sockets.
+    /// </summary>
+    public static JsonElement ListOf(int pid) => Document("list", "list", "--pid", pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>`who PATH --json`, which must exit 0 (something is bound there) with a valid who document.</summary>
+    public static JsonElement Who(string path) => Document("who", "who", path);
+
+    /// <summary>Runs with --json; exit 0, no stack trace, and a document valid as the schema's <paramref name="definition"/>.</summary>
+    public static JsonElement Document(string definition, params string[] args)
+    {
+        var result = Run([.. args, "--json"]);
+        Xunit.Assert.True(result.ExitCode == 0, $"sockpeer {string.Join(' ', args)} exited {result.ExitCode}: {result.Stderr}");
+        Xunit.Assert.DoesNotContain("   at ", result.Stderr);
+        SockPeer.Tests.Json.SchemaAssert.Valid(result.Stdout, definition);
+        return result.Json();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="script"/> with bash; the published binary is "$1" and a scratch
+    /// directory is "$2". Stdin is closed, as for <see cref="Run"/>.
+    /// </summary>
+    public static CliResult Bash(string script, IDictionary<string, string>? environment = null)
+    {
+        string scratch = Directory.CreateTempSubdirectory("sockpeer-cli-").FullName;
+        try
+        {
+            return ChildProcess.Run("bash", ["-c", script, "bash", Path, scratch], TimeSpan.FromSeconds(180), info =>
+            {
+                if (environment is not null)
+                {
+                    foreach (var (k, v) in environment)
+                    {
+                        info.Environment[k] = v;
+                    }
+                }
+            });
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The contract for bad input: exit <paramref name="code"/>, nothing on stdout, and exactly one
+    /// line on stderr that starts with "sockpeer:" and is not a stack trace.
+    /// </summary>
+    public static void AssertOneErrorLine(CliResult r, int code, string what)
+    {
+        string context = $"{what}: exit {r.ExitCode}, stdout [{r.Stdout}], stderr [{r.Stderr}]";
+        Xunit.Assert.True(r.ExitCode == code, $"expected exit {code}; {context}");
+        Xunit.Assert.True(r.Stdout.Length == 0, $"expected empty stdout; {context}");
+        Xunit.Assert.True(r.Stderr.EndsWith('\n'), $"expected a complete line on stderr; {context}");
+        string line = r.Stderr[..^1];
+        Xunit.Assert.True(!line.Contains('\n'), $"expected exactly one line on stderr; {context}");
+        Xunit.Assert.True(line.StartsWith("sockpeer: ", StringComparison.Ordinal), $"expected 'sockpeer: ' first; {context}");
+        Xunit.Assert.True(line.Length > "sockpeer: ".Length + 5, $"expected a message; {context}");
+        Xunit.Assert.True(!line.Contains("   at ", StringComparison.Ordinal), $"stack frame on stderr; {context}");
+        Xunit.Assert.True(!line.Contains("Exception", StringComparison.Ordinal), $"exception name on stderr; {context}");
+        Xunit.Assert.True(!line.Contains("System.", StringComparison.Ordinal), $".NET type name on stderr; {context}");
     }
 
     /// <summary>

@@ -13,29 +13,23 @@ namespace SockPeer.Tests.Inventory;
 /// </summary>
 public class CurrentUserTests
 {
-    private const string Connection = """
-        path = os.path.join(sys.argv[1], "own.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(4)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(path)
-        a, _ = srv.accept()
-        ready(listener=ino(srv), client=ino(c), client_fd=c.fileno(), accepted=ino(a), accepted_fd=a.fileno())
-        hold()
-        """;
+    private static SocketScene Connection() => SocketScene.Build()
+        .Listen("own")
+        .Connect("own", accept: 1)
+        .Start();
 
     [Fact]
     public void Own_sockets_have_their_holders_and_what_could_not_be_inspected_is_said()
     {
-        using var scenario = Scenario.Start(Connection);
+        using var scene = Connection();
+        var (ownClient, ownAccepted) = scene.Connection("own");
         var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.Current }).Read();
 
-        var client = inventory.Find(scenario.Inode("client"))!;
-        Assert.Equal([new SocketHolder(scenario.Pid, scenario.Int("client_fd"))], client.Holders);
-        Assert.Equal(scenario.Inode("accepted"), client.Peer);
-        Assert.Equal(scenario.Inode("listener"), inventory.Find(scenario.Inode("accepted"))!.Listener);
-        Assert.NotNull(inventory.FindProcess(scenario.Pid));
+        var client = inventory.Find(ownClient.Inode)!;
+        Assert.Equal([new SocketHolder(scene.Pid, ownClient.Fd)], client.Holders);
+        Assert.Equal(ownAccepted!.Inode, client.Peer);
+        Assert.Equal(scene.Socket("own").Inode, inventory.Find(ownAccepted!.Inode)!.Listener);
+        Assert.NotNull(inventory.FindProcess(scene.Pid));
 
         if (!Environment.IsPrivilegedProcess)
         {

@@ -8,71 +8,59 @@ namespace SockPeer.Tests.Inventory;
 /// <summary>A datagram server on a path, two connected clients in child processes, one unconnected socket.</summary>
 public class DatagramServerTests
 {
-    private const string DatagramServer = """
-        path = os.path.join(sys.argv[1], "dgram.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        srv.bind(path)
-        r, w = os.pipe()
-        kids = []
-        for i in range(2):
-            if os.fork() == 0:
-                c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                c.connect(path)
-                child_report(w, pid=os.getpid(), fd=c.fileno(), ino=ino(c))
-                hold()
-            kids.append(read_report(r))
-        u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        ready(path=path, server=ino(srv), server_fd=srv.fileno(),
-              c1=kids[0]["ino"], c1_pid=kids[0]["pid"], c1_fd=kids[0]["fd"],
-              c2=kids[1]["ino"], c2_pid=kids[1]["pid"], c2_fd=kids[1]["fd"],
-              unconnected=ino(u), unconnected_fd=u.fileno())
-        hold()
-        """;
+    /// <summary>A datagram server on dgram.sock, two clients each in a forked child, and an unconnected datagram socket.</summary>
+    private static SocketScene DatagramServer() => SocketScene.Build()
+        .Bind("dgram")
+        .Connect("dgram", clients: 2, heldBy: Holder.ChildEach)
+        .Unbound("unconnected")
+        .Start();
 
     [Fact]
     public void Library_points_clients_at_the_server_and_lists_them_on_it()
     {
-        using var scenario = Scenario.Start(DatagramServer);
+        using var scene = DatagramServer();
+
         var inventory = new SocketInventoryReader().Read();
 
-        var server = inventory.Find(scenario.Inode("server"))!;
-        var unconnected = inventory.Find(scenario.Inode("unconnected"))!;
+        var server = inventory.Find(scene.Inode("dgram"))!;
+        var unconnected = inventory.Find(scene.Inode("unconnected"))!;
         Assert.Equal(UnixSocketType.Dgram, server.Type);
         Assert.Null(server.Peer);
         Assert.Null(server.Listener);
-        Assert.Equal(new[] { scenario.Inode("c1"), scenario.Inode("c2") }.Order(), server.Clients.Order());
-        Assert.Equal(scenario.Str("path"), server.Name);
+        Assert.Equal(new[] { scene.Inode("dgram.client0"), scene.Inode("dgram.client1") }.Order(), server.Clients.Order());
+        Assert.Equal(scene.Socket("dgram").Path!, server.Name);
         Assert.Equal(SocketFileStatus.Ok, server.File!.Status);
-        foreach (var c in new[] { "c1", "c2" })
+        foreach (var c in new[] { "dgram.client0", "dgram.client1" })
         {
-            var client = inventory.Find(scenario.Inode(c))!;
+            var client = inventory.Find(scene.Inode(c))!;
             Assert.Equal(UnixSocketType.Dgram, client.Type);
             Assert.Equal(UnixSocketState.Connected, client.State);
             Assert.Equal(server.Inode, client.Peer);
             Assert.Null(client.Listener);
             Assert.Empty(client.Clients);
             Assert.False(client.IsSocketPair);
-            Assert.Equal([new SocketHolder(scenario.Int(c + "_pid"), scenario.Int(c + "_fd"))], client.Holders);
+            Assert.Equal([scene.Socket(c).Holder], client.Holders);
         }
         Assert.Equal(UnixSocketState.Unconnected, unconnected.State);
         Assert.Null(unconnected.Peer);
         Assert.Empty(unconnected.Clients);
-        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("unconnected_fd"))], unconnected.Holders);
+        Assert.Equal([new SocketHolder(scene.Pid, scene.Socket("unconnected").Fd)], unconnected.Holders);
     }
 
     [Fact]
     public void Cli_json_lists_the_clients_on_the_server()
     {
-        using var scenario = Scenario.Start(DatagramServer);
-        var list = ScenarioCli.List(scenario);
+        using var scene = DatagramServer();
 
-        var server = list.Socket(scenario.Inode("server"));
+        var list = SockpeerCli.ListOf(scene.Pid);
+
+        var server = list.Socket(scene.Inode("dgram"));
         Assert.Equal("dgram", server.Str("type"));
         Assert.Null(server.NullableUInt("peer"));
-        Assert.Equal(new[] { scenario.Inode("c1"), scenario.Inode("c2") }.Order(), server.Inodes("clients").Order());
-        Assert.Equal(scenario.Inode("server"), list.Socket(scenario.Inode("c1")).NullableUInt("peer"));
-        Assert.Equal(scenario.Inode("server"), list.Socket(scenario.Inode("c2")).NullableUInt("peer"));
-        var unconnected = list.Socket(scenario.Inode("unconnected"));
+        Assert.Equal(new[] { scene.Inode("dgram.client0"), scene.Inode("dgram.client1") }.Order(), server.Inodes("clients").Order());
+        Assert.Equal(scene.Inode("dgram"), list.Socket(scene.Inode("dgram.client0")).NullableUInt("peer"));
+        Assert.Equal(scene.Inode("dgram"), list.Socket(scene.Inode("dgram.client1")).NullableUInt("peer"));
+        var unconnected = list.Socket(scene.Inode("unconnected"));
         Assert.Equal("unconnected", unconnected.Str("state"));
         Assert.Null(unconnected.NullableUInt("peer"));
     }
@@ -80,18 +68,19 @@ public class DatagramServerTests
     [Fact]
     public void Who_lists_both_clients_as_connections_to_the_server()
     {
-        using var scenario = Scenario.Start(DatagramServer);
-        var who = ScenarioCli.Who(scenario.Str("path"));
+        using var scene = DatagramServer();
 
-        Assert.Equal([scenario.Inode("server")], who.GetProperty("listeners").InodesOf());
+        var who = SockpeerCli.Who(scene.Socket("dgram").Path!);
+
+        Assert.Equal([scene.Inode("dgram")], who.GetProperty("listeners").InodesOf());
         Assert.Empty(who.GetProperty("stale").EnumerateArray());
         var connections = who.GetProperty("connections").EnumerateArray().ToArray();
         Assert.Equal(2, connections.Length);
-        Assert.All(connections, c => Assert.Equal(scenario.Inode("server"), c.GetProperty("server").GetProperty("inode").GetUInt32()));
-        Assert.Equal(new[] { scenario.Inode("c1"), scenario.Inode("c2") }.Order(),
+        Assert.All(connections, c => Assert.Equal(scene.Inode("dgram"), c.GetProperty("server").GetProperty("inode").GetUInt32()));
+        Assert.Equal(new[] { scene.Inode("dgram.client0"), scene.Inode("dgram.client1") }.Order(),
             connections.Select(c => c.GetProperty("client").GetProperty("inode").GetUInt32()).Order());
         var pids = who.GetProperty("processes").EnumerateArray().Select(p => p.GetProperty("pid").GetInt32()).ToHashSet();
-        Assert.Contains(scenario.Int("c1_pid"), pids);
-        Assert.Contains(scenario.Int("c2_pid"), pids);
+        Assert.Contains(scene.Socket("dgram.client0").Pid, pids);
+        Assert.Contains(scene.Socket("dgram.client1").Pid, pids);
     }
 }

@@ -8,43 +8,43 @@ namespace SockPeer.Tests.Inventory;
 /// <summary>A listener whose socket file was unlinked after bind().</summary>
 public class DeletedSocketFileTests
 {
-    private const string Unlinked = """
-        path = os.path.join(sys.argv[1], "deleted.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(4)
-        st = os.stat(path)
-        os.unlink(path)
-        ready(path=path, listener=ino(srv), listener_fd=srv.fileno(), file_ino=st.st_ino,
-              major=os.major(st.st_dev), minor=os.minor(st.st_dev))
-        hold()
-        """;
+    /// <summary>A listener whose file is removed; the file's inode and device are noted first.</summary>
+    private static SocketScene Unlinked() => SocketScene.Build()
+        .Listen("deleted")
+        .Then("""
+            st = os.stat(ADDR["deleted"])
+            EXTRA.update(file_ino=st.st_ino, major=os.major(st.st_dev), minor=os.minor(st.st_dev))
+            """)
+        .Unlink("deleted")
+        .Start();
 
     [Fact]
     public void Library_reports_the_file_deleted()
     {
-        using var scenario = Scenario.Start(Unlinked);
+        using var scene = Unlinked();
+        var deleted = scene.Socket("deleted");
         var inventory = new SocketInventoryReader().Read();
 
-        var listener = inventory.Find(scenario.Inode("listener"))!;
-        Assert.False(File.Exists(scenario.Str("path")));
-        Assert.Equal(scenario.Str("path"), listener.Name);
+        var listener = inventory.Find(deleted.Inode)!;
+        Assert.False(File.Exists(deleted.Path));
+        Assert.Equal(deleted.Path, listener.Name);
         Assert.Equal(SocketFileStatus.Deleted, listener.File!.Status);
-        Assert.Equal((ulong)scenario.Info.GetProperty("file_ino").GetUInt64(), listener.File.Inode);
-        Assert.Equal($"{scenario.Int("major")}:{scenario.Int("minor")}", listener.File.Device);
+        Assert.Equal((ulong)scene.Scenario.Info.GetProperty("file_ino").GetUInt64(), listener.File.Inode);
+        Assert.Equal($"{scene.Scenario.Int("major")}:{scene.Scenario.Int("minor")}", listener.File.Device);
         Assert.Equal(UnixSocketState.Listening, listener.State);
-        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("listener_fd"))], listener.Holders);
+        Assert.Equal([new SocketHolder(scene.Pid, deleted.Fd)], listener.Holders);
     }
 
     [Fact]
     public void Cli_json_reports_the_file_deleted()
     {
-        using var scenario = Scenario.Start(Unlinked);
-        var list = ScenarioCli.List(scenario);
+        using var scene = Unlinked();
+        var deleted = scene.Socket("deleted");
+        var list = SockpeerCli.ListOf(scene.Pid);
 
-        var file = list.Socket(scenario.Inode("listener")).GetProperty("file");
+        var file = list.Socket(deleted.Inode).GetProperty("file");
         Assert.Equal("deleted", file.Str("status"));
-        Assert.Equal(scenario.Info.GetProperty("file_ino").GetUInt64(), file.GetProperty("inode").GetUInt64());
-        Assert.Equal($"{scenario.Int("major")}:{scenario.Int("minor")}", file.Str("device"));
+        Assert.Equal(scene.Scenario.Info.GetProperty("file_ino").GetUInt64(), file.GetProperty("inode").GetUInt64());
+        Assert.Equal($"{scene.Scenario.Int("major")}:{scene.Scenario.Int("minor")}", file.Str("device"));
     }
 }

@@ -9,64 +9,53 @@ namespace SockPeer.Tests.Inventory;
 public class ForkSharedClientTests
 {
     // The parent connects and accepts, then forks; the child keeps only the client (same fd number).
-    private const string SharedClient = """
-        path = os.path.join(sys.argv[1], "server.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(4)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(path)
-        acc, _ = srv.accept()
-        r, w = os.pipe()
-        if os.fork() == 0:
-            srv.close()
-            acc.close()
-            child_report(w, child_pid=os.getpid(), child_client_fd=c.fileno())
-            hold()
-        rep = read_report(r)
-        ready(listener=ino(srv), listener_fd=srv.fileno(), accepted=ino(acc), accepted_fd=acc.fileno(),
-              client=ino(c), client_fd=c.fileno(), **rep)
-        hold()
-        """;
+    /// <summary>A connection made in one process, whose client a forked child then shares.</summary>
+    private static SocketScene SharedClient() => SocketScene.Build()
+        .Listen("server")
+        .Connect("server", accept: 1)
+        .ShareWithChild("server.client0", "shared")
+        .Start();
 
-    private static HashSet<(int, int)> ClientHolders(Scenario s) =>
-        [(s.Int("pid"), s.Int("client_fd")), (s.Int("child_pid"), s.Int("child_client_fd"))];
+    private static HashSet<(int, int)> ClientHolders(SocketScene s) =>
+        [(s.Pid, s.Socket("server.client0").Fd), (s.Socket("shared").Pid, s.Socket("shared").Fd)];
 
     [Fact]
     public void Library_lists_both_holders_and_the_accepted_peer()
     {
-        using var scenario = Scenario.Start(SharedClient);
+        using var scene = SharedClient();
+
         var inventory = new SocketInventoryReader().Read();
 
-        var client = inventory.Find(scenario.Inode("client"))!;
-        var accepted = inventory.Find(scenario.Inode("accepted"))!;
-        Assert.NotEqual(scenario.Int("pid"), scenario.Int("child_pid"));
-        Assert.Equal(ClientHolders(scenario), client.Holders.Select(h => (h.Pid, h.Fd)).ToHashSet());
+        var client = inventory.Find(scene.Inode("server.client0"))!;
+        var accepted = inventory.Find(scene.Inode("server.accepted0"))!;
+        Assert.NotEqual(scene.Pid, scene.Socket("shared").Pid);
+        Assert.Equal(ClientHolders(scene), client.Holders.Select(h => (h.Pid, h.Fd)).ToHashSet());
         Assert.Equal(2, client.Holders.Count);
         Assert.Equal(accepted.Inode, client.Peer);
         Assert.Equal(client.Inode, accepted.Peer);
-        Assert.Equal(scenario.Inode("listener"), accepted.Listener);
-        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("accepted_fd"))], accepted.Holders);
+        Assert.Equal(scene.Inode("server"), accepted.Listener);
+        Assert.Equal([new SocketHolder(scene.Pid, scene.Socket("server.accepted0").Fd)], accepted.Holders);
         Assert.False(client.IsSocketPair);
         Assert.Equal(UnixSocketState.Connected, client.State);
-        Assert.NotNull(inventory.FindProcess(scenario.Int("child_pid")));
-        Assert.Equal(scenario.Int("pid"), inventory.FindProcess(scenario.Int("child_pid"))!.PPid);
+        Assert.NotNull(inventory.FindProcess(scene.Socket("shared").Pid));
+        Assert.Equal(scene.Pid, inventory.FindProcess(scene.Socket("shared").Pid)!.PPid);
     }
 
     [Fact]
     public void Cli_json_lists_both_holders_and_the_accepted_peer()
     {
-        using var scenario = Scenario.Start(SharedClient);
-        var list = ScenarioCli.List(scenario);
+        using var scene = SharedClient();
 
-        var client = list.Socket(scenario.Inode("client"));
-        var accepted = list.Socket(scenario.Inode("accepted"));
-        Assert.Equal(ClientHolders(scenario), client.Holders());
+        var list = SockpeerCli.ListOf(scene.Pid);
+
+        var client = list.Socket(scene.Inode("server.client0"));
+        var accepted = list.Socket(scene.Inode("server.accepted0"));
+        Assert.Equal(ClientHolders(scene), client.Holders());
         Assert.Equal(2, client.GetProperty("holders").GetArrayLength());
-        Assert.Equal(scenario.Inode("accepted"), client.NullableUInt("peer"));
-        Assert.Equal(scenario.Inode("client"), accepted.NullableUInt("peer"));
-        Assert.Equal(scenario.Inode("listener"), accepted.NullableUInt("listener"));
-        Assert.Equal([(scenario.Int("pid"), scenario.Int("accepted_fd"))], accepted.Holders());
-        Assert.Contains(list.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == scenario.Int("child_pid"));
+        Assert.Equal(scene.Inode("server.accepted0"), client.NullableUInt("peer"));
+        Assert.Equal(scene.Inode("server.client0"), accepted.NullableUInt("peer"));
+        Assert.Equal(scene.Inode("server"), accepted.NullableUInt("listener"));
+        Assert.Equal([(scene.Pid, scene.Socket("server.accepted0").Fd)], accepted.Holders());
+        Assert.Contains(list.GetProperty("processes").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == scene.Socket("shared").Pid);
     }
 }

@@ -15,38 +15,37 @@ namespace SockPeer.Tests.Inventory;
 /// </summary>
 public class InFlightSocketTests
 {
-    private const string InFlight = """
-        x, y = socket.socketpair()
-        s, r = socket.socketpair()
-        xi = ino(x)
-        send_fds(s, [x.fileno()])
-        x.close()
-        report(x=xi, y=ino(y), y_fd=y.fileno(), s=ino(s), s_fd=s.fileno(), r=ino(r), r_fd=r.fileno())
-        hold()
-        """;
+    /// <summary>In a network namespace of its own: x (pair xy's end a) sent over s (pair sr's end a), waiting on r's queue.</summary>
+    private static SocketScene InFlight() => SocketScene.Build()
+        .InNewNetNs()
+        .Pair("xy")
+        .Pair("sr")
+        .SendInFlight("sr.a", "xy.a")
+        .Start();
 
-    private static string NetNsOf(Scenario scenario) => $"/proc/{scenario.Int("pid")}/ns/net";
+    private static string NetNsOf(SocketScene scene) => $"/proc/{scene.Pid}/ns/net";
 
     [SkippableFact]
     public void Library_marks_the_socket_in_flight_on_the_receiving_queue()
     {
         Ns.RequireRoot();
-        using var scenario = NsScripts.StartInOwnNetNs(InFlight);
-        var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = NetNsOf(scenario) }).Read();
+        using var scene = InFlight();
 
-        var x = inventory.Find(scenario.Inode("x"))!;
-        var y = inventory.Find(scenario.Inode("y"))!;
-        var r = inventory.Find(scenario.Inode("r"))!;
+        var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = NetNsOf(scene) }).Read();
+
+        var x = inventory.Find(scene.Inode("xy.a"))!;
+        var y = inventory.Find(scene.Inode("xy.b"))!;
+        var r = inventory.Find(scene.Inode("sr.b"))!;
         Assert.Empty(x.Holders);
         Assert.True(x.InFlight);
         Assert.Equal(r.Inode, x.InFlightOn);
         Assert.Equal(y.Inode, x.Peer);
         Assert.Equal(x.Inode, y.Peer);
-        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("y_fd"))], y.Holders);
+        Assert.Equal([new SocketHolder(scene.Pid, scene.Socket("xy.b").Fd)], y.Holders);
         Assert.False(y.InFlight);
-        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("r_fd"))], r.Holders);
+        Assert.Equal([new SocketHolder(scene.Pid, scene.Socket("sr.b").Fd)], r.Holders);
         Assert.False(r.InFlight);
-        Assert.Equal(scenario.Inode("s"), r.Peer);
+        Assert.Equal(scene.Inode("sr.a"), r.Peer);
         Assert.Equal(1, inventory.Sockets.Count(s => s.InFlight));
         Assert.DoesNotContain(inventory.WarningDetails, w => w.Code is WarningCode.InFlightAmbiguous or WarningCode.InFlightQueueUnknown);
     }
@@ -55,17 +54,18 @@ public class InFlightSocketTests
     public void Cli_json_marks_the_socket_in_flight_on_the_receiving_queue()
     {
         Ns.RequireRoot();
-        using var scenario = NsScripts.StartInOwnNetNs(InFlight);
-        var list = SockpeerCli.Json("list", "--netns", NetNsOf(scenario));
+        using var scene = InFlight();
 
-        var x = list.Socket(scenario.Inode("x"));
+        var list = SockpeerCli.Json("list", "--netns", NetNsOf(scene));
+
+        var x = list.Socket(scene.Inode("xy.a"));
         Assert.Empty(x.GetProperty("holders").EnumerateArray());
         Assert.True(x.Bool("inFlight"));
-        Assert.Equal(scenario.Inode("r"), x.NullableUInt("inFlightOn"));
-        Assert.Equal(scenario.Inode("y"), x.NullableUInt("peer"));
-        var r = list.Socket(scenario.Inode("r"));
+        Assert.Equal(scene.Inode("sr.b"), x.NullableUInt("inFlightOn"));
+        Assert.Equal(scene.Inode("xy.b"), x.NullableUInt("peer"));
+        var r = list.Socket(scene.Inode("sr.b"));
         Assert.False(r.Bool("inFlight"));
         Assert.Null(r.NullableUInt("inFlightOn"));
-        Assert.Equal([(scenario.Int("pid"), scenario.Int("r_fd"))], r.Holders());
+        Assert.Equal([(scene.Pid, scene.Socket("sr.b").Fd)], r.Holders());
     }
 }

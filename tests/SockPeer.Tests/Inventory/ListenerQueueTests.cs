@@ -11,17 +11,10 @@ namespace SockPeer.Tests.Inventory;
 /// </summary>
 public class ListenerQueueTests
 {
-    private const string TwoPendingOnBacklogFive = """
-        path = os.path.join(sys.argv[1], "queue.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(5)
-        cs = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(2)]
-        for c in cs:
-            c.connect(path)
-        ready(path=path, listener=ino(srv))
-        hold()
-        """;
+    private static SocketScene TwoPendingOnBacklogFive() => SocketScene.Build()
+        .Listen("queue", backlog: 5)
+        .Connect("queue", clients: 2)
+        .Start();
 
     /// <summary>Recv-Q and Send-Q of the socket <paramref name="inode"/> in `ss -xlH`.</summary>
     private static (uint Recv, uint Send) FromSs(uint inode)
@@ -44,8 +37,8 @@ public class ListenerQueueTests
     public void Pending_and_backlog_match_ss()
     {
         Skip.IfNot(Ns.Tool("ss"), "needs ss (iproute2)");
-        using var s = Scenario.Start(TwoPendingOnBacklogFive);
-        uint inode = s.Inode("listener");
+        using var s = TwoPendingOnBacklogFive();
+        uint inode = s.Socket("queue").Inode;
         var (recv, send) = FromSs(inode);
         Assert.Equal((2u, 5u), (recv, send));
 
@@ -54,7 +47,7 @@ public class ListenerQueueTests
         Assert.Equal(listener.PendingCount, listener.RecvQueue);
         Assert.Equal(listener.Backlog, listener.SendQueue);
 
-        var json = ScenarioCli.List(s).Socket(inode);
+        var json = SockpeerCli.ListOf(s.Pid).Socket(inode);
         Assert.Equal(recv, json.GetProperty("recvQueue").GetUInt32());
         Assert.Equal(send, json.GetProperty("sendQueue").GetUInt32());
         Assert.Equal(2u, json.NullableUInt("pendingCount"));

@@ -64,7 +64,7 @@ public class OddPathNameTests
     public void Cli_json_has_the_exact_bytes_and_an_escaped_name()
     {
         using var scenario = Scenario.Start(OddPath);
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         var listener = list.Socket(scenario.Inode("listener"));
         Assert.Equal(Convert.ToBase64String(Convert.FromHexString(scenario.Str("path_hex"))), listener.Str("nameBytes"));
@@ -102,7 +102,7 @@ public class OddPathNameTests
         Assert.Equal(SocketFileStatus.Deleted, inventory.Find(scenario.Inode("gone"))!.File!.Status);
         Assert.Equal(SocketFileStatus.Ok, inventory.Find(scenario.Inode("live"))!.File!.Status);
 
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
         Assert.Equal("deleted", list.Socket(scenario.Inode("gone")).GetProperty("file").Str("status"));
         Assert.Equal("ok", list.Socket(scenario.Inode("live")).GetProperty("file").Str("status"));
     }

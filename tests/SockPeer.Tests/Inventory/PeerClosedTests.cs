@@ -14,33 +14,24 @@ namespace SockPeer.Tests.Inventory;
 /// </summary>
 public class PeerClosedTests
 {
-    private const string OneSideCloses = """
-        path = os.path.join(sys.argv[1], "closed.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(4)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(path)
-        acc, _ = srv.accept()
-        client = ino(c)
-        c.close()
-        a, b = socket.socketpair()
-        twin = ino(b)
-        b.close()
-        ready(listener=ino(srv), accepted=ino(acc), accepted_fd=acc.fileno(), client=client,
-              pair_end=ino(a), pair_end_fd=a.fileno(), twin=twin)
-        hold()
-        """;
+    private static SocketScene OneSideCloses() => SocketScene.Build()
+        .Listen("closed")
+        .Connect("closed", accept: 1)
+        .Close("closed.client0")
+        .Pair("pair")
+        .Close("pair.b")
+        .Start();
 
     [Fact]
     public void Kernel_sends_peer_zero_and_shutdown_3_for_the_survivor()
     {
-        using var scenario = Scenario.Start(OneSideCloses);
+        using var scene = OneSideCloses();
+
         using var channel = new KernelDiagChannelFactory().Open();
         var dump = new DiagDump();
-        foreach (var name in new[] { "accepted", "pair_end" })
+        foreach (var name in new[] { "closed.accepted0", "pair.a" })
         {
-            var record = dump.QueryOne(channel, scenario.Inode(name), ulong.MaxValue, UnixDiagShow.Peer, out Errno errno);
+            var record = dump.QueryOne(channel, scene.Inode(name), ulong.MaxValue, UnixDiagShow.Peer, out Errno errno);
             Assert.True(record is not null, $"{name}: {errno}");
             Assert.True(record.HasPeer);
             Assert.Equal(0u, record.Peer);
@@ -53,42 +44,44 @@ public class PeerClosedTests
     [Fact]
     public void Library_reports_peer_zero_and_both_directions_shut()
     {
-        using var scenario = Scenario.Start(OneSideCloses);
+        using var scene = OneSideCloses();
+
         var inventory = new SocketInventoryReader().Read();
 
-        var accepted = inventory.Find(scenario.Inode("accepted"))!;
+        var accepted = inventory.Find(scene.Inode("closed.accepted0"))!;
         Assert.Equal(0u, accepted.Peer);
         Assert.Equal(ShutdownState.Both, accepted.Shutdown);
         Assert.Equal(UnixSocketState.Connected, accepted.State);
-        Assert.Equal(scenario.Inode("listener"), accepted.Listener);
-        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("accepted_fd"))], accepted.Holders);
+        Assert.Equal(scene.Inode("closed"), accepted.Listener);
+        Assert.Equal([new SocketHolder(scene.Pid, scene.Socket("closed.accepted0").Fd)], accepted.Holders);
 
-        var end = inventory.Find(scenario.Inode("pair_end"))!;
+        var end = inventory.Find(scene.Inode("pair.a"))!;
         Assert.Equal(0u, end.Peer);
         Assert.Equal(ShutdownState.Both, end.Shutdown);
         Assert.Equal(UnixSocketState.Connected, end.State);
         Assert.False(end.IsSocketPair);
         Assert.False(end.InFlight);
 
-        Assert.Null(inventory.Find(scenario.Inode("client")));
-        Assert.Null(inventory.Find(scenario.Inode("twin")));
+        Assert.Null(inventory.Find(scene.Inode("closed.client0")));
+        Assert.Null(inventory.Find(scene.Inode("pair.b")));
     }
 
     [Fact]
     public void Cli_json_reports_peer_zero_and_both_directions_shut()
     {
-        using var scenario = Scenario.Start(OneSideCloses);
-        var list = ScenarioCli.List(scenario);
+        using var scene = OneSideCloses();
 
-        foreach (var name in new[] { "accepted", "pair_end" })
+        var list = SockpeerCli.ListOf(scene.Pid);
+
+        foreach (var name in new[] { "closed.accepted0", "pair.a" })
         {
-            var s = list.Socket(scenario.Inode(name));
+            var s = list.Socket(scene.Inode(name));
             Assert.Equal(0u, s.NullableUInt("peer"));
             Assert.Equal("both", s.Str("shutdown"));
             Assert.Equal("connected", s.Str("state"));
             Assert.False(s.Bool("socketpair"));
         }
-        Assert.Equal(scenario.Inode("listener"), list.Socket(scenario.Inode("accepted")).NullableUInt("listener"));
-        Assert.DoesNotContain(list.GetProperty("sockets").EnumerateArray(), s => s.GetProperty("inode").GetUInt32() == scenario.Inode("client"));
+        Assert.Equal(scene.Inode("closed"), list.Socket(scene.Inode("closed.accepted0")).NullableUInt("listener"));
+        Assert.DoesNotContain(list.GetProperty("sockets").EnumerateArray(), s => s.GetProperty("inode").GetUInt32() == scene.Inode("closed.client0"));
     }
 }

@@ -8,32 +8,20 @@ namespace SockPeer.Tests.Inventory;
 /// <summary>Three clients (in a child process) wait on a listener that never accepts.</summary>
 public class PendingConnectionTests
 {
-    private const string NeverAccepts = """
-        path = os.path.join(sys.argv[1], "pending.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(8)
-        r, w = os.pipe()
-        if os.fork() == 0:
-            srv.close()
-            cs = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
-            for c in cs:
-                c.connect(path)
-            child_report(w, client_pid=os.getpid(), clients=[ino(c) for c in cs], client_fds=[c.fileno() for c in cs])
-            hold()
-        rep = read_report(r)
-        ready(path=path, listener=ino(srv), listener_fd=srv.fileno(), **rep)
-        hold()
-        """;
+    private static SocketScene NeverAccepts() => SocketScene.Build()
+        .Listen("pending", backlog: 8)
+        .Connect("pending", clients: 3, heldBy: Holder.Child)
+        .Start();
 
     [Fact]
     public void Library_lists_the_waiting_clients_on_the_listener()
     {
-        using var scenario = Scenario.Start(NeverAccepts);
+        using var scene = NeverAccepts();
+        var waiting = scene.Pending("pending");
         var inventory = new SocketInventoryReader().Read();
 
-        var listener = inventory.Find(scenario.Inode("listener"))!;
-        uint[] clients = scenario.InodeArray("clients");
+        var listener = inventory.Find(scene.Socket("pending").Inode)!;
+        uint[] clients = [.. waiting.Select(c => c.Inode)];
         Assert.Equal(3, clients.Distinct().Count());
         Assert.Equal(UnixSocketState.Listening, listener.State);
         Assert.Equal(3u, listener.PendingCount);
@@ -41,7 +29,6 @@ public class PendingConnectionTests
         Assert.False(listener.PendingPartial);
         Assert.Equal(clients.Order(), listener.Pending.Order());
         Assert.Null(listener.Peer);
-        int[] fds = scenario.Info.GetProperty("client_fds").EnumerateArray().Select(x => x.GetInt32()).ToArray();
         for (int i = 0; i < clients.Length; i++)
         {
             var client = inventory.Find(clients[i])!;
@@ -49,18 +36,19 @@ public class PendingConnectionTests
             Assert.Null(client.Peer);
             Assert.Null(client.Listener);
             Assert.Equal(UnixSocketState.Connected, client.State);
-            Assert.Equal([new SocketHolder(scenario.Int("client_pid"), fds[i])], client.Holders);
+            Assert.Equal([new SocketHolder(waiting[i].Pid, waiting[i].Fd)], client.Holders);
         }
     }
 
     [Fact]
     public void Cli_json_lists_the_waiting_clients_on_the_listener()
     {
-        using var scenario = Scenario.Start(NeverAccepts);
-        var list = ScenarioCli.List(scenario);
+        using var scene = NeverAccepts();
+        var waiting = scene.Pending("pending");
+        var list = SockpeerCli.ListOf(scene.Pid);
 
-        var listener = list.Socket(scenario.Inode("listener"));
-        uint[] clients = scenario.InodeArray("clients");
+        var listener = list.Socket(scene.Socket("pending").Inode);
+        uint[] clients = [.. waiting.Select(c => c.Inode)];
         Assert.Equal(3u, listener.NullableUInt("pendingCount"));
         Assert.Equal(8u, listener.NullableUInt("backlog"));
         Assert.False(listener.Bool("pendingPartial"));
@@ -68,7 +56,7 @@ public class PendingConnectionTests
         foreach (uint c in clients)
         {
             var client = list.Socket(c);
-            Assert.Equal(scenario.Inode("listener"), client.NullableUInt("pendingOn"));
+            Assert.Equal(scene.Socket("pending").Inode, client.NullableUInt("pendingOn"));
             Assert.Null(client.NullableUInt("peer"));
         }
     }
@@ -76,11 +64,12 @@ public class PendingConnectionTests
     [Fact]
     public void Who_lists_the_waiting_clients_as_pending()
     {
-        using var scenario = Scenario.Start(NeverAccepts);
-        var who = ScenarioCli.Who(scenario.Str("path"));
+        using var scene = NeverAccepts();
+        var waiting = scene.Pending("pending");
+        var who = SockpeerCli.Who(scene.Socket("pending").Path!);
 
-        Assert.Equal([scenario.Inode("listener")], who.GetProperty("listeners").InodesOf());
+        Assert.Equal([scene.Socket("pending").Inode], who.GetProperty("listeners").InodesOf());
         Assert.Empty(who.GetProperty("connections").EnumerateArray());
-        Assert.Equal(scenario.InodeArray("clients").Order(), who.GetProperty("pending").InodesOf().Order());
+        Assert.Equal(waiting.Select(c => c.Inode).Order(), who.GetProperty("pending").InodesOf().Order());
     }
 }

@@ -53,7 +53,7 @@ public class ReplacedSocketFileTests
     public void Cli_json_reports_the_old_file_replaced_and_the_new_one_ok(bool newerHasLowerInode)
     {
         using var scenario = Scenario.Start(Replaced(newerHasLowerInode));
-        var list = ScenarioCli.List(scenario);
+        var list = SockpeerCli.ListOf(scenario.Int("pid"));
 
         Assert.Equal("replaced", list.Socket(scenario.Inode("a")).GetProperty("file").Str("status"));
         Assert.Equal("ok", list.Socket(scenario.Inode("b")).GetProperty("file").Str("status"));
@@ -63,7 +63,7 @@ public class ReplacedSocketFileTests
     public void Who_lists_the_new_socket_as_listener_and_the_old_one_as_stale()
     {
         using var scenario = Scenario.Start(Replaced(newerHasLowerInode: false));
-        var who = ScenarioCli.Who(scenario.Str("path"));
+        var who = SockpeerCli.Who(scenario.Str("path"));
 
         Assert.Equal(scenario.Str("path"), who.Str("path"));
         Assert.Equal([scenario.Inode("b")], who.GetProperty("listeners").InodesOf());

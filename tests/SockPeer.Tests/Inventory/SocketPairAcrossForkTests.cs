@@ -8,30 +8,21 @@ namespace SockPeer.Tests.Inventory;
 /// <summary>socketpair() then fork(): each process keeps one end.</summary>
 public class SocketPairAcrossForkTests
 {
-    private const string PairAcrossFork = """
-        a, b = socket.socketpair()
-        r, w = os.pipe()
-        if os.fork() == 0:
-            a.close()
-            child_report(w, child_pid=os.getpid(), b_fd=b.fileno())
-            hold()
-        rep = read_report(r)
-        ai, bi = ino(a), ino(b)
-        b.close()
-        ready(a=ai, a_fd=a.fileno(), b=bi, **rep)
-        hold()
-        """;
+    private static SocketScene PairAcrossFork() => SocketScene.Build()
+        .Pair("pair", secondEndInChild: true)
+        .Start();
 
     [Fact]
     public void Library_shows_each_end_held_by_its_own_process()
     {
-        using var scenario = Scenario.Start(PairAcrossFork);
+        using var scene = PairAcrossFork();
+        var ends = scene.Pair("pair");
         var inventory = new SocketInventoryReader().Read();
 
-        var a = inventory.Find(scenario.Inode("a"))!;
-        var b = inventory.Find(scenario.Inode("b"))!;
-        Assert.Equal([new SocketHolder(scenario.Int("pid"), scenario.Int("a_fd"))], a.Holders);
-        Assert.Equal([new SocketHolder(scenario.Int("child_pid"), scenario.Int("b_fd"))], b.Holders);
+        var a = inventory.Find(ends.A.Inode)!;
+        var b = inventory.Find(ends.B.Inode)!;
+        Assert.Equal([new SocketHolder(scene.Pid, ends.A.Fd)], a.Holders);
+        Assert.Equal([new SocketHolder(ends.B.Pid, ends.B.Fd)], b.Holders);
         Assert.Equal(b.Inode, a.Peer);
         Assert.Equal(a.Inode, b.Peer);
         Assert.True(a.IsSocketPair);
@@ -47,15 +38,16 @@ public class SocketPairAcrossForkTests
     [Fact]
     public void Cli_json_shows_each_end_held_by_its_own_process()
     {
-        using var scenario = Scenario.Start(PairAcrossFork);
-        var list = ScenarioCli.List(scenario);
+        using var scene = PairAcrossFork();
+        var ends = scene.Pair("pair");
+        var list = SockpeerCli.ListOf(scene.Pid);
 
-        var a = list.Socket(scenario.Inode("a"));
-        var b = list.Socket(scenario.Inode("b"));
-        Assert.Equal([(scenario.Int("pid"), scenario.Int("a_fd"))], a.Holders());
-        Assert.Equal([(scenario.Int("child_pid"), scenario.Int("b_fd"))], b.Holders());
-        Assert.Equal(scenario.Inode("b"), a.NullableUInt("peer"));
-        Assert.Equal(scenario.Inode("a"), b.NullableUInt("peer"));
+        var a = list.Socket(ends.A.Inode);
+        var b = list.Socket(ends.B.Inode);
+        Assert.Equal([(scene.Pid, ends.A.Fd)], a.Holders());
+        Assert.Equal([(ends.B.Pid, ends.B.Fd)], b.Holders());
+        Assert.Equal(ends.B.Inode, a.NullableUInt("peer"));
+        Assert.Equal(ends.A.Inode, b.NullableUInt("peer"));
         foreach (var end in new[] { a, b })
         {
             Assert.True(end.Bool("socketpair"));

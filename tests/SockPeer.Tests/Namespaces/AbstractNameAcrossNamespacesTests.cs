@@ -11,55 +11,55 @@ namespace SockPeer.Tests.Namespaces;
 /// </summary>
 public class AbstractNameAcrossNamespacesTests
 {
-    private const string SameAbstractNameTwice = """
-        name = b"\0sockpeer-test-" + os.urandom(6).hex().encode()
-        def pair(name):
-            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            srv.bind(name)
-            srv.listen(8)
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(name)
-            acc, _ = srv.accept()
-            return srv, c, acc
-        srv, c, acc = pair(name)
-        rep = spawn(["unshare", "--net"], r'''
-        name = bytes.fromhex(sys.argv[1])
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(name)
-        srv.listen(8)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(name)
-        acc, _ = srv.accept()
-        report(listener=ino(srv), client=ino(c), accepted=ino(acc))
-        hold()
-        ''', name.hex())
-        ready(name="@" + name[1:].decode(), host_netns=netns_of(os.getpid()),
-              host_listener=ino(srv), host_client=ino(c), host_accepted=ino(acc),
-              ns_netns=rep["netns"], ns_pid=rep["pid"], ns_listener=rep["listener"], ns_client=rep["client"], ns_accepted=rep["accepted"])
-        hold()
-        """;
+    /// <summary>The same abstract name, each with a connection: bound in the host's namespace and in one of its own.</summary>
+    private sealed class SameAbstractNameTwice : IDisposable
+    {
+        private readonly string _name = Ns.UniqueName("test");
+
+        public SameAbstractNameTwice()
+        {
+            Host = Connection(SocketScene.Build());
+            Other = Connection(SocketScene.Build().InNewNetNs());
+        }
+
+        public SocketScene Host { get; }
+
+        public SocketScene Other { get; }
+
+        /// <summary>The name as sockpeer shows it.</summary>
+        public string Shown => "@" + _name;
+
+        private SocketScene Connection(SocketSceneBuilder scene)
+            => scene.Listen("same", backlog: 8, abstractName: System.Text.Encoding.ASCII.GetBytes(_name)).Connect("same", accept: 1).Start();
+
+        public void Dispose()
+        {
+            Other.Dispose();
+            Host.Dispose();
+        }
+    }
 
     [SkippableFact]
     public void Library_keeps_each_accepted_socket_with_the_listener_of_its_namespace()
     {
         Ns.RequireRoot();
-        using var scenario = NsScripts.Start(SameAbstractNameTwice);
-        ulong hostNs = scenario.Info.GetProperty("host_netns").GetUInt64();
-        ulong otherNs = scenario.Info.GetProperty("ns_netns").GetUInt64();
+        using var scenes = new SameAbstractNameTwice();
+        ulong hostNs = scenes.Host.Socket("same").NetNs;
+        ulong otherNs = scenes.Other.Socket("same").NetNs;
         Assert.NotEqual(hostNs, otherNs);
 
         var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.All }).Read();
 
-        foreach (var (prefix, netns) in new[] { ("host_", hostNs), ("ns_", otherNs) })
+        foreach (var (scene, netns) in new[] { (scenes.Host, hostNs), (scenes.Other, otherNs) })
         {
-            var listener = inventory.Find(scenario.Inode(prefix + "listener"))!;
-            var accepted = inventory.Find(scenario.Inode(prefix + "accepted"))!;
-            var client = inventory.Find(scenario.Inode(prefix + "client"))!;
+            var listener = inventory.Find(scene.Inode("same"))!;
+            var accepted = inventory.Find(scene.Inode("same.accepted0"))!;
+            var client = inventory.Find(scene.Inode("same.client0"))!;
             Assert.NotNull(listener);
             Assert.NotNull(accepted);
             Assert.NotNull(client);
-            Assert.Equal(scenario.Str("name"), listener.Name);
-            Assert.Equal(scenario.Str("name"), accepted.Name);
+            Assert.Equal(scenes.Shown, listener.Name);
+            Assert.Equal(scenes.Shown, accepted.Name);
             Assert.True(listener.IsAbstract);
             Assert.Equal(UnixSocketState.Listening, listener.State);
             Assert.Equal(listener.Inode, accepted.Listener);
@@ -75,22 +75,22 @@ public class AbstractNameAcrossNamespacesTests
     public void Cli_json_keeps_each_accepted_socket_with_the_listener_of_its_namespace()
     {
         Ns.RequireRoot();
-        using var scenario = NsScripts.Start(SameAbstractNameTwice);
+        using var scenes = new SameAbstractNameTwice();
 
         var list = SockpeerCli.Json("list");
 
-        foreach (var prefix in new[] { "host_", "ns_" })
+        foreach (var scene in new[] { scenes.Host, scenes.Other })
         {
-            var accepted = list.Socket(scenario.Inode(prefix + "accepted"));
-            Assert.Equal(scenario.Inode(prefix + "listener"), accepted.NullableUInt("listener"));
-            Assert.Equal(scenario.Inode(prefix + "client"), accepted.NullableUInt("peer"));
-            Assert.Equal(scenario.Info.GetProperty(prefix + "netns").GetUInt64(), accepted.GetProperty("netns").GetUInt64());
-            Assert.Equal(scenario.Str("name"), list.Socket(scenario.Inode(prefix + "listener")).GetProperty("name").GetString());
+            var accepted = list.Socket(scene.Inode("same.accepted0"));
+            Assert.Equal(scene.Inode("same"), accepted.NullableUInt("listener"));
+            Assert.Equal(scene.Inode("same.client0"), accepted.NullableUInt("peer"));
+            Assert.Equal(scene.Socket("same").NetNs, accepted.GetProperty("netns").GetUInt64());
+            Assert.Equal(scenes.Shown, list.Socket(scene.Inode("same")).GetProperty("name").GetString());
         }
 
         // peer from the namespaced client lands on its own namespace's listener, not the host's.
-        var peer = SockpeerCli.Json("peer", scenario.Inode("ns_client").ToString());
-        Assert.Equal(scenario.Inode("ns_accepted"), peer.GetProperty("peer").GetProperty("inode").GetUInt32());
-        Assert.Equal(scenario.Inode("ns_listener"), peer.GetProperty("listener").GetProperty("inode").GetUInt32());
+        var peer = SockpeerCli.Json("peer", scenes.Other.Inode("same.client0").ToString());
+        Assert.Equal(scenes.Other.Inode("same.accepted0"), peer.GetProperty("peer").GetProperty("inode").GetUInt32());
+        Assert.Equal(scenes.Other.Inode("same"), peer.GetProperty("listener").GetProperty("inode").GetUInt32());
     }
 }

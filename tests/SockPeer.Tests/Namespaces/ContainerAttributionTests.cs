@@ -13,17 +13,10 @@ namespace SockPeer.Tests.Namespaces;
 /// </summary>
 public class ContainerAttributionTests
 {
-    private const string HostConnection = """
-        path = os.path.join(sys.argv[1], "c.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(8)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(path)
-        acc, _ = srv.accept()
-        ready(listener=ino(srv), client=ino(c), client_fd=c.fileno(), accepted=ino(acc), accepted_fd=acc.fileno())
-        hold()
-        """;
+    private static SocketScene HostConnection() => SocketScene.Build()
+        .Listen("host", backlog: 8, file: "c.sock")
+        .Connect("host", accept: 1)
+        .Start();
 
     private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
@@ -36,8 +29,9 @@ public class ContainerAttributionTests
         string id = NewId();
         using var cgroup = TestCgroup.TryCreate(root, "system.slice", $"docker-{id}.scope");
         Skip.If(cgroup is null, $"cgroups under {root} are not writable here");
-        using var scenario = NsScripts.Start(HostConnection);
-        int pid = scenario.Pid;
+        using var scene = HostConnection();
+
+        int pid = scene.Pid;
         cgroup.Add(pid);
         Assert.Contains($"/system.slice/docker-{id}.scope", File.ReadAllText($"/proc/{pid}/cgroup"));
 
@@ -56,13 +50,13 @@ public class ContainerAttributionTests
 
         var human = SockpeerCli.Run("list");
         Assert.Equal(0, human.ExitCode);
-        Assert.Contains($"python3[{pid}]{{docker:{id[..12]}}}:{scenario.Int("client_fd")}", human.Stdout);
+        Assert.Contains($"python3[{pid}]{{docker:{id[..12]}}}:{scene.Socket("host.client0").Fd}", human.Stdout);
 
-        var peer = SockpeerCli.Run("peer", scenario.Inode("client").ToString());
+        var peer = SockpeerCli.Run("peer", scene.Inode("host.client0").ToString());
         Assert.Equal(0, peer.ExitCode);
         Assert.Contains($"docker  {id[..12]}", peer.Stdout);
 
-        var peerJson = SockpeerCli.Json("peer", scenario.Inode("client").ToString());
+        var peerJson = SockpeerCli.Json("peer", scene.Inode("host.client0").ToString());
         Assert.Contains(peerJson.GetProperty("processes").EnumerateArray(),
             p => p.GetProperty("pid").GetInt32() == pid && p.GetProperty("container").GetProperty("runtime").GetString() == "docker");
     }
@@ -78,8 +72,9 @@ public class ContainerAttributionTests
         string uid = Guid.NewGuid().ToString();
         using var cgroup = TestCgroup.TryCreate(root, "kubepods", "besteffort", $"pod{uid}", id);
         Skip.If(cgroup is null, $"cgroups under {root} are not writable here");
-        using var scenario = NsScripts.Start(HostConnection);
-        int pid = scenario.Pid;
+        using var scene = HostConnection();
+
+        int pid = scene.Pid;
         cgroup.Add(pid);
 
         var list = SockpeerCli.Json("list");
@@ -91,7 +86,7 @@ public class ContainerAttributionTests
 
         var human = SockpeerCli.Run("list");
         Assert.Equal(0, human.ExitCode);
-        Assert.Contains($"python3[{pid}]{{kubernetes:pod {uid}}}:{scenario.Int("client_fd")}", human.Stdout);
+        Assert.Contains($"python3[{pid}]{{kubernetes:pod {uid}}}:{scene.Socket("host.client0").Fd}", human.Stdout);
     }
 
     [SkippableFact]
@@ -99,8 +94,9 @@ public class ContainerAttributionTests
     {
         Skip.IfNot(Ns.IsRoot, "needs root to know this process's cgroup is not a container's");
         Skip.IfNot(global::SockPeer.Proc.CgroupParser.Parse(File.ReadAllBytes("/proc/self/cgroup")) is null, "the tests themselves run in a container or service unit");
-        using var scenario = NsScripts.Start(HostConnection);
-        var json = SockpeerCli.Json("list").GetProperty("processes").EnumerateArray().Single(p => p.GetProperty("pid").GetInt32() == scenario.Pid);
+        using var scene = HostConnection();
+
+        var json = SockpeerCli.Json("list").GetProperty("processes").EnumerateArray().Single(p => p.GetProperty("pid").GetInt32() == scene.Pid);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, json.GetProperty("container").ValueKind);
     }
 }

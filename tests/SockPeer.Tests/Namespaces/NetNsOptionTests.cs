@@ -10,51 +10,47 @@ namespace SockPeer.Tests.Namespaces;
 public class NetNsOptionTests
 {
     /// <summary>A connection on a host path, and another inside a named namespace.</summary>
-    private const string ConnectionsInHostAndNamedNamespace = """
-        path = os.path.join(sys.argv[1], "host.sock")
-        hsrv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        hsrv.bind(path)
-        hsrv.listen(8)
-        hc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        hc.connect(path)
-        hacc, _ = hsrv.accept()
-        rep = spawn(["ip", "netns", "exec", NS_NAME], r'''
-        name = b"\0sockpeer-test-" + os.urandom(6).hex().encode()
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(name)
-        srv.listen(8)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(name)
-        acc, _ = srv.accept()
-        report(listener=ino(srv), client=ino(c), client_fd=c.fileno(), accepted=ino(acc), accepted_fd=acc.fileno())
-        hold()
-        ''')
-        ready(host_netns=netns_of(os.getpid()), host_listener=ino(hsrv), host_client=ino(hc), host_accepted=ino(hacc),
-              ns_pid=rep["pid"], ns_netns=rep["netns"], ns_listener=rep["listener"], ns_client=rep["client"],
-              ns_client_fd=rep["client_fd"], ns_accepted=rep["accepted"], ns_accepted_fd=rep["accepted_fd"])
-        hold()
-        """;
+    /// <summary>
+    /// A connection on host.sock in the host's namespace, and one on an abstract name in the named
+    /// namespace (its scene run through ip netns exec).
+    /// </summary>
+    private sealed class HostAndNamed(NamedNetNs ns) : IDisposable
+    {
+        public SocketScene Host { get; } = SocketScene.Build().Listen("host", backlog: 8).Connect("host", accept: 1).Start();
 
-    private static Scenario Start(NamedNetNs ns)
-        => NsScripts.Start(ConnectionsInHostAndNamedNamespace.Replace("NS_NAME", $"\"{ns.Name}\"", StringComparison.Ordinal));
+        public SocketScene Named { get; } = SocketScene.Build()
+            .As(["ip", "netns", "exec", ns.Name])
+            .Listen("ns", backlog: 8, abstractName: System.Text.Encoding.ASCII.GetBytes(Ns.UniqueName("test")))
+            .Connect("ns", accept: 1)
+            .Start();
+
+        public void Dispose()
+        {
+            Named.Dispose();
+            Host.Dispose();
+        }
+    }
+
+    private static HostAndNamed Start(NamedNetNs ns) => new(ns);
+
 
     private static HashSet<uint> Inodes(JsonElement list)
         => list.GetProperty("sockets").EnumerateArray().Select(s => s.GetProperty("inode").GetUInt32()).ToHashSet();
 
-    private static void AssertOnlyTheNamedNamespace(JsonElement list, Scenario scenario, NamedNetNs ns)
+    private static void AssertOnlyTheNamedNamespace(JsonElement list, HostAndNamed scenes, NamedNetNs ns)
     {
         var inodes = Inodes(list);
-        Assert.Contains(scenario.Inode("ns_listener"), inodes);
-        Assert.Contains(scenario.Inode("ns_client"), inodes);
-        Assert.Contains(scenario.Inode("ns_accepted"), inodes);
-        Assert.DoesNotContain(scenario.Inode("host_listener"), inodes);
-        Assert.DoesNotContain(scenario.Inode("host_client"), inodes);
+        Assert.Contains(scenes.Named.Inode("ns"), inodes);
+        Assert.Contains(scenes.Named.Inode("ns.client0"), inodes);
+        Assert.Contains(scenes.Named.Inode("ns.accepted0"), inodes);
+        Assert.DoesNotContain(scenes.Host.Inode("host"), inodes);
+        Assert.DoesNotContain(scenes.Host.Inode("host.client0"), inodes);
         Assert.All(list.GetProperty("sockets").EnumerateArray(), s => Assert.Equal(ns.Inode, s.GetProperty("netns").GetUInt64()));
-        var accepted = list.Socket(scenario.Inode("ns_accepted"));
-        Assert.Equal(scenario.Inode("ns_listener"), accepted.NullableUInt("listener"));
-        Assert.Equal(scenario.Inode("ns_client"), accepted.NullableUInt("peer"));
+        var accepted = list.Socket(scenes.Named.Inode("ns.accepted0"));
+        Assert.Equal(scenes.Named.Inode("ns"), accepted.NullableUInt("listener"));
+        Assert.Equal(scenes.Named.Inode("ns.client0"), accepted.NullableUInt("peer"));
         // Holders come from the /proc walk, which sees every process whatever the namespace.
-        Assert.Contains((scenario.Int("ns_pid"), scenario.Int("ns_accepted_fd")), accepted.Holders());
+        Assert.Contains((scenes.Named.Pid, scenes.Named.Socket("ns.accepted0").Fd), accepted.Holders());
         Assert.DoesNotContain(list.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("namespace", StringComparison.Ordinal));
     }
 
@@ -63,13 +59,13 @@ public class NetNsOptionTests
     {
         Ns.RequireRoot();
         using var ns = new NamedNetNs();
-        using var scenario = Start(ns);
-        Assert.Equal(ns.Inode, scenario.Info.GetProperty("ns_netns").GetUInt64());
+        using var scenes = Start(ns);
+        Assert.Equal(ns.Inode, scenes.Named.Socket("ns").NetNs);
 
         var result = SockpeerCli.Run("list", "--json", "--netns", ns.Inode.ToString());
         Assert.True(result.ExitCode == 0, result.Stderr);
         SchemaAssert.Valid(result.Stdout, "list");
-        AssertOnlyTheNamedNamespace(result.Json(), scenario, ns);
+        AssertOnlyTheNamedNamespace(result.Json(), scenes, ns);
     }
 
     [SkippableFact]
@@ -77,9 +73,9 @@ public class NetNsOptionTests
     {
         Ns.RequireRoot();
         using var ns = new NamedNetNs();
-        using var scenario = Start(ns);
+        using var scenes = Start(ns);
 
-        AssertOnlyTheNamedNamespace(SockpeerCli.Json("list", "--netns", ns.Path), scenario, ns);
+        AssertOnlyTheNamedNamespace(SockpeerCli.Json("list", "--netns", ns.Path), scenes, ns);
     }
 
     [SkippableFact]
@@ -87,9 +83,9 @@ public class NetNsOptionTests
     {
         Ns.RequireRoot();
         using var ns = new NamedNetNs();
-        using var scenario = Start(ns);
+        using var scenes = Start(ns);
 
-        AssertOnlyTheNamedNamespace(SockpeerCli.Json("list", "--netns", $"/proc/{scenario.Int("ns_pid")}/ns/net"), scenario, ns);
+        AssertOnlyTheNamedNamespace(SockpeerCli.Json("list", "--netns", $"/proc/{scenes.Named.Pid}/ns/net"), scenes, ns);
     }
 
     [SkippableFact]
@@ -97,11 +93,11 @@ public class NetNsOptionTests
     {
         Ns.RequireRoot();
         using var ns = new NamedNetNs();
-        using var scenario = Start(ns);
+        using var scenes = Start(ns);
 
         var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = ns.Inode.ToString() }).Read();
-        Assert.NotNull(inventory.Find(scenario.Inode("ns_listener")));
-        Assert.Null(inventory.Find(scenario.Inode("host_listener")));
+        Assert.NotNull(inventory.Find(scenes.Named.Inode("ns")));
+        Assert.Null(inventory.Find(scenes.Host.Inode("host")));
         Assert.All(inventory.Sockets, s => Assert.Equal(ns.Inode, s.NetNs));
     }
 
@@ -110,17 +106,17 @@ public class NetNsOptionTests
     {
         Ns.RequireRoot();
         using var ns = new NamedNetNs();
-        using var scenario = Start(ns);
-        ulong host = scenario.Info.GetProperty("host_netns").GetUInt64();
+        using var scenes = Start(ns);
+        ulong host = scenes.Host.Socket("host").NetNs;
 
         foreach (string scope in new[] { "current", host.ToString() })
         {
             var list = SockpeerCli.Json("list", "--netns", scope);
             var inodes = Inodes(list);
-            Assert.Contains(scenario.Inode("host_listener"), inodes);
-            Assert.Contains(scenario.Inode("host_accepted"), inodes);
-            Assert.DoesNotContain(scenario.Inode("ns_listener"), inodes);
-            Assert.DoesNotContain(scenario.Inode("ns_client"), inodes);
+            Assert.Contains(scenes.Host.Inode("host"), inodes);
+            Assert.Contains(scenes.Host.Inode("host.accepted0"), inodes);
+            Assert.DoesNotContain(scenes.Named.Inode("ns"), inodes);
+            Assert.DoesNotContain(scenes.Named.Inode("ns.client0"), inodes);
             Assert.All(list.GetProperty("sockets").EnumerateArray(), s => Assert.Equal(host, s.GetProperty("netns").GetUInt64()));
         }
     }
@@ -130,23 +126,23 @@ public class NetNsOptionTests
     {
         Ns.RequireRoot();
         using var ns = new NamedNetNs();
-        using var scenario = Start(ns);
+        using var scenes = Start(ns);
 
-        var peer = SockpeerCli.Json("peer", scenario.Int("ns_pid").ToString(), scenario.Int("ns_accepted_fd").ToString(), "--netns", ns.Path);
-        Assert.Equal(scenario.Inode("ns_client"), peer.GetProperty("peer").GetProperty("inode").GetUInt32());
-        Assert.Equal(scenario.Inode("ns_listener"), peer.GetProperty("listener").GetProperty("inode").GetUInt32());
+        var peer = SockpeerCli.Json("peer", scenes.Named.Pid.ToString(), scenes.Named.Socket("ns.accepted0").Fd.ToString(), "--netns", ns.Path);
+        Assert.Equal(scenes.Named.Inode("ns.client0"), peer.GetProperty("peer").GetProperty("inode").GetUInt32());
+        Assert.Equal(scenes.Named.Inode("ns"), peer.GetProperty("listener").GetProperty("inode").GetUInt32());
 
-        var outside = SockpeerCli.Run("peer", scenario.Int("ns_pid").ToString(), scenario.Int("ns_accepted_fd").ToString(), "--netns", "current");
+        var outside = SockpeerCli.Run("peer", scenes.Named.Pid.ToString(), scenes.Named.Socket("ns.accepted0").Fd.ToString(), "--netns", "current");
         Assert.Equal(1, outside.ExitCode);
         Assert.Single(Ns.Lines(outside.Stderr));
         Ns.NoStackTrace(outside);
 
         // who: the host's listener is found in the host's namespace and not in the named one.
-        string hostPath = Path.Combine(scenario.WorkDir, "host.sock");
+        string hostPath = scenes.Host.Socket("host").Path!;
         var whoHere = SockpeerCli.Json("who", hostPath, "--netns", "current");
-        Assert.Equal(scenario.Inode("host_listener"), Assert.Single(whoHere.GetProperty("listeners").EnumerateArray()).GetProperty("inode").GetUInt32());
+        Assert.Equal(scenes.Host.Inode("host"), Assert.Single(whoHere.GetProperty("listeners").EnumerateArray()).GetProperty("inode").GetUInt32());
         var connection = Assert.Single(whoHere.GetProperty("connections").EnumerateArray());
-        Assert.Equal(scenario.Inode("host_client"), connection.GetProperty("client").GetProperty("inode").GetUInt32());
+        Assert.Equal(scenes.Host.Inode("host.client0"), connection.GetProperty("client").GetProperty("inode").GetUInt32());
         var whoThere = SockpeerCli.Json("who", hostPath, "--netns", ns.Path);
         Assert.Empty(whoThere.GetProperty("listeners").EnumerateArray());
         Assert.Empty(whoThere.GetProperty("connections").EnumerateArray());

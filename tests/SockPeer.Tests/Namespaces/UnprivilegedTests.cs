@@ -15,38 +15,17 @@ public sealed class UnprivilegedTests : IDisposable
     private readonly string _dir;
     private readonly string _binary;
 
-    private const string HostConnection = """
-        path = os.path.join(sys.argv[1], "host.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(8)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(path)
-        acc, _ = srv.accept()
-        ready(listener=ino(srv), client=ino(c), accepted=ino(acc), host_netns=netns_of(os.getpid()))
-        hold()
-        """;
+    private static SocketScene HostConnection() => SocketScene.Build()
+        .Listen("host", backlog: 8)
+        .Connect("host", accept: 1)
+        .Start();
 
     /// <summary>The same, plus a root process alone in a namespace that has no /run/netns name.</summary>
-    private const string HostConnectionAndHiddenNamespace = """
-        path = os.path.join(sys.argv[1], "host.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(8)
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(path)
-        acc, _ = srv.accept()
-        rep = spawn(["unshare", "--net"], r'''
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.bind(b"\0sockpeer-hidden-" + os.urandom(6).hex().encode())
-        s.listen(1)
-        report(listener=ino(s))
-        hold()
-        ''')
-        ready(listener=ino(srv), client=ino(c), accepted=ino(acc), host_netns=netns_of(os.getpid()),
-              hidden_listener=rep["listener"], hidden_netns=rep["netns"])
-        hold()
-        """;
+    /// <summary>A listener in a network namespace of its own that only its (root) process knows of.</summary>
+    private static SocketScene HiddenNamespace() => SocketScene.Build()
+        .InNewNetNs()
+        .Listen("hidden", backlog: 1, abstractName: System.Text.Encoding.ASCII.GetBytes(Ns.UniqueName("hidden")))
+        .Start();
 
     public UnprivilegedTests()
     {
@@ -78,13 +57,13 @@ public sealed class UnprivilegedTests : IDisposable
     private static string[] NamespaceWarnings(JsonElement doc)
         => doc.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).Where(w => w.Contains("network namespace", StringComparison.Ordinal)).ToArray();
 
-    private static void AssertOwnNamespaceCovered(JsonElement doc, Scenario scenario)
+    private static void AssertOwnNamespaceCovered(JsonElement doc, SocketScene scene)
     {
-        ulong host = scenario.Info.GetProperty("host_netns").GetUInt64();
+        ulong host = scene.Socket("host").NetNs;
         // sock_diag needs no privilege: the caller's own namespace is complete, peers included.
-        var accepted = doc.Socket(scenario.Inode("accepted"));
-        Assert.Equal(scenario.Inode("client"), accepted.NullableUInt("peer"));
-        Assert.Equal(scenario.Inode("listener"), accepted.NullableUInt("listener"));
+        var accepted = doc.Socket(scene.Inode("host.accepted0"));
+        Assert.Equal(scene.Inode("host.client0"), accepted.NullableUInt("peer"));
+        Assert.Equal(scene.Inode("host"), accepted.NullableUInt("listener"));
         Assert.All(doc.GetProperty("sockets").EnumerateArray(), s => Assert.Equal(host, s.GetProperty("netns").GetUInt64()));
     }
 
@@ -93,14 +72,14 @@ public sealed class UnprivilegedTests : IDisposable
     {
         Require();
         using var ns = new NamedNetNs();
-        using var scenario = NsScripts.Start(HostConnection);
+        using var scene = HostConnection();
 
         var result = AsNobody("list", "--json");
         Assert.True(result.ExitCode == 0, result.Stderr);
         Ns.NoStackTrace(result);
         SchemaAssert.Valid(result.Stdout, "list");
         var doc = result.Json();
-        AssertOwnNamespaceCovered(doc, scenario);
+        AssertOwnNamespaceCovered(doc, scene);
         string warning = Assert.Single(NamespaceWarnings(doc));
         Assert.Contains("could not be entered", warning);
 
@@ -114,14 +93,15 @@ public sealed class UnprivilegedTests : IDisposable
     public void Namespace_only_a_root_process_knows_still_gets_exactly_one_warning()
     {
         Require();
-        using var scenario = NsScripts.Start(HostConnectionAndHiddenNamespace);
+        using var scene = HostConnection();
+        using var hidden = HiddenNamespace();
 
         var result = AsNobody("list", "--json");
         Assert.True(result.ExitCode == 0, result.Stderr);
         Ns.NoStackTrace(result);
         var doc = result.Json();
-        AssertOwnNamespaceCovered(doc, scenario);
-        Assert.DoesNotContain(scenario.Inode("hidden_listener"), doc.GetProperty("sockets").EnumerateArray().Select(s => s.GetProperty("inode").GetUInt32()));
+        AssertOwnNamespaceCovered(doc, scene);
+        Assert.DoesNotContain(hidden.Inode("hidden"), doc.GetProperty("sockets").EnumerateArray().Select(s => s.GetProperty("inode").GetUInt32()));
         string warning = Assert.Single(NamespaceWarnings(doc));
         Assert.Contains("entered", warning);
 
@@ -135,12 +115,12 @@ public sealed class UnprivilegedTests : IDisposable
     {
         Require();
         using var ns = new NamedNetNs();
-        using var scenario = NsScripts.Start(HostConnection);
+        using var scene = HostConnection();
 
         var result = AsNobody("list", "--json", "--netns", "current");
         Assert.True(result.ExitCode == 0, result.Stderr);
         var doc = result.Json();
-        AssertOwnNamespaceCovered(doc, scenario);
+        AssertOwnNamespaceCovered(doc, scene);
         Assert.Empty(NamespaceWarnings(doc));
     }
 
@@ -149,12 +129,12 @@ public sealed class UnprivilegedTests : IDisposable
     {
         Require();
         using var ns = new NamedNetNs();
-        using var scenario = NsScripts.Start(HostConnection);
+        using var scene = HostConnection();
 
-        var result = AsNobody("peer", scenario.Inode("client").ToString(), "--json");
+        var result = AsNobody("peer", scene.Inode("host.client0").ToString(), "--json");
         Assert.True(result.ExitCode == 0, result.Stderr);
         var doc = result.Json();
-        Assert.Equal(scenario.Inode("accepted"), doc.GetProperty("peer").GetProperty("inode").GetUInt32());
+        Assert.Equal(scene.Inode("host.accepted0"), doc.GetProperty("peer").GetProperty("inode").GetUInt32());
         Assert.Single(NamespaceWarnings(doc));
     }
 }

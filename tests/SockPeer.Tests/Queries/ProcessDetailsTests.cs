@@ -12,52 +12,38 @@ namespace SockPeer.Tests.Queries;
 /// </summary>
 public class ProcessDetailsTests
 {
-    private const string ClientServerAndBystander = """
-        path = os.path.join(sys.argv[1], "server.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(8)
-        r, w = os.pipe()
-        if os.fork() == 0:
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(path)
-            child_report(w, client_pid=os.getpid(), client=ino(c))
-            hold()
-        rep = read_report(r)
-        r2, w2 = os.pipe()
-        if os.fork() == 0:
-            srv.close()  # holds nothing the report shows
-            a, b = socket.socketpair()
-            child_report(w2, bystander_pid=os.getpid(), bystander=ino(a))
-            hold()
-        rep.update(read_report(r2))
-        acc, _ = srv.accept()
-        ready(server_pid=os.getpid(), accepted=ino(acc), **rep)
-        hold()
-        """;
+    /// <summary>A client in a child, accepted by the server, and a bystander child that holds one end of an unrelated socketpair.</summary>
+    private static SocketScene ClientServerAndBystander() => SocketScene.Build()
+        .Listen("server", backlog: 8)
+        .Connect("server", heldBy: Holder.Child)
+        .Pair("bystander", secondEndInChild: true)
+        .Accept("server")
+        .Start();
 
     [Fact]
     public void Snapshot_without_details_keeps_holders_and_reads_only_the_pids_asked_for()
     {
-        using var scenario = Scenario.Start(ClientServerAndBystander);
+        using var scene = ClientServerAndBystander();
+        var (clientEnd, _) = scene.Connection("server");
+        var bystander = scene.Pair("bystander").B;
         var reader = new SocketInventoryReader(new InventoryOptions { ReadProcessDetails = false });
         var bare = reader.Read();
 
         Assert.Empty(bare.Processes);
-        var client = bare.Find(scenario.Inode("client"))!;
-        Assert.Contains(client.Holders, h => h.Pid == scenario.Int("client_pid"));
-        Assert.Contains(bare.Find(scenario.Inode("bystander"))!.Holders, h => h.Pid == scenario.Int("bystander_pid"));
+        var client = bare.Find(clientEnd.Inode)!;
+        Assert.Contains(client.Holders, h => h.Pid == clientEnd.Pid);
+        Assert.Contains(bare.Find(bystander.Inode)!.Holders, h => h.Pid == bystander.Pid);
 
         var first = SocketQueries.Peer(bare, client);
         Assert.Empty(first.Processes);
-        Assert.Equal(new[] { scenario.Int("server_pid"), scenario.Int("client_pid") }.Order(), first.HolderPids);
+        Assert.Equal(new[] { scene.Pid, clientEnd.Pid }.Order(), first.HolderPids);
 
         var detailed = reader.WithProcesses(bare, first.HolderPids);
         var report = SocketQueries.Peer(detailed, client);
         Assert.Equal(first.HolderPids, report.Processes.Select(p => p.Pid));
         Assert.All(report.Processes, p => Assert.Equal("python3", p.Command));
-        Assert.Equal(scenario.Int("server_pid"), detailed.FindProcess(scenario.Int("client_pid"))!.PPid);
-        Assert.Null(detailed.FindProcess(scenario.Int("bystander_pid")));
+        Assert.Equal(scene.Pid, detailed.FindProcess(clientEnd.Pid)!.PPid);
+        Assert.Null(detailed.FindProcess(bystander.Pid));
         Assert.Same(bare.Sockets, detailed.Sockets);
         Assert.Equal(bare.Warnings, detailed.Warnings);
     }
@@ -65,21 +51,25 @@ public class ProcessDetailsTests
     [Fact]
     public void Asking_again_for_pids_already_read_returns_the_same_snapshot()
     {
-        using var scenario = Scenario.Start(ClientServerAndBystander);
+        using var scene = ClientServerAndBystander();
+        var (clientEnd, _) = scene.Connection("server");
+        var bystander = scene.Pair("bystander").B;
         var reader = new SocketInventoryReader(new InventoryOptions { ReadProcessDetails = false });
-        var detailed = reader.WithProcesses(reader.Read(), [scenario.Int("client_pid")]);
+        var detailed = reader.WithProcesses(reader.Read(), [clientEnd.Pid]);
 
-        Assert.Same(detailed, reader.WithProcesses(detailed, [scenario.Int("client_pid")]));
+        Assert.Same(detailed, reader.WithProcesses(detailed, [clientEnd.Pid]));
         Assert.Single(detailed.Processes);
     }
 
     [Fact]
     public void A_pid_that_is_gone_is_left_out()
     {
-        using var scenario = Scenario.Start(ClientServerAndBystander);
+        using var scene = ClientServerAndBystander();
+        var (clientEnd, _) = scene.Connection("server");
+        var bystander = scene.Pair("bystander").B;
         var reader = new SocketInventoryReader(new InventoryOptions { ReadProcessDetails = false });
-        var detailed = reader.WithProcesses(reader.Read(), [int.MaxValue - 1, scenario.Int("server_pid")]);
+        var detailed = reader.WithProcesses(reader.Read(), [int.MaxValue - 1, scene.Pid]);
 
-        Assert.Equal([scenario.Int("server_pid")], detailed.Processes.Select(p => p.Pid));
+        Assert.Equal([scene.Pid], detailed.Processes.Select(p => p.Pid));
     }
 }

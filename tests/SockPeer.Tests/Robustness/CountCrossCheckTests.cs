@@ -14,49 +14,44 @@ namespace SockPeer.Tests.Robustness;
 [Collection(RobustnessCollection.Name)]
 public class CountCrossCheckTests(ITestOutputHelper output)
 {
-    private const string HalfClosed = """
-        keep = []
-        for kind in (socket.SOCK_STREAM, socket.SOCK_SEQPACKET):
-            for _ in range(100):
-                a, b = socket.socketpair(socket.AF_UNIX, kind)
-                b.close()  # a still refers to the closed b
-                keep.append(a)
-        # Datagram clients of a server that has closed.
-        path = os.path.join(sys.argv[1], "gone.dgram")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        srv.bind(path)
-        clients = []
-        for _ in range(20):
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-            c.connect(path)
-            clients.append(c)
-        srv.close()
-        ready(survivors=[ino(s) for s in keep], clients=[ino(c) for c in clients])
-        hold()
-        """;
+    /// <summary>100 stream and 100 seqpacket pairs whose end b closed (a still refers to it), and 20 datagram clients of a server that has closed.</summary>
+    private static SocketScene HalfClosed()
+    {
+        var scene = SocketScene.Build();
+        foreach (var type in new[] { SceneType.Stream, SceneType.SeqPacket })
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                scene.Pair($"{type}{i}", type).Close($"{type}{i}.b");
+            }
+        }
+        return scene.Bind("gone", file: "gone.dgram").Connect("gone", clients: 20).Close("gone").Start();
+    }
 
-    private const string PendingOfClosedClients = """
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(os.path.join(sys.argv[1], "closed-clients.sock"))
-        srv.listen(64)
-        for _ in range(40):
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(srv.getsockname())
-            c.close()  # the connection stays in the accept queue; the closed client stays counted
-        ready(listener=ino(srv))
-        hold()
-        """;
+    private static uint[] Survivors(SocketScene scene)
+        => [.. new[] { SceneType.Stream, SceneType.SeqPacket }.SelectMany(type => Enumerable.Range(0, 100).Select(i => scene.Inode($"{type}{i}.a")))];
+
+    /// <summary>40 clients connect and close: their connections stay in the accept queue, and the closed clients stay counted.</summary>
+    private static SocketScene PendingOfClosedClients()
+    {
+        var scene = SocketScene.Build().Listen("closed-clients", backlog: 64).Connect("closed-clients", clients: 40);
+        for (int i = 0; i < 40; i++)
+        {
+            scene.Close($"closed-clients.client{i}");
+        }
+        return scene.Start();
+    }
 
     [Fact]
     public void Pending_connections_of_closed_clients_do_not_make_the_count_check_claim_missing_sockets()
     {
-        using var scenario = Scenario.Start(PendingOfClosedClients);
+        using var scene = PendingOfClosedClients();
         var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.Current, ResolveHolders = false }).Read();
         foreach (var w in inventory.Warnings)
         {
             output.WriteLine($"warning: {w}");
         }
-        var listener = inventory.Find(scenario.Inode("listener"))!;
+        var listener = inventory.Find(scene.Inode("closed-clients"))!;
         Assert.Equal(40u, listener.PendingCount);
         Assert.Empty(listener.Pending);
         Assert.False(listener.PendingPartial);
@@ -66,13 +61,13 @@ public class CountCrossCheckTests(ITestOutputHelper output)
     [Fact]
     public void Sockets_whose_peer_closed_do_not_make_the_count_check_claim_missing_sockets()
     {
-        using var scenario = Scenario.Start(HalfClosed);
+        using var scene = HalfClosed();
         var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.Current, ResolveHolders = false }).Read();
         foreach (var w in inventory.Warnings)
         {
             output.WriteLine($"warning: {w}");
         }
-        foreach (var inode in scenario.Info.GetProperty("survivors").EnumerateArray().Select(x => x.GetUInt32()))
+        foreach (var inode in Survivors(scene))
         {
             Assert.Equal(0u, inventory.Find(inode)!.Peer);
         }

@@ -13,11 +13,7 @@ namespace SockPeer.Tests.Robustness;
 [Collection(RobustnessCollection.Name)]
 public class HidePidTests(ITestOutputHelper output)
 {
-    private const string RootHolder = """
-        a, b = socket.socketpair()
-        ready(a=ino(a), b=ino(b))
-        hold()
-        """;
+    private static SocketScene RootHolder() => SocketScene.Build().Pair("pair").Start();
 
     // Runs as nobody: holds a socketpair, leaves a socket in flight on a carrier (so scm_fds > 0 on a
     // visible socket), then runs the probe and reports both.
@@ -41,7 +37,8 @@ public class HidePidTests(ITestOutputHelper output)
         Skip.IfNot(Privilege.IsRoot, "mounting a procfs and switching to nobody needs root");
         Skip.If(Run.Program("sh", ["-c", "command -v unshare && command -v setpriv"], TimeSpan.FromSeconds(10)).Code != 0, "needs unshare and setpriv (util-linux)");
 
-        using var scenario = Scenario.Start(RootHolder);
+        using var scene = RootHolder();
+
         var work = Directory.CreateTempSubdirectory("sockpeer-hidepid-");
         try
         {
@@ -89,11 +86,11 @@ public class HidePidTests(ITestOutputHelper output)
             // ...root's are not: its sockets are listed (sock_diag sees them) without holders, and not in flight.
             foreach (string end in new[] { "a", "b" })
             {
-                var s = sockets[scenario.Inode(end)];
+                var s = sockets[scene.Inode("pair." + end)];
                 Assert.Empty(s.GetProperty("holders").EnumerateArray());
-                Assert.False(s.GetProperty("inFlight").GetBoolean(), $"root's socket {scenario.Inode(end)}, held by a hidden process, was called in flight");
+                Assert.False(s.GetProperty("inFlight").GetBoolean(), $"root's socket {scene.Inode("pair." + end)}, held by a hidden process, was called in flight");
             }
-            Assert.DoesNotContain(scenario.Pid, inventory.GetProperty("processes").EnumerateArray().Select(p => p.GetInt32()));
+            Assert.DoesNotContain(scene.Pid, inventory.GetProperty("processes").EnumerateArray().Select(p => p.GetInt32()));
         }
         finally
         {

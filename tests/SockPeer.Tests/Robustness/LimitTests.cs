@@ -222,14 +222,7 @@ public class LimitTests(ITestOutputHelper output)
     [Fact]
     public void Fallback_reads_proc_net_unix_under_the_given_proc_root()
     {
-        using var scenario = Scenario.Start("""
-            path = os.path.join(sys.argv[1], "fallback.sock")
-            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            srv.bind(path)
-            srv.listen(4)
-            ready(listener=ino(srv), path=path)
-            hold()
-            """);
+        using var scene = SocketScene.Build().Listen("fallback").Start();
         var fakeProc = Directory.CreateTempSubdirectory("sockpeer-fakeproc-");
         try
         {
@@ -238,10 +231,10 @@ public class LimitTests(ITestOutputHelper output)
             var inventory = new SocketInventoryReader(new InventoryOptions { Channels = new NoDiag(), ProcRoot = fakeProc.FullName }).Read();
             Assert.False(inventory.PeersKnown);
             Assert.Contains(inventory.Warnings, w => w.Contains("/proc/net/unix", StringComparison.Ordinal));
-            var listener = inventory.Find(scenario.Inode("listener"));
+            var listener = inventory.Find(scene.Inode("fallback"));
             Assert.NotNull(listener);
             Assert.Equal(UnixSocketState.Listening, listener.State);
-            Assert.Equal(scenario.Str("path"), listener.Name);
+            Assert.Equal(scene.Socket("fallback").Path, listener.Name);
             Assert.Null(listener.Peer);
         }
         finally

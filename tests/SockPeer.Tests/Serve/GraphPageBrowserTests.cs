@@ -23,7 +23,7 @@ public sealed class GraphPageBrowserTests : IDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
 
     private readonly DemoScene _demo = new();
-    private readonly Process _evil;
+    private readonly SocketScene _evil;
     private readonly int _evilPid;
     private readonly Process _serve;
     private readonly int _port;
@@ -31,20 +31,8 @@ public sealed class GraphPageBrowserTests : IDisposable
     public GraphPageBrowserTests()
     {
         // A client of the demo's server whose command name (comm, at most 15 bytes) is markup.
-        var info = new ProcessStartInfo("python3") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "-c", """
-            import ctypes, os, socket, sys
-            ctypes.CDLL(None).prctl(15, sys.argv[2].encode(), 0, 0, 0)
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(sys.argv[1])
-            print(os.getpid(), flush=True)
-            sys.stdin.read()
-            """, _demo.SocketPath, HtmlName })
-        {
-            info.ArgumentList.Add(a);
-        }
-        _evil = Process.Start(info)!;
-        _evilPid = int.Parse(_evil.StandardOutput.ReadLine()!);
+        _evil = SocketScene.Build().Named(HtmlName).ConnectTo("evil", _demo.SocketPath).Start();
+        _evilPid = _evil.Pid;
         Assert.Equal(HtmlName, File.ReadAllText($"/proc/{_evilPid}/comm").TrimEnd('\n'));
 
         _port = FreeLoopbackPort();
@@ -207,11 +195,6 @@ public sealed class GraphPageBrowserTests : IDisposable
         {
         }
         _serve.Dispose();
-        _evil.StandardInput.Close();
-        if (!_evil.WaitForExit(TimeSpan.FromSeconds(5)))
-        {
-            _evil.Kill();
-        }
         _evil.Dispose();
         _demo.Dispose();
     }

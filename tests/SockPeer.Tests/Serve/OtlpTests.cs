@@ -16,7 +16,7 @@ public sealed class OtlpTests
         using var receiver = new HttpListener();
         receiver.Prefixes.Add($"http://127.0.0.1:{port}/");
         receiver.Start();
-        using var serve = ServeProcess.Start(["--path", scenario.Str("dir") + "/*", "--otlp-endpoint", $"http://127.0.0.1:{port}", "--otlp-interval", "1s"]);
+        using var serve = ServeProcess.Start(["--path", scenario.Dir + "/*", "--otlp-endpoint", $"http://127.0.0.1:{port}", "--otlp-interval", "1s"]);
         Assert.Contains($"OTLP to http://127.0.0.1:{port}/", serve.Stderr[0], StringComparison.Ordinal);
 
         var clock = Stopwatch.StartNew();
@@ -40,7 +40,7 @@ public sealed class OtlpTests
             Assert.Equal("application/x-protobuf", contentType);
             // Protobuf keeps strings as UTF-8 bytes: the metric names and label values are there as such.
             string text = Encoding.UTF8.GetString(body.ToArray());
-            if (text.Contains("sockpeer_unix_listener_pending", StringComparison.Ordinal) && text.Contains(scenario.Str("pending"), StringComparison.Ordinal))
+            if (text.Contains("sockpeer_unix_listener_pending", StringComparison.Ordinal) && text.Contains(scenario.Socket("pending").Path!, StringComparison.Ordinal))
             {
                 Assert.Contains("sockpeer_unix_connections", text, StringComparison.Ordinal);
                 Assert.Contains("sp-client-a", text, StringComparison.Ordinal);

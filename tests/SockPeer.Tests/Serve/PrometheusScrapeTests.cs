@@ -15,12 +15,12 @@ public sealed class PrometheusScrapeTests
     public void PrometheusSeesPendingClientsAndConnectionsPerClientProgram()
     {
         using var scenario = ServeScenarios.PendingAndServed();
-        string dir = scenario.Str("dir");
+        string dir = scenario.Dir;
         using var serve = ServeProcess.Start(["--path", dir + "/*", "--min-interval", "500ms"]);
         using var prometheus = PrometheusServer.Start($"127.0.0.1:{serve.Port}");
 
-        string pending = scenario.Str("pending");
-        string served = scenario.Str("served");
+        string pending = scenario.Socket("pending").Path!;
+        string served = scenario.Socket("served").Path!;
         Assert.Equal(3, prometheus.WaitForValue($"sockpeer_unix_listener_pending{{path=\"{pending}\",process=\"sp-server\",type=\"stream\"}}", 3));
         Assert.Equal(1, prometheus.WaitForValue($"sockpeer_unix_connections{{path=\"{served}\",server=\"sp-server\",client=\"sp-client-a\"}}", 1));
         Assert.Equal(1, prometheus.WaitForValue($"sockpeer_unix_connections{{path=\"{served}\",server=\"sp-server\",client=\"sp-client-b\"}}", 1));

@@ -13,7 +13,7 @@ public sealed class ServeHttpTests
     public async Task MetricsPassPromtoolAndShowTheScenario()
     {
         using var scenario = ServeScenarios.PendingAndServed();
-        using var serve = ServeProcess.Start(["--path", scenario.Str("dir") + "/*"]);
+        using var serve = ServeProcess.Start(["--path", scenario.Dir + "/*"]);
         using var http = serve.Client();
         using var response = (await http.GetAsync("metrics"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -24,9 +24,9 @@ public sealed class ServeHttpTests
         Assert.True(check.ExitCode == 0, $"promtool check metrics: {check.Stdout}{check.Stderr}\n{text}");
 
         var samples = ServeScenarios.Parse(text);
-        Assert.Equal(3, ServeScenarios.Value(samples, "sockpeer_unix_listener_pending", ("path", scenario.Str("pending"))));
-        Assert.Equal(1, ServeScenarios.Value(samples, "sockpeer_unix_connections", ("path", scenario.Str("served")), ("client", "sp-client-a")));
-        Assert.Equal(1, ServeScenarios.Value(samples, "sockpeer_unix_connections", ("path", scenario.Str("served")), ("client", "sp-client-b")));
+        Assert.Equal(3, ServeScenarios.Value(samples, "sockpeer_unix_listener_pending", ("path", scenario.Socket("pending").Path!)));
+        Assert.Equal(1, ServeScenarios.Value(samples, "sockpeer_unix_connections", ("path", scenario.Socket("served").Path!), ("client", "sp-client-a")));
+        Assert.Equal(1, ServeScenarios.Value(samples, "sockpeer_unix_connections", ("path", scenario.Socket("served").Path!), ("client", "sp-client-b")));
         Assert.Equal(1, ServeScenarios.Value(samples, "sockpeer_build_info"));
         Assert.DoesNotContain(samples, s => s.Labels.ContainsKey("pid") || s.Labels.ContainsKey("inode"));
         Assert.Equal(0, ServeScenarios.Value(samples, "sockpeer_series_folded"));
@@ -46,14 +46,14 @@ public sealed class ServeHttpTests
     public async Task ListenersPastTheCapFoldIntoOther()
     {
         using var scenario = ServeScenarios.PendingAndServed();
-        using var serve = ServeProcess.Start(["--path", scenario.Str("dir") + "/*", "--max-listeners", "1"]);
+        using var serve = ServeProcess.Start(["--path", scenario.Dir + "/*", "--max-listeners", "1"]);
         using var http = serve.Client();
         var samples = ServeScenarios.Parse((await http.GetStringAsync("metrics")));
         // pending.sock sorts first and keeps its path; served.sock folds.
-        Assert.Equal(3, ServeScenarios.Value(samples, "sockpeer_unix_listener_pending", ("path", scenario.Str("pending"))));
+        Assert.Equal(3, ServeScenarios.Value(samples, "sockpeer_unix_listener_pending", ("path", scenario.Socket("pending").Path!)));
         Assert.Equal(0, ServeScenarios.Value(samples, "sockpeer_unix_listener_pending", ("path", "(other)")));
         Assert.Equal(2, ServeScenarios.Value(samples, "sockpeer_unix_connections", ("path", "(other)"), ("client", "sp-client-a")) + ServeScenarios.Value(samples, "sockpeer_unix_connections", ("path", "(other)"), ("client", "sp-client-b")));
-        Assert.Null(ServeScenarios.Value(samples, "sockpeer_unix_listener_pending", ("path", scenario.Str("served"))));
+        Assert.Null(ServeScenarios.Value(samples, "sockpeer_unix_listener_pending", ("path", scenario.Socket("served").Path!)));
         Assert.Equal(1, ServeScenarios.Value(samples, "sockpeer_series_folded"));
     }
 
@@ -63,11 +63,11 @@ public sealed class ServeHttpTests
         using var scenario = ServeScenarios.PendingAndServed();
         using var serve = ServeProcess.Start([]);
         using var http = serve.Client();
-        string json = (await http.GetStringAsync("api/snapshot?state=listening&path=" + Uri.EscapeDataString(scenario.Str("dir") + "/*")));
+        string json = (await http.GetStringAsync("api/snapshot?state=listening&path=" + Uri.EscapeDataString(scenario.Dir + "/*")));
         SchemaAssert.Valid(json, "list");
         using var doc = JsonDocument.Parse(json);
         var names = doc.RootElement.GetProperty("sockets").EnumerateArray().Select(s => s.GetProperty("name").GetString()).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal([scenario.Str("pending"), scenario.Str("served")], names);
+        Assert.Equal([scenario.Socket("pending").Path!, scenario.Socket("served").Path!], names);
         var processes = doc.RootElement.GetProperty("processes").EnumerateArray().ToList();
         Assert.Contains(processes, p => p.GetProperty("command").GetString() == "sp-server");
         Assert.All(processes, p => Assert.Equal(0, p.GetProperty("cmdline").GetArrayLength()));

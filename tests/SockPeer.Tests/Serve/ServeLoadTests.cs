@@ -14,7 +14,7 @@ public sealed class ServeLoadTests
     public async Task FiftyClientsForThirtySeconds()
     {
         using var scenario = ServeScenarios.PendingAndServed();
-        using var serve = ServeProcess.Start(["--path", scenario.Str("dir") + "/*"]);
+        using var serve = ServeProcess.Start(["--path", scenario.Dir + "/*"]);
         using var http = serve.Client(new SocketsHttpHandler { MaxConnectionsPerServer = Clients });
         serve.WaitHealthy(http);
         long snapshotsBefore = (long)ServeScenarios.Value(ServeScenarios.Parse((await http.GetStringAsync("metrics"))), "sockpeer_snapshots_total")!;
@@ -43,7 +43,7 @@ public sealed class ServeLoadTests
                 try
                 {
                     var samples = ServeScenarios.Parse(body);
-                    if (ServeScenarios.Value(samples, "sockpeer_unix_listener_pending", ("path", scenario.Str("pending"))) != 3
+                    if (ServeScenarios.Value(samples, "sockpeer_unix_listener_pending", ("path", scenario.Socket("pending").Path!)) != 3
                         || (openMetrics && !body.EndsWith("# EOF\n", StringComparison.Ordinal)))
                     {
                         failures.Enqueue("wrong body: " + body[..Math.Min(body.Length, 2000)]);

@@ -12,41 +12,16 @@ public static partial class ServeScenarios
     /// served.sock, a listener whose server (comm sp-server) accepted one client from each of two
     /// programs (comms sp-client-a and sp-client-b, forked processes that keep only their client).
     /// </summary>
-    public static Scenario PendingAndServed() => Scenario.Start("""
-        import ctypes
-        libc = ctypes.CDLL(None)
-        def set_comm(name):
-            libc.prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME
-        d = sys.argv[1]
-        set_comm("sp-server")
-        pending_path = os.path.join(d, "pending.sock")
-        pl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        pl.bind(pending_path)
-        pl.listen(16)
-        waiting = []
-        for i in range(3):
-            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            c.connect(pending_path)
-            waiting.append(c)
-        served_path = os.path.join(d, "served.sock")
-        sl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sl.bind(served_path)
-        sl.listen(16)
-        for name in ("sp-client-a", "sp-client-b"):
-            r, w = os.pipe()
-            if os.fork() == 0:
-                for s in [pl, sl] + waiting:
-                    s.close()
-                set_comm(name)
-                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                c.connect(served_path)
-                os.write(w, b"x")
-                hold()
-            os.read(r, 1)
-        accepted = [sl.accept()[0] for _ in range(2)]
-        ready(pending=pending_path, served=served_path, dir=d)
-        hold()
-        """);
+    public static SocketScene PendingAndServed() => SocketScene.Build()
+        .Named("sp-server")
+        .Listen("pending", backlog: 16)
+        .Connect("pending", clients: 3)
+        .Listen("served", backlog: 16)
+        .Connect("served", heldBy: Holder.Child, comm: "sp-client-a")
+        .Connect("served", heldBy: Holder.Child, comm: "sp-client-b")
+        .Accept("served", 2)
+        .Start();
+
 
     /// <summary>One sample of the text exposition.</summary>
     public sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);

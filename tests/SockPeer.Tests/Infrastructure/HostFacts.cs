@@ -1,58 +1,11 @@
 using System.Diagnostics;
 using System.Text;
-using SockPeer.Tests.Infrastructure;
-using Xunit;
 
-namespace SockPeer.Tests.Cli;
+namespace SockPeer.Tests.Infrastructure;
 
-/// <summary>Helpers shared by the command-line tests: shell runs, error-line checks, users, /proc scans.</summary>
-internal static class CliTestSupport
+/// <summary>Facts about this machine's users and processes that tests check against: uids, names, pids, /proc scans.</summary>
+internal static class HostFacts
 {
-    /// <summary>
-    /// Runs <paramref name="script"/> with bash; the published binary is "$1" and a scratch
-    /// directory is "$2". Stdin is closed, as for <see cref="SockpeerCli.Run"/>.
-    /// </summary>
-    public static CliResult Bash(string script, IDictionary<string, string>? environment = null)
-    {
-        string scratch = Directory.CreateTempSubdirectory("sockpeer-cli-").FullName;
-        try
-        {
-            return ChildProcess.Run("bash", ["-c", script, "bash", SockpeerCli.Path, scratch], TimeSpan.FromSeconds(180), info =>
-            {
-                if (environment is not null)
-                {
-                    foreach (var (k, v) in environment)
-                    {
-                        info.Environment[k] = v;
-                    }
-                }
-            });
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
-    }
-
-    /// <summary>
-    /// The contract for bad input: exit <paramref name="code"/>, nothing on stdout, and exactly one
-    /// line on stderr that starts with "sockpeer:" and is not a stack trace.
-    /// </summary>
-    public static void AssertOneErrorLine(CliResult r, int code, string what)
-    {
-        string context = $"{what}: exit {r.ExitCode}, stdout [{r.Stdout}], stderr [{r.Stderr}]";
-        Assert.True(r.ExitCode == code, $"expected exit {code}; {context}");
-        Assert.True(r.Stdout.Length == 0, $"expected empty stdout; {context}");
-        Assert.True(r.Stderr.EndsWith('\n'), $"expected a complete line on stderr; {context}");
-        string line = r.Stderr[..^1];
-        Assert.True(!line.Contains('\n'), $"expected exactly one line on stderr; {context}");
-        Assert.True(line.StartsWith("sockpeer: ", StringComparison.Ordinal), $"expected 'sockpeer: ' first; {context}");
-        Assert.True(line.Length > "sockpeer: ".Length + 5, $"expected a message; {context}");
-        Assert.True(!line.Contains("   at ", StringComparison.Ordinal), $"stack frame on stderr; {context}");
-        Assert.True(!line.Contains("Exception", StringComparison.Ordinal), $"exception name on stderr; {context}");
-        Assert.True(!line.Contains("System.", StringComparison.Ordinal), $".NET type name on stderr; {context}");
-    }
-
     /// <summary>The real uid of the test process.</summary>
     public static uint CurrentUid
     {

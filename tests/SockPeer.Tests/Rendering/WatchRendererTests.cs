@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using SockPeer.Cli.Rendering;
+using SockPeer.Events;
+using SockPeer.Inventory;
+using SockPeer.Json;
+using SockPeer.Model;
+using SockPeer.Tests.Json;
+using SockPeer.Tests.Views;
+using Xunit;
+
+namespace SockPeer.Tests.Rendering;
+
+/// <summary>
+/// `sockpeer watch` output in-process on events built from the hand-built snapshot: the human line
+/// (<see cref="WatchRenderer"/>) and the JSON line (<see cref="SocketEventJsonWriter"/>, valid as the
+/// schema's watchEvent), for each kind of event.
+/// </summary>
+public class WatchRendererTests
+{
+    private static readonly SocketInventory Snapshot = HandBuiltSnapshot.Build();
+    private static readonly DateTimeOffset Time = new(2026, 12, 3, 12, 0, 0, 250, TimeSpan.Zero);
+
+    private static SocketEvent Event(SocketEventKind kind, uint socket, uint? peer = null, uint? listener = null) => new(kind, Time)
+    {
+        Socket = Snapshot.Find(socket),
+        Peer = peer is uint p ? Snapshot.Find(p) : null,
+        Listener = listener is uint l ? Snapshot.Find(l) : null,
+        Processes = Snapshot.Processes,
+        Snapshot = Snapshot,
+    };
+
+    private static string Human(SocketEvent e, bool color = false) => new WatchRenderer(new Terminal(color)).Line(e);
+
+    private static JsonElement Json(SocketEvent e)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        SocketEventJsonWriter.WriteLine(buffer, e);
+        string text = Encoding.UTF8.GetString(buffer.WrittenSpan);
+        Assert.EndsWith("\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', text[..^1]);
+        SchemaAssert.Valid(text, "watchEvent");
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.Clone();
+    }
+
+    [Fact]
+    public void A_connect_shows_both_ends_and_the_name()
+    {
+        var e = Event(SocketEventKind.Connect, 1003, peer: 1002, listener: 1001);
+        string line = Human(e);
+        Assert.Contains("connect", line, StringComparison.Ordinal);
+        Assert.Contains("curl[8001]:3 #1003 <-> nginx[7767]:12 #1002", line, StringComparison.Ordinal);
+        Assert.EndsWith("  " + HandBuiltSnapshot.LongPath, line, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', line);
+
+        var json = Json(e);
+        Assert.Equal("connect", json.GetProperty("event").GetString());
+        Assert.Equal(1003u, json.GetProperty("socket").GetProperty("inode").GetUInt32());
+        Assert.Equal(1002u, json.GetProperty("peer").GetProperty("inode").GetUInt32());
+        Assert.Equal(1001u, json.GetProperty("listener").GetProperty("inode").GetUInt32());
+        Assert.Equal("poll", json.GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public void A_close_is_marked_and_says_how_long_it_was_seen()
+    {
+        var e = Event(SocketEventKind.Close, 1003, peer: 1002) with { ObservedFor = TimeSpan.FromMilliseconds(1500) };
+        string line = Human(e);
+        Assert.Contains(" -x- ", line, StringComparison.Ordinal);
+        Assert.Contains("after 1.500s", line, StringComparison.Ordinal);
+        Assert.Equal(1.5, Json(e).GetProperty("observedFor").GetDouble(), 3);
+    }
+
+    [Fact]
+    public void A_pending_client_points_at_its_listener()
+    {
+        var e = Event(SocketEventKind.Pending, 1010, listener: 1001);
+        string line = Human(e);
+        Assert.Contains("curl[8002]:3 #1010 --> #1001 (not accepted yet)", line, StringComparison.Ordinal);
+        var json = Json(e);
+        Assert.Equal("pending", json.GetProperty("event").GetString());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("peer").ValueKind);
+    }
+
+    [Fact]
+    public void A_listener_shows_its_first_holder_how_many_more_and_its_backlog()
+    {
+        string line = Human(Event(SocketEventKind.Listen, 1001));
+        Assert.Contains("nginx[7760]:6 +8 #1001", line, StringComparison.Ordinal);
+        Assert.Contains("backlog 5/5", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_full_backlog_is_red_on_a_terminal_and_plain_otherwise()
+    {
+        var e = Event(SocketEventKind.Backlog, 1001) with { Backlog = new BacklogState(6, 5, Full: true) };
+        Assert.Contains("  full 6/5", Human(e), StringComparison.Ordinal);
+        Assert.Contains("\u001b[31mfull\u001b[0m 6/5", Human(e, color: true), StringComparison.Ordinal);
+        var backlog = Json(e).GetProperty("backlog");
+        Assert.Equal(6u, backlog.GetProperty("pending").GetUInt32());
+        Assert.Equal(5u, backlog.GetProperty("limit").GetUInt32());
+        Assert.True(backlog.GetProperty("full").GetBoolean());
+    }
+
+    [Fact]
+    public void Holders_gained_and_lost_are_listed_with_their_processes()
+    {
+        var e = Event(SocketEventKind.Holders, 1003) with { HoldersGained = [new SocketHolder(8002, 9)], HoldersLost = [new SocketHolder(8001, 3)] };
+        string line = Human(e);
+        Assert.Contains("  +curl[8002]:9", line, StringComparison.Ordinal);
+        Assert.Contains("  -curl[8001]:3", line, StringComparison.Ordinal);
+        var holders = Json(e).GetProperty("holders");
+        Assert.Equal(8002, holders.GetProperty("gained")[0].GetProperty("pid").GetInt32());
+        Assert.Equal(3, holders.GetProperty("lost")[0].GetProperty("fd").GetInt32());
+    }
+
+    [Fact]
+    public void A_socket_in_flight_and_a_container_process_read_as_in_list()
+    {
+        Assert.Contains("(in flight) #1040", Human(Event(SocketEventKind.Close, 1040)), StringComparison.Ordinal);
+        Assert.Contains("logger[8003]{docker:web-frontend-canary}:5 #1022", Human(Event(SocketEventKind.Connect, 1022, peer: 1020)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_warning_is_its_message_and_its_code()
+    {
+        var e = new SocketEvent(SocketEventKind.Warning, Time) { Message = "a snapshot took 263 ms", Code = "slow_poll" };
+        Assert.EndsWith("warning  a snapshot took 263 ms", Human(e), StringComparison.Ordinal);
+        var json = Json(e);
+        Assert.Equal("warning", json.GetProperty("event").GetString());
+        Assert.Equal("slow_poll", json.GetProperty("code").GetString());
+        Assert.Equal("a snapshot took 263 ms", json.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public void Colours_only_when_asked()
+    {
+        var e = Event(SocketEventKind.Connect, 1003, peer: 1002, listener: 1001);
+        Assert.Contains("\u001b[32mconnect\u001b[0m", Human(e, color: true), StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', Human(e));
+    }
+}
