@@ -25,6 +25,10 @@ if [ -x "$bin_dir/sockpeer-serve" ]; then
 fi
 scripts/build-man "$root/man" >/dev/null
 gzip -9n -c "$root/man/sockpeer.1" > "$pkg/usr/share/man/man1/sockpeer.1.gz"
+# sockpeer-serve is `sockpeer serve`, which sockpeer(1) documents.
+if [ -x "$pkg/usr/bin/sockpeer-serve" ]; then
+    ln -s sockpeer.1.gz "$pkg/usr/share/man/man1/sockpeer-serve.1.gz"
+fi
 install -m 0644 packaging/completions/sockpeer.bash "$pkg/usr/share/bash-completion/completions/sockpeer"
 install -m 0644 packaging/completions/sockpeer.zsh "$pkg/usr/share/zsh/vendor-completions/_sockpeer"
 install -m 0644 packaging/completions/sockpeer.fish "$pkg/usr/share/fish/vendor_completions.d/sockpeer.fish"
