@@ -12,7 +12,6 @@ namespace SockPeer.Tests.Ebpf;
 [Collection(EbpfCollection.Name)]
 public sealed class EbpfWatchTests
 {
-    private const string Server = UnixKernelEventSourceTests.Server;
 
     private static int Pid(CliResult r) => int.Parse(r.Stdout.Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -22,9 +21,9 @@ public sealed class EbpfWatchTests
     [Fact]
     public void Two_hundred_one_millisecond_connections_are_each_printed_with_their_connect_and_close()
     {
-        using var server = Scenario.Start(Server);
-        string path = server.Str("path");
-        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.WorkDir + "/*");
+        using var server = UnixKernelEventSourceTests.Server();
+        string path = server.Socket("s").Path!;
+        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.Dir + "/*");
         // The first line comes once the program is attached and the first snapshot taken.
         watch.WaitFor("the listener's watch to start", e => true);
         var client = ChildProcess.Run("python3", ["-c", """
@@ -53,7 +52,7 @@ public sealed class EbpfWatchTests
             }
             Assert.Equal("ebpf", e.GetProperty("source").GetString());
             Assert.Contains(e.GetProperty("socket").GetProperty("holders").EnumerateArray(), h => h.GetProperty("pid").GetInt32() == pid);
-            Assert.Equal(server.Inode("listener"), e.GetProperty("listener").GetProperty("inode").GetUInt32());
+            Assert.Equal(server.Socket("s").Inode, e.GetProperty("listener").GetProperty("inode").GetUInt32());
             if (e.Kind() == "connect")
             {
                 connects++;
@@ -74,10 +73,10 @@ public sealed class EbpfWatchTests
     [Fact]
     public void Events_lost_while_the_watcher_is_stopped_are_reported_as_an_ebpf_lost_warning()
     {
-        using var server = Scenario.Start(Server);
+        using var server = UnixKernelEventSourceTests.Server();
         // The kernel keeps what begins with WORKDIR/s (the glob's literal start), so the flood on
         // WORKDIR/s-flood fills the ring; the watcher's own filter then drops it unprinted.
-        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.WorkDir + "/s*.sock");
+        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.Dir + "/s*.sock");
         watch.WaitFor("the watch to start", e => true);
         // Stopped, the watcher reads nothing: 20,000 connections (60,000 events of 216 bytes) overflow
         // its 8 MiB ring buffer.
@@ -99,7 +98,7 @@ public sealed class EbpfWatchTests
                     s.connect(path)
                     s.close()
                 os.unlink(path)
-                """, server.WorkDir], TimeSpan.FromMinutes(2));
+                """, server.Dir], TimeSpan.FromMinutes(2));
             Assert.True(flood.ExitCode == 0, flood.Stderr);
         }
         finally
@@ -115,9 +114,9 @@ public sealed class EbpfWatchTests
     [Fact]
     public void A_client_that_exits_at_once_is_named_in_the_human_view()
     {
-        using var server = Scenario.Start(Server);
-        string path = server.Str("path");
-        using var watch = new WatchStream("--source", "ebpf", "--path", server.WorkDir + "/*");
+        using var server = UnixKernelEventSourceTests.Server();
+        string path = server.Socket("s").Path!;
+        using var watch = new WatchStream("--source", "ebpf", "--path", server.Dir + "/*");
         var first = watch.NextLine(TimeSpan.FromSeconds(60));
         Assert.NotNull(first);
         Assert.Contains("from the kernel (eBPF)", first, StringComparison.Ordinal);

@@ -27,14 +27,14 @@ public sealed class ServeConnectionCounterTests
     public async Task Every_connect_and_accept_is_counted_by_path_server_and_client_however_short_lived()
     {
         // Listeners (python3) that accept and close each client at once.
-        using var counted = Scenario.Start(UnixKernelEventSourceTests.Server);
-        using var elsewhere = Scenario.Start(UnixKernelEventSourceTests.Server);
-        string path = counted.Str("path");
+        using var counted = UnixKernelEventSourceTests.Server();
+        using var elsewhere = UnixKernelEventSourceTests.Server();
+        string path = counted.Socket("s").Path!;
         using var serve = ServeProcess.Start(["--source", "ebpf", "--path", Path.GetDirectoryName(path) + "/*"]);
         using var http = serve.Client();
         serve.WaitHealthy(http); // the first snapshot knows the listener, so connects name its server
 
-        foreach (var (target, count) in new[] { (path, 25), (elsewhere.Str("path"), 5) })
+        foreach (var (target, count) in new[] { (path, 25), (elsewhere.Socket("s").Path!, 5) })
         {
             var run = ChildProcess.Run("python3", ["-c", Client, count.ToString(System.Globalization.CultureInfo.InvariantCulture), target, "sp-counter"], TimeSpan.FromMinutes(1));
             Assert.True(run.ExitCode == 0, run.Stderr);
@@ -58,7 +58,7 @@ public sealed class ServeConnectionCounterTests
         Assert.True(ServeScenarios.Value(samples, "sockpeer_unix_accepts_total", labels) == 25, text);
         Assert.Equal(0, ServeScenarios.Value(samples, "sockpeer_ebpf_events_lost_total"));
         // --path applies: the other directory's listener is not counted.
-        Assert.DoesNotContain(samples, s => s.Labels.TryGetValue("path", out var p) && p == elsewhere.Str("path"));
+        Assert.DoesNotContain(samples, s => s.Labels.TryGetValue("path", out var p) && p == elsewhere.Socket("s").Path!);
         Assert.Contains("# TYPE sockpeer_unix_connects_total counter", text, StringComparison.Ordinal);
         string file = Path.Combine(Path.GetTempPath(), $"sockpeer-metrics-{Guid.NewGuid():N}.txt");
         await File.WriteAllTextAsync(file, text);

@@ -13,43 +13,11 @@ namespace SockPeer.Tests.Ebpf;
 [Collection(EbpfCollection.Name)]
 public sealed class UnixKernelEventSourceTests
 {
-    /// <summary>A listener in the test's directory that accepts and closes each client at once (shared with <see cref="EbpfWatchTests"/>).</summary>
-    internal const string Server = """
-        import threading
-        path = os.path.join(sys.argv[1], "s.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(128)
-        def serve():
-            while True:
-                try:
-                    c, _ = srv.accept()
-                except OSError:
-                    return
-                c.close()
-        threading.Thread(target=serve, daemon=True).start()
-        ready(path=path, listener=ino(srv))
-        hold()
-        """;
+    /// <summary>A listener (s.sock in its own directory) that accepts and closes each client at once (shared with the watch and serve tests).</summary>
+    internal static SocketScene Server() => SocketScene.Build().Listen("s", backlog: 128).AcceptForever("s").Start();
 
     /// <summary>A listener that accepts and keeps every connection, so only its clients close them.</summary>
-    private const string HoldingServer = """
-        import threading
-        path = os.path.join(sys.argv[1], "s.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(128)
-        kept = []
-        def serve():
-            while True:
-                try:
-                    kept.append(srv.accept()[0])
-                except OSError:
-                    return
-        threading.Thread(target=serve, daemon=True).start()
-        ready(path=path, listener=ino(srv))
-        hold()
-        """;
+    private static SocketScene HoldingServer() => SocketScene.Build().Listen("s", backlog: 128).AcceptForever("s", closeEach: false).Start();
 
     private static UnixKernelEventSource Start(uint ring = 1 << 20)
     {
@@ -78,8 +46,8 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_thousand_one_millisecond_connections_each_give_a_connect_with_the_clients_pid_and_one_close()
     {
-        using var server = Scenario.Start(Server);
-        string path = server.Str("path");
+        using var server = Server();
+        string path = server.Socket("s").Path!;
         using var source = Start();
         var client = Python("""
             import os, socket, sys, time
@@ -126,8 +94,8 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_client_that_exits_at_once_is_named_with_its_pid_and_its_exit_closes_the_socket()
     {
-        using var server = Scenario.Start(HoldingServer);
-        string path = server.Str("path");
+        using var server = HoldingServer();
+        string path = server.Socket("s").Path!;
         using var source = Start();
         var client = Python("""
             import os, socket, sys
@@ -150,8 +118,8 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_client_in_another_network_namespace_is_seen_with_its_namespace()
     {
-        using var server = Scenario.Start(HoldingServer);
-        string path = server.Str("path");
+        using var server = HoldingServer();
+        string path = server.Socket("s").Path!;
         ulong hostNs = new FileInfo("/proc/self/ns/net").LinkTarget is { } t ? ulong.Parse(t[5..^1], System.Globalization.CultureInfo.InvariantCulture) : 0;
         using var source = Start();
         var client = ChildProcess.Run("unshare", ["--net", "python3", "-c", """
@@ -177,9 +145,9 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void With_a_name_prefix_the_kernel_drops_other_sockets_events_and_a_clients_close_names_its_listener()
     {
-        using var wanted = Scenario.Start(HoldingServer);
-        using var other = Scenario.Start(HoldingServer);
-        string path = wanted.Str("path"), otherPath = other.Str("path");
+        using var wanted = HoldingServer();
+        using var other = HoldingServer();
+        string path = wanted.Socket("s").Path!, otherPath = other.Socket("s").Path!;
         string prefix = Path.GetDirectoryName(path) + "/";
         var source = UnixKernelEventSource.TryStart(out string why, 1 << 20, Encoding.UTF8.GetBytes(prefix));
         Assert.True(source is not null, $"the eBPF source cannot run here: {why}");
@@ -259,8 +227,8 @@ public sealed class UnixKernelEventSourceTests
     [Fact]
     public void A_flood_into_a_small_ring_buffer_is_counted_as_lost_and_the_source_keeps_working()
     {
-        using var server = Scenario.Start(Server);
-        string path = server.Str("path");
+        using var server = Server();
+        string path = server.Socket("s").Path!;
         using var source = Start(ring: 4096);
         var client = Python("""
             import socket, sys
