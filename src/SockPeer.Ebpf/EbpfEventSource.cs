@@ -32,8 +32,7 @@ public sealed class EbpfEventSource : ISocketEventSource
     private readonly Dictionary<int, ProcessInfo> _seenProcesses = [];
     private Task<IReadOnlyList<SocketEvent>>? _snapshotting;
     // Listeners of the newest snapshot by name, rebuilt when the snapshot changes.
-    private SocketInventory? _indexed;
-    private readonly Dictionary<string, List<UnixSocket>> _listenersByName = new(StringComparer.Ordinal);
+    private readonly ListenerIndex _listeners = new();
     // Client ends whose connect the kernel reported, by inode: its event, for observedFor and for accept.
     private readonly Dictionary<uint, UnixKernelEvent> _connected = [];
     // Accepted server ends, by inode: the client they belong to.
@@ -413,42 +412,7 @@ public sealed class EbpfEventSource : ISocketEventSource
     };
 
     /// <summary>The listener a client reached: same name, and for an abstract name the same namespace.</summary>
-    private UnixSocket? FindListener(SocketInventory snapshot, UnixKernelEvent k)
-    {
-        if (k.NameBytes is not { Length: > 0 } name)
-        {
-            return null;
-        }
-        if (!ReferenceEquals(snapshot, _indexed))
-        {
-            _listenersByName.Clear();
-            foreach (var s in snapshot.Sockets)
-            {
-                if (s.State == UnixSocketState.Listening && s.NameBytes is { Length: > 0 } n)
-                {
-                    string key = System.Text.Encoding.Latin1.GetString(n);
-                    if (!_listenersByName.TryGetValue(key, out var list))
-                    {
-                        _listenersByName[key] = list = [];
-                    }
-                    list.Add(s);
-                }
-            }
-            _indexed = snapshot;
-        }
-        if (!_listenersByName.TryGetValue(System.Text.Encoding.Latin1.GetString(name), out var candidates))
-        {
-            return null;
-        }
-        foreach (var s in candidates)
-        {
-            if (s.NetNs == k.NetNs)
-            {
-                return s;
-            }
-        }
-        return name[0] != 0 ? candidates[0] : null; // a path reaches across namespaces; an abstract name does not
-    }
+    private UnixSocket? FindListener(SocketInventory snapshot, UnixKernelEvent k) => _listeners.Find(snapshot, k.NameBytes, k.NetNs);
 
     /// <inheritdoc/>
     public void Dispose()

@@ -1,6 +1,5 @@
 using SockPeer.Ebpf;
-using SockPeer.Inventory;
-using SockPeer.Model;
+using SockPeer.Serve.Metrics;
 using SockPeer.Serve.Snapshots;
 using SockPeer.Views;
 
@@ -34,9 +33,7 @@ internal sealed class KernelConnectionFeed : IDisposable
     // connect arrives, or after one more drain without it (a client from before the start).
     private Dictionary<ulong, (string Path, string Server, uint ClientInode)> _acceptsAhead = [];
     private Dictionary<ulong, (string Path, string Server, uint ClientInode)> _acceptsAheadBefore = [];
-    // The newest snapshot's listeners: name (and namespace) to the commands holding them.
-    private long _indexed = -1;
-    private readonly Dictionary<(string Name, ulong NetNs), string> _servers = [];
+    private readonly ListenerIndex _listeners = new();
 
     private KernelConnectionFeed(UnixKernelEventSource kernel, SnapshotSource snapshots, SocketFilter filter, ConnectionCounts counts, Action<string> log)
     {
@@ -94,7 +91,7 @@ internal sealed class KernelConnectionFeed : IDisposable
         }
         if (e.Kind == UnixKernelEventKind.Connect)
         {
-            _counts.Connect(path, ServerOf(e, path), e.Command);
+            _counts.Connect(path, ServerOf(e), e.Command);
             if (_acceptsAhead.Remove(e.SocketId, out var accept) || _acceptsAheadBefore.Remove(e.SocketId, out accept))
             {
                 _counts.Accept(accept.Path, accept.Server, e.Command);
@@ -119,19 +116,13 @@ internal sealed class KernelConnectionFeed : IDisposable
     private bool Selected(UnixKernelEvent e, string path)
         => (_filter.Name is not { } glob || glob.Matches(path)) && (_filter.Types.Count == 0 || _filter.Types.Contains(e.Type));
 
-    /// <summary>The commands holding the listener <paramref name="path"/>, as the connections gauge names them; "" when no snapshot has it yet.</summary>
-    private string ServerOf(UnixKernelEvent e, string path)
+    /// <summary>The commands holding the listener the connect reached, as the connections gauge names them; "" when no snapshot has it yet.</summary>
+    private string ServerOf(UnixKernelEvent e)
     {
         var snapshot = _snapshots.Last;
-        if (snapshot is not null && snapshot.Generation != _indexed)
+        if (snapshot is not null && _listeners.Find(snapshot.Inventory, e.NameBytes, e.NetNs) is { } listener)
         {
-            Index(snapshot.Inventory);
-            _indexed = snapshot.Generation;
-        }
-        // A path reaches across namespaces; an abstract name only within its own.
-        if (_servers.TryGetValue((path, path.StartsWith('@') ? e.NetNs : 0), out string? server))
-        {
-            return server;
+            return UnixSocketMeasurements.HolderNames.Of(snapshot.Inventory, listener);
         }
         if (snapshot is null || DateTime.UtcNow - snapshot.TakenAtUtc > TimeSpan.FromSeconds(5))
         {
@@ -140,33 +131,8 @@ internal sealed class KernelConnectionFeed : IDisposable
         return "";
     }
 
-    private void Index(SocketInventory inventory)
-    {
-        _servers.Clear();
-        foreach (var s in inventory.Sockets)
-        {
-            if (s.State == UnixSocketState.Listening && s.Name is { } name)
-            {
-                _servers[(name, name.StartsWith('@') ? s.NetNs ?? 0 : 0)] = Commands(inventory, s);
-            }
-        }
-    }
-
     private string ClientFromSnapshot(uint inode)
-        => inode != 0 && _snapshots.Last?.Inventory is { } inventory && inventory.Find(inode) is { } s ? Commands(inventory, s) : "";
-
-    private static string Commands(SocketInventory inventory, UnixSocket s)
-    {
-        var set = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var h in s.Holders)
-        {
-            if (inventory.FindProcess(h.Pid) is { } p)
-            {
-                set.Add(p.Command);
-            }
-        }
-        return string.Join(',', set);
-    }
+        => inode != 0 && _snapshots.Last?.Inventory is { } inventory && inventory.Find(inode) is { } s ? UnixSocketMeasurements.HolderNames.Of(inventory, s) : "";
 
     public void Dispose()
     {

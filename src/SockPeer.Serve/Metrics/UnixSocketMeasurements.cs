@@ -189,7 +189,7 @@ internal sealed class UnixSocketMeasurements
     }
 
     /// <summary>The programs holding a socket, as labels: commands, distinct and sorted, joined with ','.</summary>
-    private sealed class HolderNames(SocketInventory inventory)
+    internal sealed class HolderNames(SocketInventory inventory)
     {
         private readonly Dictionary<uint, string> _commands = [];
 
@@ -199,25 +199,27 @@ internal sealed class UnixSocketMeasurements
             {
                 return cached;
             }
-            string text;
-            if (s.Holders.Count == 1)
-            {
-                text = inventory.FindProcess(s.Holders[0].Pid)?.Command ?? "";
-            }
-            else
-            {
-                var set = new SortedSet<string>(StringComparer.Ordinal);
-                foreach (var h in s.Holders)
-                {
-                    if (inventory.FindProcess(h.Pid) is { } p)
-                    {
-                        set.Add(p.Command);
-                    }
-                }
-                text = string.Join(',', set);
-            }
+            string text = Of(inventory, s);
             _commands[s.Inode] = text;
             return text;
+        }
+
+        /// <summary>The label of one socket's holders, without the cache (for callers outside a snapshot's measurements).</summary>
+        public static string Of(SocketInventory inventory, UnixSocket s)
+        {
+            if (s.Holders.Count == 1)
+            {
+                return inventory.FindProcess(s.Holders[0].Pid)?.Command ?? "";
+            }
+            var set = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var h in s.Holders)
+            {
+                if (inventory.FindProcess(h.Pid) is { } p)
+                {
+                    set.Add(p.Command);
+                }
+            }
+            return string.Join(',', set);
         }
 
         public string Container(UnixSocket s)
