@@ -286,26 +286,26 @@ public sealed class EbpfEventSource : ISocketEventSource
             {
                 _connected[k.Inode] = k;
                 _reported.Add(k.Inode);
-                var client = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, peer: null, name: null) with { AwaitingAccept = true };
+                var client = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, peer: null, name: null, SocketRole.Pending) with { AwaitingAccept = true };
                 var listener = FindListener(snapshot, k);
                 return Event(SocketEventKind.Connect, k, snapshot, client, null, listener);
             }
             case UnixKernelEventKind.Accept:
             {
-                var server = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, k.PeerInode, k.NameBytes);
+                var server = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, k.PeerInode, k.NameBytes, SocketRole.Server);
                 UnixSocket? client = null;
                 if (k.PeerInode != 0)
                 {
                     _serverOf[k.Inode] = k.PeerInode;
                     _reported.Add(k.PeerInode);
                     client = snapshot.Find(k.PeerInode)
-                        ?? (_connected.TryGetValue(k.PeerInode, out var c) ? Synthesize(c, c.Inode, k.Inode, null) : null);
+                        ?? (_connected.TryGetValue(k.PeerInode, out var c) ? Synthesize(c, c.Inode, k.Inode, null, SocketRole.Client) : null);
                 }
                 var listener = FindListener(snapshot, k);
                 server = server with { Listener = listener?.Inode };
                 return client is null
                     ? null // accepted after its client closed: the close was reported
-                    : Event(SocketEventKind.Accept, k, snapshot, client with { Peer = k.Inode, AwaitingAccept = false }, server, listener);
+                    : Event(SocketEventKind.Accept, k, snapshot, client with { Peer = k.Inode, AwaitingAccept = false, Role = SocketRole.Client }, server, listener);
             }
             case UnixKernelEventKind.Close when !k.Listening:
             {
@@ -314,7 +314,7 @@ public sealed class EbpfEventSource : ISocketEventSource
                 bool serverEnd = _serverOf.Remove(k.Inode, out uint clientInode);
                 if (!serverEnd)
                 {
-                    clientInode = known is { Listener: not null, Peer: uint p and not 0 } ? p : k.Inode;
+                    clientInode = known is { Role: SocketRole.Server, Peer: uint p and not 0 } ? p : k.Inode;
                     serverEnd = clientInode != k.Inode;
                 }
                 if (_closed.Remove(clientInode))
@@ -339,8 +339,8 @@ public sealed class EbpfEventSource : ISocketEventSource
                 _reported.Add(clientInode);
                 uint peerInode = serverEnd ? k.Inode : k.PeerInode;
                 var socket = snapshot.Find(clientInode)
-                    ?? (connect is not null ? Synthesize(connect, clientInode, peerInode, null) : Synthesize(k, clientInode, peerInode, null));
-                var peer = peerInode == 0 ? null : snapshot.Find(peerInode) ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes) : null);
+                    ?? (connect is not null ? Synthesize(connect, clientInode, peerInode, null, SocketRole.Client) : Synthesize(k, clientInode, peerInode, null, SocketRole.Client));
+                var peer = peerInode == 0 ? null : snapshot.Find(peerInode) ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes, SocketRole.Server) : null);
                 var listener = connect is not null ? FindListener(snapshot, connect)
                     : (peer?.Listener ?? socket.Listener) is uint l ? snapshot.Find(l)
                     : !serverEnd ? FindListener(snapshot, k) // an unnamed client's close carries the listener's name
@@ -399,9 +399,10 @@ public sealed class EbpfEventSource : ISocketEventSource
         }
     }
 
-    /// <summary>A socket as the kernel's event describes it, for one no snapshot has seen.</summary>
-    private static UnixSocket Synthesize(UnixKernelEvent k, uint inode, uint? peer, byte[]? name) => new()
+    /// <summary>A socket as the kernel's event describes it, for one no snapshot has seen; the kernel's call says its role (connect: the client, accept: the server).</summary>
+    private static UnixSocket Synthesize(UnixKernelEvent k, uint inode, uint? peer, byte[]? name, SocketRole role) => new()
     {
+        Role = role,
         Inode = inode,
         NetNs = k.NetNs,
         Type = k.Type,
