@@ -7,7 +7,7 @@ namespace SockPeer.Tests.Cli;
 
 /// <summary>
 /// A small host as an operator meets it: a listener held by the server and three forked workers,
-/// one accepted connection, two clients pending on a backlog of 2 (full), an abstract listener, a
+/// one accepted connection, two clients pending on a backlog of 1 (full: the kernel admits backlog + 1), an abstract listener, a
 /// listener whose socket file was deleted (with a connection), a socket file nothing serves any
 /// more, and a process whose argv ends in empty strings (as after nginx rewrites it).
 /// </summary>
@@ -16,12 +16,12 @@ public sealed class OperatorHost : IDisposable
     public OperatorHost()
     {
         Scene = SocketScene.Build()
-            .Listen("app", backlog: 2)
+            .Listen("app", backlog: 1)
             .ShareWithChild("app", "worker0")
             .ShareWithChild("app", "worker1")
             .ShareWithChild("app", "worker2")
             .Connect("app", heldBy: Holder.Child, accept: 1)     // app.client0, accepted
-            .Connect("app", clients: 2, heldBy: Holder.Child)    // app.client1 and 2: pending, the backlog of 2 full
+            .Connect("app", clients: 2, heldBy: Holder.Child)    // app.client1 and 2: pending, the backlog of 1 full
             .Listen("abstract", abstractName: System.Text.Encoding.ASCII.GetBytes(AbstractName))
             .Listen("gone")
             .Connect("gone", accept: 1)
@@ -207,7 +207,7 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
     public void A_full_backlog_is_highlighted()
     {
         var r = SockpeerCli.Run("list", "--path", S.Socket("app").Path!, "--state", "listen");
-        Assert.Contains("backlog 2/2 FULL", r.Stdout);
+        Assert.Contains("backlog 2/1 FULL", r.Stdout);
     }
 
     [Fact]
@@ -253,7 +253,7 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(["TYPE", "STATE", "END", "OTHER", "END", "NAME", "USER", "RECVQ", "SENDQ", "BACKLOG", "NETNS", "CONTAINER", "FILE", "INODE", "PID"],
             r.Stdout.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains(r.Stdout.Split('\n'), l => l.Contains("2/2 FULL", StringComparison.Ordinal));
+        Assert.Contains(r.Stdout.Split('\n'), l => l.Contains("2/1 FULL", StringComparison.Ordinal));
 
         var sorted = SockpeerCli.Run("list", "-o", "INODE", "-H", "--sort", "-inode", "-p", S.Pid.ToString());
         var inodes = sorted.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(uint.Parse).ToList();

@@ -67,8 +67,10 @@ public class JsonRendererTests
     {
         var doc = List(_ => true);
         var listener = doc.Socket(1001);
-        Assert.Equal(5u, listener.NullableUInt("pendingCount"));
+        Assert.Equal(6u, listener.NullableUInt("pendingCount"));
         Assert.Equal(5u, listener.NullableUInt("backlog"));
+        Assert.Equal("listener", listener.GetProperty("role").GetString());
+        Assert.True(listener.GetProperty("backlogFull").GetBoolean());
         Assert.Equal([1010u], listener.Inodes("pending"));
         Assert.Equal(9, listener.GetProperty("holders").GetArrayLength());
         Assert.Equal(1001u, doc.Socket(1010).NullableUInt("pendingOn"));

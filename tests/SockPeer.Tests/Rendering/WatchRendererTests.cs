@@ -89,7 +89,7 @@ public class WatchRendererTests
     {
         string line = Human(Event(SocketEventKind.Listen, 1001));
         Assert.Contains("nginx[7760]:6 +8 #1001", line, StringComparison.Ordinal);
-        Assert.Contains("backlog 5/5", line, StringComparison.Ordinal);
+        Assert.Contains("backlog 6/5", line, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ internal static class HandBuiltSnapshot
         UnixSocket[] sockets =
         [
             new() { Inode = 1001, Type = UnixSocketType.Stream, State = UnixSocketState.Listening, Role = SocketRole.Listener, NameBytes = Path(LongPath), File = file,
-                    PendingCount = 5, Backlog = 5, Pending = [1010], RecvQueue = 5, SendQueue = 5, Holders = nginx, NetNs = HostNs, Uid = 33 },
+                    PendingCount = 6, Backlog = 5, Pending = [1010], RecvQueue = 6, SendQueue = 5, Holders = nginx, NetNs = HostNs, Uid = 33 },
             new() { Inode = 1002, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Role = SocketRole.Server, NameBytes = Path(LongPath), File = file,
                     Peer = 1003, Listener = 1001, RecvQueue = 0, SendQueue = 0, Holders = [new(7767, 12)], NetNs = HostNs, Uid = 33 },
             new() { Inode = 1003, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Role = SocketRole.Client, Peer = 1002, RecvQueue = 4096, SendQueue = 512,
