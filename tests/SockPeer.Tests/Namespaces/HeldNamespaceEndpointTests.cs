@@ -1,4 +1,6 @@
 using System.Text.Json;
+using SockPeer.Endpoints;
+using SockPeer.Inventory;
 using SockPeer.Tests.Infrastructure;
 using SockPeer.Tests.Json;
 using Xunit;
@@ -88,5 +90,31 @@ public class HeldNamespaceEndpointTests
         Assert.Contains((s.Pid, s.Int("pipe_w"), "write"), pipeHolders);
         Assert.Contains((s.Pid, s.Int("pipe_r"), "read"), pipeHolders);
         Assert.DoesNotContain(doc.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("could not be dumped", StringComparison.Ordinal));
+    }
+
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Library_reads_the_tcp_endpoints_of_a_namespace_no_process_is_in(bool keepFd)
+    {
+        Ns.RequireRoot();
+        using var s = Scenario.Start(TcpInHeldNamespace.Replace("sys.argv[2] == \"1\"", keepFd ? "True" : "False", StringComparison.Ordinal));
+        ulong ns = s.Info.GetProperty("ns").GetUInt64();
+
+        var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.All, Endpoints = EndpointKinds.Tcp | EndpointKinds.Pipe }).Read();
+        Assert.NotNull(inventory.Endpoints);
+        foreach (string name in new[] { "listener", "client", "accepted" })
+        {
+            var report = inventory.Endpoints.FindSocket(s.Inode(name));
+            Assert.True(report is not null, $"the TCP {name} ({s.Inode(name)}) in netns {ns} is missing");
+            Assert.Equal(ns, report.Endpoint.NetNs);
+            Assert.Contains(report.Endpoint.Holders, h => h.Pid == s.Pid && h.Fd == s.Int(name + "_fd"));
+        }
+        Assert.Equal(s.Inode("accepted"), inventory.Endpoints.FindSocket(s.Inode("client"))!.Peer?.Id);
+        Assert.Equal(s.Inode("listener"), inventory.Endpoints.FindSocket(s.Inode("client"))!.Listener?.Id);
+        var pipe = inventory.Endpoints.FindFd(s.Pid, s.Int("pipe_w"));
+        Assert.NotNull(pipe);
+        Assert.Equal(EndpointKind.Pipe, pipe.Endpoint.Kind);
+        Assert.Contains(pipe.Peer!.Holders, h => h.Pid == s.Pid && h.Fd == s.Int("pipe_r"));
     }
 }
