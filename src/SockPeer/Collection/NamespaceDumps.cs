@@ -39,7 +39,9 @@ internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFacto
             catch (DiagUnavailableException e)
             {
                 peersKnown = false;
-                foreach (var r in ProcNetUnixFallback.Read(options.ProcRoot, e.Message, warnings))
+                var (records, fallbackWarnings) = ProcNetUnixFallback.Read(options.ProcRoot, e.Message);
+                warnings.AddRange(fallbackWarnings);
+                foreach (var r in records)
                 {
                     dump.Add(r, plan.Current);
                 }
