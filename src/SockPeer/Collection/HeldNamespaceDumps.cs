@@ -29,7 +29,12 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
     }
 
     /// <summary><paramref name="dump"/> with the sockets of held namespaces added, and those namespaces' endpoint dumps.</summary>
-    public CollectedDumps Collect(FdScan fds, NamespacePlan plan, RawDump dump)
+    /// <param name="fds">The fd walk.</param>
+    /// <param name="plan">The namespaces already dumped, still open.</param>
+    /// <param name="dump">Their AF_UNIX records.</param>
+    /// <param name="endpoints">Their endpoint families' dumps: a TCP or UDP socket in none of them leads to its namespace, when those kinds were asked for.</param>
+    /// <param name="inetAsked">Whether TCP or UDP was asked for.</param>
+    public CollectedDumps Collect(FdScan fds, NamespacePlan plan, RawDump dump, IReadOnlyList<FamilyDump> endpoints, bool inetAsked)
     {
         var run = new Run(dump);
         if (plan.Current is ulong cur)
@@ -50,7 +55,19 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
                 DumpHeld(run, ns, "held by an fd");
             }
             var present = new HashSet<uint>(run.Builder.Inodes);
-            UnmatchedSockets unmatched = HeldNamespaces.Examine(fds, present, run.Known, options.ProcRoot, options.Parallelism);
+            HashSet<uint>? inetPresent = null;
+            if (inetAsked)
+            {
+                inetPresent = [];
+                foreach (var d in endpoints.Concat(run.Endpoints))
+                {
+                    foreach (var r in d.Records)
+                    {
+                        inetPresent.Add(r.Record.Inode);
+                    }
+                }
+            }
+            UnmatchedSockets unmatched = HeldNamespaces.Examine(fds, present, run.Known, options.ProcRoot, options.Parallelism, inetPresent);
             foreach (var ns in unmatched.NewNamespaces)
             {
                 held.Add(ns);

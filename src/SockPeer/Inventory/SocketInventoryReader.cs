@@ -95,7 +95,7 @@ public sealed class SocketInventoryReader
                 if (fdWalk is not null && dumped.Raw.PeersKnown && _options.NetNs == NetNsScope.All && WalkedFds(fdWalk) is { } fds)
                 {
                     // Namespaces no process is in are found from the fd walk, and dumped while the plan's are open.
-                    heldDumped = _held.Collect(fds, plan, dumped.Raw);
+                    heldDumped = _held.Collect(fds, plan, dumped.Raw, dumped.Endpoints, (_families.Kinds & (Endpoints.EndpointKinds.Tcp | Endpoints.EndpointKinds.Udp)) != 0);
                     clock.Lap("held-namespaces");
                 }
             }

@@ -11,12 +11,12 @@ namespace SockPeer.Tests.Namespaces;
 /// TCP endpoints (and a pipe) of a network namespace no process is in (issue 21): every family asked
 /// for is dumped in every namespace source, not only in the namespaces of processes. The process
 /// unshares a namespace, brings its loopback up, makes a TCP listener, a client and the accepted end
-/// on 127.0.0.1 and a pipe, and setns's back; the namespace is then held by an fd it kept, or only by
-/// an AF_UNIX socket it made there (found by borrowing that socket).
+/// on 127.0.0.1 and a pipe, and setns's back; the namespace is then held by an fd it kept, only by
+/// an AF_UNIX socket it made there, or only by the TCP sockets (each found by borrowing a socket).
 /// </summary>
 public class HeldNamespaceEndpointTests
 {
-    /// <summary>argv[2] is 1 to keep an fd of the namespace, 0 to leave it held only by its sockets.</summary>
+    /// <summary>MODE "fd" keeps an fd of the namespace, "unix" leaves it held by an AF_UNIX pair and the TCP sockets, "tcp" by the TCP sockets alone.</summary>
     private const string TcpInHeldNamespace = HeldNamespaceTests.NetnsHelpers + "\n" + """
         import fcntl, struct
         def loopback_up():
@@ -24,7 +24,8 @@ public class HeldNamespaceEndpointTests
             flags = struct.unpack("16sh22x", fcntl.ioctl(s, 0x8913, struct.pack("16sh22x", b"lo", 0)))[1]  # SIOCGIFFLAGS
             fcntl.ioctl(s, 0x8914, struct.pack("16sh22x", b"lo", flags | 1))  # SIOCSIFFLAGS, IFF_UP
             s.close()
-        keep_fd = sys.argv[2] == "1"
+        MODE = "fd"
+        keep_fd = MODE == "fd"
         home = enter_new_netns()
         held = os.open("/proc/self/ns/net", os.O_RDONLY)
         ns = os.fstat(held).st_ino
@@ -35,7 +36,8 @@ public class HeldNamespaceEndpointTests
         c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         c.connect(srv.getsockname())
         acc, _ = srv.accept()
-        ua, ub = socket.socketpair()
+        if MODE == "unix":
+            ua, ub = socket.socketpair()
         go_home(home)
         if not keep_fd:
             os.close(held)
@@ -50,12 +52,13 @@ public class HeldNamespaceEndpointTests
             .Select(h => (h.GetProperty("pid").GetInt32(), h.GetProperty("fd").GetInt32(), h.GetProperty("access").GetString()!)).ToArray();
 
     [SkippableTheory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void List_kind_tcp_pipe_shows_the_tcp_endpoints_of_a_namespace_no_process_is_in(bool keepFd)
+    [InlineData("fd")]
+    [InlineData("unix")]
+    [InlineData("tcp")]
+    public void List_kind_tcp_pipe_shows_the_tcp_endpoints_of_a_namespace_no_process_is_in(string mode)
     {
         Ns.RequireRoot();
-        using var s = Scenario.Start(TcpInHeldNamespace.Replace("sys.argv[2] == \"1\"", keepFd ? "True" : "False", StringComparison.Ordinal));
+        using var s = Scenario.Start(TcpInHeldNamespace.Replace("MODE = \"fd\"", $"MODE = \"{mode}\"", StringComparison.Ordinal));
         ulong ns = s.Info.GetProperty("ns").GetUInt64();
         Assert.NotEqual(s.Info.GetProperty("host_netns").GetUInt64(), ns);
 
@@ -93,12 +96,13 @@ public class HeldNamespaceEndpointTests
     }
 
     [SkippableTheory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Library_reads_the_tcp_endpoints_of_a_namespace_no_process_is_in(bool keepFd)
+    [InlineData("fd")]
+    [InlineData("unix")]
+    [InlineData("tcp")]
+    public void Library_reads_the_tcp_endpoints_of_a_namespace_no_process_is_in(string mode)
     {
         Ns.RequireRoot();
-        using var s = Scenario.Start(TcpInHeldNamespace.Replace("sys.argv[2] == \"1\"", keepFd ? "True" : "False", StringComparison.Ordinal));
+        using var s = Scenario.Start(TcpInHeldNamespace.Replace("MODE = \"fd\"", $"MODE = \"{mode}\"", StringComparison.Ordinal));
         ulong ns = s.Info.GetProperty("ns").GetUInt64();
 
         var inventory = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.All, Endpoints = EndpointKinds.Tcp | EndpointKinds.Pipe }).Read();
