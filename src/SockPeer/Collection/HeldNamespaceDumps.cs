@@ -1,3 +1,4 @@
+using SockPeer.Endpoints.Families;
 using SockPeer.Interop;
 using SockPeer.Inventory;
 using SockPeer.Netlink;
@@ -7,28 +8,35 @@ namespace SockPeer.Collection;
 
 /// <summary>
 /// Dumps the network namespaces no process is in (see <see cref="HeldNamespaces"/>), once the fd walk
-/// is done and while the namespaces of the plan are still open: first those held by fds, then the
+/// is done and while the namespaces of the plan are still open, for every family asked for (AF_UNIX, and
+/// TCP and UDP when those were: see <see cref="FamilyDumper"/>): first those held by fds, then the
 /// namespace of each AF_UNIX socket fd the walk saw that no dump produced. Such a socket in a new
 /// namespace gets that namespace dumped; in one already dumped (made after the dump, or skipped by it)
 /// it is asked for by inode. What is still missing is counted in one
 /// <see cref="WarningCode.SocketsInNoDump"/> warning. Runs only for <see cref="NetNsScope.All"/>.
 /// </summary>
-internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelFactory channels, NamespaceDumper dumper)
+internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelFactory channels, FamilyDumper dumper)
 {
-    /// <summary>What one run keeps between its steps.</summary>
-    private sealed class Run(RawDump dump, List<InventoryWarning> warnings)
+    /// <summary>What one run keeps between its steps, and what it returns.</summary>
+    private sealed class Run(RawDump dump)
     {
         public readonly RawDumpBuilder Builder = new(dump);
         public readonly HashSet<ulong> Known = [];
         public readonly Dictionary<ulong, NetNsHandle> Handles = [];
         public readonly Dictionary<ulong, Errno> NotEntered = [];
-        public readonly List<InventoryWarning> Warnings = warnings;
+        public readonly List<FamilyDump> Endpoints = [];
+        public readonly List<InventoryWarning> Warnings = [];
     }
 
-    /// <summary><paramref name="dump"/> with the sockets of held namespaces added.</summary>
-    public RawDump Collect(FdScan fds, NamespacePlan plan, RawDump dump, List<InventoryWarning> warnings)
+    /// <summary><paramref name="dump"/> with the sockets of held namespaces added, and those namespaces' endpoint dumps.</summary>
+    /// <param name="fds">The fd walk.</param>
+    /// <param name="plan">The namespaces already dumped, still open.</param>
+    /// <param name="dump">Their AF_UNIX records.</param>
+    /// <param name="endpoints">Their endpoint families' dumps: a TCP or UDP socket in none of them leads to its namespace, when those kinds were asked for.</param>
+    /// <param name="inetAsked">Whether TCP or UDP was asked for.</param>
+    public CollectedDumps Collect(FdScan fds, NamespacePlan plan, RawDump dump, IReadOnlyList<FamilyDump> endpoints, bool inetAsked)
     {
-        var run = new Run(dump, warnings);
+        var run = new Run(dump);
         if (plan.Current is ulong cur)
         {
             run.Known.Add(cur);
@@ -47,7 +55,19 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
                 DumpHeld(run, ns, "held by an fd");
             }
             var present = new HashSet<uint>(run.Builder.Inodes);
-            UnmatchedSockets unmatched = HeldNamespaces.Examine(fds, present, run.Known, options.ProcRoot, options.Parallelism);
+            HashSet<uint>? inetPresent = null;
+            if (inetAsked)
+            {
+                inetPresent = [];
+                foreach (var d in endpoints.Concat(run.Endpoints))
+                {
+                    foreach (var r in d.Records)
+                    {
+                        inetPresent.Add(r.Record.Inode);
+                    }
+                }
+            }
+            UnmatchedSockets unmatched = HeldNamespaces.Examine(fds, present, run.Known, options.ProcRoot, options.Parallelism, inetPresent);
             foreach (var ns in unmatched.NewNamespaces)
             {
                 held.Add(ns);
@@ -55,7 +75,10 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
             }
             present.UnionWith(run.Builder.Inodes);
             AskByInode(run, unmatched, present, plan.Current);
-            WarnMissing(unmatched, present, run.NotEntered, warnings);
+            if (WarnMissing(unmatched, present, run.NotEntered) is { } missing)
+            {
+                run.Warnings.Add(missing);
+            }
         }
         finally
         {
@@ -64,7 +87,7 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
                 ns.Dispose();
             }
         }
-        return run.Builder.Build(dump.PeersKnown);
+        return new CollectedDumps(run.Builder.Build(dump.PeersKnown), run.Endpoints, run.Warnings);
     }
 
     private void DumpHeld(Run run, NetNsHandle ns, string how)
@@ -73,7 +96,10 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
         try
         {
             using IDiagChannel channel = ns.OpenChannel();
-            run.Builder.Add(dumper.DumpNamespace(channel, ns.Inode, ""), run.Warnings);
+            NamespaceFamiliesDump d = dumper.DumpNamespace(channel, ns.Inode, "");
+            run.Builder.Add(d.Unix);
+            run.Warnings.AddRange(d.Unix.Warnings);
+            run.Endpoints.AddRange(d.Endpoints);
         }
         catch (Exception e) when (e is DiagUnavailableException or IOException)
         {
@@ -96,7 +122,7 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
         var accounted = new HashSet<uint>();
         void Add(IDiagChannel channel)
         {
-            foreach (var r in dumper.Dump.Dump(channel, UnixDiagState.All, UnixDiagShow.None).Records)
+            foreach (var r in dumper.Unix.Dump.Dump(channel, UnixDiagState.All, UnixDiagShow.None).Records)
             {
                 accounted.Add(r.Inode);
             }
@@ -135,7 +161,7 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
                 list.Add(inode);
             }
         }
-        DiagDump dump = dumper.Dump;
+        DiagDump dump = dumper.Unix.Dump;
         foreach (var (ns, inodes) in byNs)
         {
             try
@@ -176,7 +202,7 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
         }
     }
 
-    private static void WarnMissing(UnmatchedSockets unmatched, HashSet<uint> present, Dictionary<ulong, Errno> notEntered, List<InventoryWarning> warnings)
+    private static InventoryWarning? WarnMissing(UnmatchedSockets unmatched, HashSet<uint> present, Dictionary<ulong, Errno> notEntered)
     {
         int sockets = 0, fds = 0;
         var pids = new SortedSet<int>();
@@ -211,12 +237,12 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
         }
         if (sockets == 0)
         {
-            return;
+            return null;
         }
         int[] some = [.. pids.Take(5)];
-        warnings.Add(new InventoryWarning(WarningCode.SocketsInNoDump,
+        return new InventoryWarning(WarningCode.SocketsInNoDump,
             $"{fds} AF_UNIX socket fd(s) seen in /proc ({sockets} socket(s)) were found in no sock_diag dump and are missing: {string.Join("; ", reasons)}; "
             + $"held by pid {string.Join(", ", some)}{(pids.Count > some.Length ? $" and {pids.Count - some.Length} more" : "")}")
-        { Count = fds, Pids = some });
+        { Count = fds, Pids = some };
     }
 }

@@ -7,7 +7,8 @@ namespace SockPeer.Collection;
 /// <summary>What the /proc walk found for one snapshot.</summary>
 /// <param name="Scan">Holders and their processes; null when the walk failed or was not asked for.</param>
 /// <param name="ProcessesHidden">procfs hides other users' processes (hidepid): a socket with no holder may just be held by one of them.</param>
-internal sealed record HolderFindings(ProcScanResult? Scan, bool ProcessesHidden);
+/// <param name="Warnings">What could not be seen: the walk failed, processes denied or hidden.</param>
+internal sealed record HolderFindings(ProcScanResult? Scan, bool ProcessesHidden, IReadOnlyList<InventoryWarning> Warnings);
 
 /// <summary>
 /// Finds which processes hold each socket. The fd walk needs nothing from the dumps, so it starts
@@ -39,12 +40,13 @@ internal sealed class HolderLookup(InventoryOptions options)
     }
 
     /// <summary>Waits for the walk and keeps the holders of the sockets in <paramref name="dump"/>.</summary>
-    public HolderFindings Resolve(Task<FdScan>? fdWalk, RawDump dump, List<InventoryWarning> warnings)
+    public HolderFindings Resolve(Task<FdScan>? fdWalk, RawDump dump)
     {
         if (fdWalk is null)
         {
-            return new HolderFindings(null, false);
+            return new HolderFindings(null, false, []);
         }
+        var warnings = new List<InventoryWarning>();
         ProcScanResult? scan = null;
         try
         {
@@ -69,7 +71,7 @@ internal sealed class HolderLookup(InventoryOptions options)
         {
             warnings.Add(new InventoryWarning(WarningCode.ProcessesHidden, $"procfs is mounted with hidepid={hidepid}: processes of other users are invisible, their sockets show no holders"));
         }
-        return new HolderFindings(scan, hidepid is not null);
+        return new HolderFindings(scan, hidepid is not null, warnings);
     }
 
     /// <summary>The details of <paramref name="pids"/>, read now, taking what the cache holds of them.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using SockPeer.Endpoints.Families;
 using SockPeer.Interop;
 using SockPeer.Inventory;
 using SockPeer.Netlink;
@@ -8,16 +9,24 @@ namespace SockPeer.Collection;
 
 /// <summary>
 /// Runs the per-namespace dump over every namespace of a <see cref="NamespacePlan"/> and puts the
-/// results together into one <see cref="RawDump"/>. The caller's own namespace falls back to
+/// results together into one <see cref="RawDump"/>, with every endpoint family's dumps beside it. The caller's own namespace falls back to
 /// /proc/net/unix when sock_diag is unavailable; another namespace that cannot be entered (no
 /// CAP_SYS_ADMIN) or dumped becomes a warning, as does not being able to find the others at all.
 /// </summary>
-internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFactory channels, NamespaceDumper dumper)
+internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFactory channels, FamilyDumper dumper)
 {
-    /// <summary>Dumps every namespace of <paramref name="plan"/>; every dump's warnings go to <paramref name="warnings"/>.</summary>
-    public RawDump Collect(NamespacePlan plan, List<InventoryWarning> warnings, CancellationToken cancellationToken, Endpoints.EndpointPass? endpoints = null)
+    /// <summary>Dumps every family asked for in every namespace of <paramref name="plan"/>.</summary>
+    public CollectedDumps Collect(NamespacePlan plan, CancellationToken cancellationToken)
     {
         var dump = new RawDumpBuilder();
+        var endpoints = new List<FamilyDump>();
+        var warnings = new List<InventoryWarning>();
+        void Add(NamespaceFamiliesDump d)
+        {
+            dump.Add(d.Unix);
+            warnings.AddRange(d.Unix.Warnings);
+            endpoints.AddRange(d.Endpoints);
+        }
         bool peersKnown = true;
 
         if (plan.IncludeCurrent)
@@ -25,13 +34,14 @@ internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFacto
             try
             {
                 using IDiagChannel channel = channels.Open();
-                dump.Add(dumper.DumpNamespace(channel, plan.Current, options.ProcRoot + "/thread-self/net/protocols"), warnings);
-                endpoints?.DumpNamespace(channel, plan.Current, warnings); // TCP and UDP, over the same channel
+                Add(dumper.DumpNamespace(channel, plan.Current, options.ProcRoot + "/thread-self/net/protocols"));
             }
             catch (DiagUnavailableException e)
             {
                 peersKnown = false;
-                foreach (var r in ProcNetUnixFallback.Read(options.ProcRoot, e.Message, warnings))
+                var (records, fallbackWarnings) = ProcNetUnixFallback.Read(options.ProcRoot, e.Message);
+                warnings.AddRange(fallbackWarnings);
+                foreach (var r in records)
                 {
                     dump.Add(r, plan.Current);
                 }
@@ -46,8 +56,7 @@ internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFacto
             {
                 using IDiagChannel channel = ns.OpenChannel();
                 string protocols = ns.SamplePid > 0 ? $"{options.ProcRoot}/{ns.SamplePid}/net/protocols" : "";
-                dump.Add(dumper.DumpNamespace(channel, ns.Inode, protocols), warnings);
-                endpoints?.DumpNamespace(channel, ns.Inode, warnings);
+                Add(dumper.DumpNamespace(channel, ns.Inode, protocols));
             }
             catch (DiagUnavailableException e) when (e.Errno is Errno.EPERM or Errno.EACCES)
             {
@@ -70,7 +79,7 @@ internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFacto
             warnings.Add(new InventoryWarning(WarningCode.NamespacesNotFound, $"other network namespaces could not be found or entered: those of {plan.Unreadable} processes could not be read (needs root): "
                 + "sockets in any other namespace are missing, and peers that live there show as not seen") { Count = plan.Unreadable });
         }
-        return dump.Build(peersKnown);
+        return new CollectedDumps(dump.Build(peersKnown), endpoints, warnings);
     }
 
     /// <summary>Whether this thread has CAP_SYS_ADMIN (bit 21 of CapEff), the right to enter other network namespaces.</summary>

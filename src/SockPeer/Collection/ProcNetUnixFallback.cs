@@ -12,10 +12,11 @@ namespace SockPeer.Collection;
 /// </summary>
 internal static class ProcNetUnixFallback
 {
-    /// <summary>Reads /proc/thread-self/net/unix under <paramref name="procRoot"/>; <paramref name="why"/> is why sock_diag failed.</summary>
+    /// <summary>Reads /proc/thread-self/net/unix under <paramref name="procRoot"/>; <paramref name="why"/> is why sock_diag failed. The warnings say that peers are unknown.</summary>
     /// <exception cref="InventoryException">That file cannot be read either: no snapshot at all.</exception>
-    public static IReadOnlyList<UnixDiagRecord> Read(string procRoot, string why, List<InventoryWarning> warnings)
+    public static (IReadOnlyList<UnixDiagRecord> Records, IReadOnlyList<InventoryWarning> Warnings) Read(string procRoot, string why)
     {
+        var warnings = new List<InventoryWarning>(2);
         byte[] buffer = new byte[64 * 1024];
         int n = ProcFs.ReadFile(Libc.AT_FDCWD, ProcFs.Zero(procRoot + "/thread-self/net/unix"), ref buffer, limit: 1 << 30);
         if (n < 0)
@@ -28,7 +29,7 @@ internal static class ProcNetUnixFallback
         {
             warnings.Add(new InventoryWarning(WarningCode.ProcNetUnixMalformed, $"{malformed} lines of /proc/net/unix could not be parsed (a name with a newline breaks a row)") { Count = malformed });
         }
-        return ToRecords(entries);
+        return (ToRecords(entries), warnings);
     }
 
     /// <summary>Rows as records, each inode once; the SS_* state and the listening flag become the TCP_* state sock_diag would give.</summary>

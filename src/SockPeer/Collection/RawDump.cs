@@ -104,10 +104,9 @@ internal sealed class RawDumpBuilder
     /// <summary>Inodes of every socket added so far.</summary>
     public IEnumerable<uint> Inodes => _sockets.Select(s => s.Record.Inode);
 
-    /// <summary>Adds one namespace's records, queues and count; its warnings go to <paramref name="warnings"/>.</summary>
-    public void Add(NamespaceDump d, List<InventoryWarning> warnings)
+    /// <summary>Adds one namespace's records, queues and count (its warnings are the caller's to return).</summary>
+    public void Add(NamespaceDump d)
     {
-        warnings.AddRange(d.Warnings);
         foreach (var r in d.Records)
         {
             _sockets.Add(new RawSocket(r, d.NetNs));

@@ -1,3 +1,4 @@
+using SockPeer.Endpoints.Families;
 using SockPeer.Model;
 using SockPeer.Netlink;
 using SockPeer.Proc;
@@ -18,8 +19,11 @@ internal static class InetJoin
 
     private readonly record struct Key(ulong? NetNs, byte Protocol, InetAddress Local, ushort LocalPort, InetAddress Remote, ushort RemotePort);
 
-    public static void Join(List<(InetDiagRecord Record, ulong? NetNs)> records, List<ProcScanner.FdWorker> workers, List<EndpointConnection> connections, List<InetSocketLink> links)
+    /// <summary>The local connections and every socket with its peer and listener, for records of one protocol or both.</summary>
+    public static FamilyJoin Join(IReadOnlyList<InetRecord> records, IReadOnlyList<ProcScanner.FdWorker> workers)
     {
+        var connections = new List<EndpointConnection>();
+        var links = new List<InetSocketLink>(records.Count);
         var byKey = new Dictionary<Key, int>(records.Count);
         var servers = new Dictionary<(ulong?, byte, ushort), List<int>>();
         var inodes = new HashSet<uint>();
@@ -75,7 +79,7 @@ internal static class InetJoin
                 Name = r.Source.WithPort(r.SourcePort),
                 NetNs = ns,
                 State = tcp ? (r.State < TcpStates.Length ? TcpStates[r.State] : "unknown") : r.DestinationPort != 0 ? "connected" : "unconnected",
-                Holders = holders.TryGetValue(r.Inode, out var h) ? EndpointPass.Sorted(h) : [],
+                Holders = holders.TryGetValue(r.Inode, out var h) ? EndpointFamilies.Sorted(h) : [],
                 Remote = r.DestinationPort != 0 ? r.Destination.WithPort(r.DestinationPort) : null,
                 Pending = listening ? r.RQueue : null,
                 Backlog = listening ? r.WQueue : null,
@@ -164,5 +168,6 @@ internal static class InetJoin
             }
             links.Add(new InetSocketLink(self, null, null)); // remote, or its peer is in another namespace or gone
         }
+        return new FamilyJoin(connections, links, []);
     }
 }

@@ -92,10 +92,11 @@ internal static unsafe class SocketNamespaceProbe
 
     /// <summary>
     /// Borrows fd <paramref name="fd"/> of the process behind <paramref name="pidfd"/>, checks it is still
-    /// the AF_UNIX socket <paramref name="inode"/>, and returns an fd of its network namespace with that
-    /// namespace's inode. ESTALE: the fd now holds something else; EAFNOSUPPORT: not AF_UNIX.
+    /// the AF_UNIX socket <paramref name="inode"/> (any socket with <paramref name="anyFamily"/>), and
+    /// returns an fd of its network namespace with that namespace's inode. ESTALE: the fd now holds
+    /// something else; EAFNOSUPPORT: not AF_UNIX.
     /// </summary>
-    internal static SafeFd? OpenNamespaceOf(SafeFd pidfd, int fd, uint inode, out ulong netns, out Errno errno)
+    internal static SafeFd? OpenNamespaceOf(SafeFd pidfd, int fd, uint inode, out ulong netns, out Errno errno, bool anyFamily = false)
     {
         netns = 0;
         int borrowed;
@@ -133,7 +134,7 @@ internal static unsafe class SocketNamespaceProbe
                 errno = Libc.LastErrno;
                 return null;
             }
-            if (domain != Libc.AF_UNIX)
+            if (domain != Libc.AF_UNIX && !anyFamily)
             {
                 errno = Errno.EAFNOSUPPORT;
                 return null;

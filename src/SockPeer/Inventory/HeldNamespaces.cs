@@ -9,7 +9,8 @@ namespace SockPeer.Inventory;
 /// <see cref="NetNsDiscovery"/>), or only by its sockets (a process that made a socket there and
 /// setns'd back, or received it over SCM_RIGHTS from a process that has exited). The last kind is
 /// found from the socket itself: the fd walk saw an AF_UNIX socket that no dump produced, so its fd is
-/// borrowed (pidfd_getfd) and asked for its namespace (SIOCGSKNS). Only unmatched inodes are examined,
+/// borrowed (pidfd_getfd) and asked for its namespace (SIOCGSKNS); when TCP or UDP were asked for, a
+/// TCP or UDP socket that no inet dump produced likewise. Only unmatched inodes are examined,
 /// so a busy host pays for the few sockets that need it, not for the 40,000 that do not.
 /// </summary>
 internal static class HeldNamespaces
@@ -48,8 +49,12 @@ internal static class HeldNamespaces
     /// The AF_UNIX socket fds of the walk whose inode is not in <paramref name="present"/>, grouped by the
     /// namespace their socket lives in. Namespaces not in <paramref name="known"/> come back open in
     /// <see cref="UnmatchedSockets.NewNamespaces"/> (and are added to <paramref name="known"/>).
+    /// With <paramref name="inetPresent"/> (the TCP and UDP inodes dumped, when those kinds were asked
+    /// for), a TCP or UDP socket in no dump is located too, for its namespace only: a namespace kept
+    /// alive by nothing but TCP or UDP sockets is found that way, and such sockets are not accounted as
+    /// AF_UNIX ones.
     /// </summary>
-    public static UnmatchedSockets Examine(FdScan fds, HashSet<uint> present, HashSet<ulong> known, string procRoot, int parallelism)
+    public static UnmatchedSockets Examine(FdScan fds, HashSet<uint> present, HashSet<ulong> known, string procRoot, int parallelism, HashSet<uint>? inetPresent = null)
     {
         var result = new UnmatchedSockets();
         foreach (var w in fds.Workers)
@@ -77,7 +82,7 @@ internal static class HeldNamespaces
         var candidates = result.Holders.ToArray();
         var kinds = new SocketKind[candidates.Length];
         Parallel.For(0, candidates.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount },
-            i => kinds[i] = Kind(candidates[i].Value, procRoot));
+            i => kinds[i] = Kind(candidates[i].Value, procRoot, inetPresent is not null && !inetPresent.Contains(candidates[i].Key)));
         var pidfds = new Dictionary<int, SafeFd?>();
         try
         {
@@ -86,6 +91,14 @@ internal static class HeldNamespaces
                 if (kinds[i] == SocketKind.Unix)
                 {
                     Locate(candidates[i].Key, candidates[i].Value, pidfds, known, result);
+                }
+                else if (kinds[i] == SocketKind.InetInNoDump)
+                {
+                    // Only its namespace is wanted (dumped for every family by the caller); it is not an AF_UNIX socket to account for.
+                    Locate(candidates[i].Key, candidates[i].Value, pidfds, known, result, anyFamily: true);
+                    result.Holders.Remove(candidates[i].Key);
+                    result.Namespace.Remove(candidates[i].Key);
+                    result.Unlocated.Remove(candidates[i].Key);
                 }
                 else
                 {
@@ -103,10 +116,10 @@ internal static class HeldNamespaces
         return result;
     }
 
-    private enum SocketKind { Unix, Other, Gone }
+    private enum SocketKind { Unix, InetInNoDump, Other, Gone }
 
-    /// <summary>AF_UNIX (or unknown: the borrow will tell), another family, or closed by every holder since the walk.</summary>
-    private static SocketKind Kind(List<(int Pid, int Fd)> holders, string procRoot)
+    /// <summary>AF_UNIX (or unknown: the borrow will tell), TCP or UDP in no dump (when <paramref name="inetWanted"/>), another family, or closed by every holder since the walk.</summary>
+    private static SocketKind Kind(List<(int Pid, int Fd)> holders, string procRoot, bool inetWanted)
     {
         foreach (var (pid, fd) in holders)
         {
@@ -115,12 +128,14 @@ internal static class HeldNamespaces
             {
                 continue; // this fd closed since the walk; another holder may still have it
             }
-            return protocol is null || protocol.StartsWith("UNIX", StringComparison.Ordinal) ? SocketKind.Unix : SocketKind.Other;
+            return protocol is null || protocol.StartsWith("UNIX", StringComparison.Ordinal) ? SocketKind.Unix
+                : inetWanted && (protocol.StartsWith("TCP", StringComparison.Ordinal) || protocol.StartsWith("UDP", StringComparison.Ordinal)) ? SocketKind.InetInNoDump
+                : SocketKind.Other;
         }
         return SocketKind.Gone;
     }
 
-    private static void Locate(uint inode, List<(int Pid, int Fd)> holders, Dictionary<int, SafeFd?> pidfds, HashSet<ulong> known, UnmatchedSockets result)
+    private static void Locate(uint inode, List<(int Pid, int Fd)> holders, Dictionary<int, SafeFd?> pidfds, HashSet<ulong> known, UnmatchedSockets result, bool anyFamily = false)
     {
         Errno why = Errno.ENOENT;
         foreach (var (pid, fd) in holders)
@@ -139,7 +154,7 @@ internal static class HeldNamespaces
                 why = result.PidErrors.GetValueOrDefault(pid, why);
                 continue;
             }
-            SafeFd? nsFd = SocketNamespaceProbe.OpenNamespaceOf(pidfd, fd, inode, out ulong netns, out Errno err);
+            SafeFd? nsFd = SocketNamespaceProbe.OpenNamespaceOf(pidfd, fd, inode, out ulong netns, out Errno err, anyFamily);
             if (nsFd is null)
             {
                 if (err == Errno.EAFNOSUPPORT)

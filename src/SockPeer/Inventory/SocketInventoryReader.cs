@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SockPeer.Collection;
+using SockPeer.Endpoints.Families;
 using SockPeer.Interop;
 using SockPeer.Joining;
 using SockPeer.Model;
@@ -10,9 +11,11 @@ namespace SockPeer.Inventory;
 
 /// <summary>
 /// Takes snapshots of every AF_UNIX socket in the chosen network namespaces, with peers, listeners,
-/// pending clients, file status, in-flight sockets and holders. It only runs the passes in order and
-/// times them; each pass is one type under <c>Collection/</c> (reading the kernel) or <c>Joining/</c>
-/// (pure joins over the raw dump, their I/O behind probes). A reader kept by a long-running process
+/// pending clients, file status, in-flight sockets and holders, and the endpoint families asked for
+/// (pipes, FIFOs, ptys, TCP, UDP: <see cref="EndpointFamilies"/>). It only runs the passes and times
+/// them; each pass is one type under <c>Collection/</c> (reading the kernel) or <c>Joining/</c> (pure
+/// joins over the raw dump, their I/O behind probes), takes its input and returns its output with its
+/// warnings, and the reader puts the warnings together in pass order. A reader kept by a long-running process
 /// reuses its netlink buffers and keeps user names and holders' details between snapshots; it never
 /// keeps a namespace open between snapshots (an open handle keeps a dead namespace alive).
 /// </summary>
@@ -21,6 +24,7 @@ public sealed class SocketInventoryReader
     private readonly InventoryOptions _options;
     private readonly IDiagChannelFactory _channels;
     private readonly NamespaceDumper _dumper = new();
+    private readonly EndpointFamilies _families;
     private readonly NamespaceDumps _dumps;
     private readonly HeldNamespaceDumps _held;
     private readonly HolderLookup _holders;
@@ -31,8 +35,10 @@ public sealed class SocketInventoryReader
     {
         _options = options ?? new InventoryOptions();
         _channels = _options.Channels ?? new KernelDiagChannelFactory();
-        _dumps = new NamespaceDumps(_options, _channels, _dumper);
-        _held = new HeldNamespaceDumps(_options, _channels, _dumper);
+        _families = new EndpointFamilies(_options.Endpoints);
+        var dumper = new FamilyDumper(_dumper, _families);
+        _dumps = new NamespaceDumps(_options, _channels, dumper);
+        _held = new HeldNamespaceDumps(_options, _channels, dumper);
         _holders = new HolderLookup(_options);
     }
 
@@ -67,15 +73,15 @@ public sealed class SocketInventoryReader
     private SocketInventory ReadLocked(CancellationToken cancellationToken)
     {
         var clock = new PassClock();
-        var warnings = new List<InventoryWarning>();
         cancellationToken.ThrowIfCancellationRequested();
 
         // Stopped if anything below fails, so that no walk outlives the snapshot that started it.
         using var walkStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<FdScan>? fdWalk = null;
         FdScan? walked = null;
-        var endpoints = _options.Endpoints != Endpoints.EndpointKinds.None ? new Endpoints.EndpointPass(_options.Endpoints) : null;
-        RawDump raw;
+        CollectedDumps dumped;
+        CollectedDumps? heldDumped = null;
+        IReadOnlyList<InventoryWarning> countWarnings;
         HolderFindings holders;
         TimeSpan dumpTime, scanTime;
         try
@@ -84,21 +90,21 @@ public sealed class SocketInventoryReader
             {
                 clock.Lap("plan");
                 fdWalk = _holders.StartFdWalk(walkStop.Token);
-                raw = _dumps.Collect(plan, warnings, cancellationToken, endpoints);
+                dumped = _dumps.Collect(plan, cancellationToken);
                 clock.Lap("dump");
-                if (fdWalk is not null && raw.PeersKnown && _options.NetNs == NetNsScope.All && WalkedFds(fdWalk) is { } fds)
+                if (fdWalk is not null && dumped.Raw.PeersKnown && _options.NetNs == NetNsScope.All && WalkedFds(fdWalk) is { } fds)
                 {
                     // Namespaces no process is in are found from the fd walk, and dumped while the plan's are open.
-                    raw = _held.Collect(fds, plan, raw, warnings);
+                    heldDumped = _held.Collect(fds, plan, dumped.Raw, dumped.Endpoints, (_families.Kinds & (Endpoints.EndpointKinds.Tcp | Endpoints.EndpointKinds.Udp)) != 0);
                     clock.Lap("held-namespaces");
                 }
             }
             dumpTime = clock.Total;
             cancellationToken.ThrowIfCancellationRequested();
-            warnings.AddRange(CountCrossCheck.Check(raw));
+            countWarnings = CountCrossCheck.Check(heldDumped?.Raw ?? dumped.Raw);
             clock.Lap("count-check");
-            walked = endpoints is not null && fdWalk is not null ? WalkedFds(fdWalk) : null;
-            holders = _holders.Resolve(fdWalk, raw, warnings);
+            walked = _families.Any && fdWalk is not null ? WalkedFds(fdWalk) : null;
+            holders = _holders.Resolve(fdWalk, heldDumped?.Raw ?? dumped.Raw);
             fdWalk = null;
             clock.Lap("holders");
             scanTime = clock.Total - dumpTime;
@@ -120,34 +126,52 @@ public sealed class SocketInventoryReader
         }
         cancellationToken.ThrowIfCancellationRequested();
 
-        raw = TornReadMending.Mend(raw);
+        RawDump raw = TornReadMending.Mend(heldDumped?.Raw ?? dumped.Raw);
         clock.Lap("mend");
         var indexes = SocketIndexes.Build(raw);
         clock.Lap("index");
         var files = _options.CheckFiles ? new SocketFileCheck(new ProcSocketFileProbe(_options.ProcRoot)) : SocketFileCheck.Disabled;
         UnixSocket[] sockets = ModelProjection.Project(raw, indexes, holders.Scan, files);
         clock.Lap("project");
+        var inFlightWarnings = new List<InventoryWarning>();
         if (holders.Scan is { } scan && raw.PeersKnown)
         {
             var evidence = new HolderEvidence(!holders.ProcessesHidden && (scan.ProcessesDenied == 0 || Environment.IsPrivilegedProcess), scan.ProcessesDenied);
-            sockets = InFlightInference.Infer(sockets, evidence, new KernelInFlightProbe(_options.ProcRoot, _channels, _dumper.Dump), warnings);
+            sockets = InFlightInference.Infer(sockets, evidence, new KernelInFlightProbe(_options.ProcRoot, _channels, _dumper.Dump), inFlightWarnings);
             clock.Lap("in-flight");
         }
         IReadOnlyList<ProcessInfo> processes = holders.Scan is null ? [] : ContainerNaming.Name(holders.Scan.Processes.Values.OrderBy(p => p.Pid), DockerNames.Find);
         clock.Lap("containers");
-        var endpointSet = endpoints?.Build(walked, warnings);
-        if (endpointSet is not null && holders.Scan is not null && _options.ReadProcessDetails)
-        {
-            processes = Endpoints.EndpointProcesses.Add(processes, endpointSet, pids => ContainerNaming.Name(_holders.ReadProcesses(pids).Values, DockerNames.Find));
-        }
+        IReadOnlyList<FamilyDump> endpointDumps = heldDumped is null ? dumped.Endpoints : [.. dumped.Endpoints, .. heldDumped.Endpoints];
+        EndpointJoin? endpoints = _families.Join(endpointDumps, walked);
         if (endpoints is not null)
         {
+            if (holders.Scan is not null && _options.ReadProcessDetails)
+            {
+                processes = Endpoints.EndpointProcesses.Add(processes, endpoints.Set, pids => ContainerNaming.Name(_holders.ReadProcesses(pids).Values, DockerNames.Find));
+            }
             clock.Lap("endpoints");
         }
 
+        List<InventoryWarning> warnings = [.. dumped.Warnings];
+        if (heldDumped is not null)
+        {
+            warnings.AddRange(heldDumped.Warnings);
+        }
+        warnings.AddRange(countWarnings);
+        warnings.AddRange(holders.Warnings);
+        warnings.AddRange(inFlightWarnings);
+        foreach (var d in endpointDumps)
+        {
+            warnings.AddRange(d.Warnings);
+        }
+        if (endpoints is not null)
+        {
+            warnings.AddRange(endpoints.Warnings);
+        }
         return new SocketInventory(sockets, processes, warnings, raw.PeersKnown)
         {
-            Endpoints = endpointSet,
+            Endpoints = endpoints?.Set,
             ProcessesNotInspected = holders.Scan?.ProcessesDenied ?? 0,
             Timings = new SnapshotTimings(dumpTime, scanTime, clock.Total - dumpTime - scanTime) { Passes = clock.Passes },
         };

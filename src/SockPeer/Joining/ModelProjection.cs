@@ -29,8 +29,7 @@ internal static class ModelProjection
 
         for (int k = 0; k < count; k++)
         {
-            // Not [], which here is a default ArraySegment (null array) that throws when enumerated.
-            IReadOnlyList<SocketHolder> holders = scan is null ? Array.Empty<SocketHolder>() : scan.HoldersOf(order[k]);
+            IReadOnlyList<SocketHolder> holders = scan is null ? Array.Empty<SocketHolder>() : scan.HoldersOf(inodes[k]);
             sockets[k] = Project(dump, raw[order[k]], indexes, holders, files);
         }
         return sockets;

@@ -4,34 +4,6 @@ using SockPeer.Model;
 
 namespace SockPeer.Proc;
 
-/// <summary>What a walk of /proc found.</summary>
-internal sealed class ProcScanResult
-{
-    /// <summary>Holders grouped by socket index (the values of the index the scan was given), each group sorted by pid and fd, without duplicates.</summary>
-    public required SocketHolder[] Holders { get; init; }
-    /// <summary>Group boundaries: the holders of socket i are Holders[Offsets[i]..Offsets[i + 1]].</summary>
-    public required int[] Offsets { get; init; }
-    /// <summary>Processes that hold at least one of those sockets.</summary>
-    public required Dictionary<int, ProcessInfo> Processes { get; init; }
-    /// <summary>Processes whose fd tables were read.</summary>
-    public int ProcessesScanned { get; init; }
-    /// <summary>Processes whose fd tables could not be read (EACCES, EPERM).</summary>
-    public int ProcessesDenied { get; init; }
-    /// <summary>The lowest few of the pids counted in <see cref="ProcessesDenied"/> (at most <see cref="ProcScanner.MaxDeniedPids"/>).</summary>
-    public IReadOnlyList<int> DeniedPids { get; init; } = [];
-
-    /// <summary>The holders of socket <paramref name="index"/>, without copying.</summary>
-    public ArraySegment<SocketHolder> HoldersOf(int index) => new(Holders, Offsets[index], Offsets[index + 1] - Offsets[index]);
-}
-
-/// <summary>The raw result of an fd walk: every socket link found, per worker thread.</summary>
-internal sealed class FdScan
-{
-    internal FdScan(List<ProcScanner.FdWorker> workers) => Workers = workers;
-
-    internal List<ProcScanner.FdWorker> Workers { get; }
-}
-
 /// <summary>
 /// Maps socket inodes to the processes and fds that hold them by walking /proc/PID/fd (and the fd
 /// tables of threads that unshared theirs). Uses directory fds, getdents64 and readlinkat with
@@ -56,7 +28,7 @@ internal sealed partial class ProcScanner
         _parallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount;
     }
 
-    /// <summary>Finds every holder of the sockets in <paramref name="sockets"/> (socket inode → index below <paramref name="socketCount"/>).</summary>
+    /// <summary>Finds every holder of the sockets in <paramref name="sockets"/> (socket inode → a distinct number below <paramref name="socketCount"/>, used only to group them).</summary>
     public ProcScanResult Scan(Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users = null)
         => Resolve(ScanFds(), sockets, socketCount, users);
 
@@ -123,13 +95,14 @@ internal sealed partial class ProcScanner
                 deniedPids.AddRange(w.DeniedPids);
             }
             deniedPids.Sort();
-            var (holders, offsets, holderPids) = Group(fds.Workers, sockets, socketCount);
+            var (holders, inodes, starts, holderPids) = Group(fds.Workers, sockets, socketCount);
 
             var processes = details ? ReadProcesses(procFd, [.. holderPids], users, cache, keep: true) : [];
             return new ProcScanResult
             {
                 Holders = holders,
-                Offsets = offsets,
+                Inodes = inodes,
+                Starts = starts,
                 Processes = processes,
                 ProcessesScanned = scanned,
                 ProcessesDenied = denied,
@@ -157,15 +130,17 @@ internal sealed partial class ProcScanner
     }
 
     /// <summary>
-    /// Counting sort by socket index (linear, where a comparison sort of half a million entries is
-    /// not), then each small group sorted by pid and fd and stripped of duplicates (threads that
-    /// share a table, or a pid seen twice while /proc changes).
+    /// Counting sort by socket (linear, where a comparison sort of half a million entries is not),
+    /// with the groups laid out in inode order (only the held sockets' inodes are sorted), then each
+    /// small group sorted by pid and fd and stripped of duplicates (threads that share a table, or a
+    /// pid seen twice while /proc changes).
     /// </summary>
-    private static (SocketHolder[] Holders, int[] Offsets, HashSet<int> Pids) Group(List<FdWorker> workers, Dictionary<uint, int> sockets, int socketCount)
+    private static (SocketHolder[] Holders, uint[] Inodes, int[] Starts, HashSet<int> Pids) Group(List<FdWorker> workers, Dictionary<uint, int> sockets, int socketCount)
     {
         // Links to sockets that are not AF_UNIX (TCP, netlink, ...) drop out here.
         var pids = new HashSet<int>();
-        var offsets = new int[socketCount + 1];
+        var next = new int[socketCount]; // first the count of each socket's links, then where the next one goes
+        int held = 0;
         foreach (var w in workers)
         {
             var found = CollectionsMarshal.AsSpan(w.Holders);
@@ -174,7 +149,10 @@ internal sealed partial class ProcScanner
                 if (sockets.TryGetValue(found[i].Inode, out int index))
                 {
                     found[i] = found[i] with { Index = index };
-                    offsets[index + 1]++;
+                    if (next[index]++ == 0)
+                    {
+                        held++;
+                    }
                     pids.Add(found[i].Pid);
                 }
                 else
@@ -183,12 +161,26 @@ internal sealed partial class ProcScanner
                 }
             }
         }
-        for (int i = 0; i < socketCount; i++)
+        var inodes = new uint[held];
+        var order = new int[held];
+        int h = 0;
+        foreach (var (inode, index) in sockets)
         {
-            offsets[i + 1] += offsets[i];
+            if (next[index] > 0)
+            {
+                inodes[h] = inode;
+                order[h++] = index;
+            }
         }
-        var holders = new SocketHolder[offsets[socketCount]];
-        var next = (int[])offsets.Clone();
+        Array.Sort(inodes, order); // primitive keys: no comparison delegate
+        int total = 0;
+        foreach (int index in order)
+        {
+            int count = next[index];
+            next[index] = total;
+            total += count;
+        }
+        var holders = new SocketHolder[total];
         foreach (var w in workers)
         {
             foreach (var e in w.Holders)
@@ -199,11 +191,12 @@ internal sealed partial class ProcScanner
                 }
             }
         }
-        int write = 0;
-        for (int i = 0; i < socketCount; i++)
+        var starts = new int[held + 1];
+        int write = 0, start = 0;
+        for (int k = 0; k < held; k++)
         {
-            int start = offsets[i], end = offsets[i + 1];
-            offsets[i] = write;
+            int end = next[order[k]]; // each group now ends where the next one begins
+            starts[k] = write;
             if (end - start > 1)
             {
                 holders.AsSpan(start, end - start).Sort(default(HolderOrder));
@@ -215,9 +208,10 @@ internal sealed partial class ProcScanner
                     holders[write++] = holders[r];
                 }
             }
+            start = end;
         }
-        offsets[socketCount] = write;
-        return (write == holders.Length ? holders : holders[..write], offsets, pids);
+        starts[held] = write;
+        return (write == holders.Length ? holders : holders[..write], inodes, starts, pids);
     }
 
     private readonly struct HolderOrder : IComparer<SocketHolder>
