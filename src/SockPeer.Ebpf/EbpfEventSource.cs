@@ -104,21 +104,17 @@ public sealed class EbpfEventSource : ISocketEventSource
     }
 
     /// <summary>
-    /// The raw bytes every name a pattern matches begins with, for the kernel's filter; empty when the
-    /// pattern does not fix one. Only a pattern starting with '/' is anchored at the start of the name
-    /// (one without '/' also matches a last path component), and only printable ASCII other than '\'
-    /// reads the same in a display name and in the raw bytes.
+    /// The raw bytes every name a pattern matches begins with, for the kernel's filter: the glob's
+    /// <see cref="NameGlob.AnchoredPrefix"/> up to its first character that is not printable ASCII
+    /// (only those read the same in a display name and in the raw bytes), at most a sun_path long;
+    /// empty when the pattern does not fix one.
     /// </summary>
     public static byte[] KernelNamePrefix(NameGlob? glob)
     {
-        if (glob is null || !glob.Pattern.StartsWith('/'))
-        {
-            return [];
-        }
         var prefix = new List<byte>();
-        foreach (char c in glob.Pattern)
+        foreach (char c in glob?.AnchoredPrefix ?? "")
         {
-            if (c is '*' or '?' or '[' or '\\' or < ' ' or > '~' || prefix.Count == 108)
+            if (c is < ' ' or > '~' || prefix.Count == 108)
             {
                 break;
             }

@@ -171,7 +171,7 @@ internal static class Program
     private static KernelConnectionFeed? StartConnectionFeed(ServeOptions options, SnapshotSource source, SockPeerInstruments instruments)
     {
         var counts = new ConnectionCounts(options.MaxListeners);
-        var feed = KernelConnectionFeed.TryStart(source, options.Filter.Filter, counts, Log, out string why);
+        var feed = KernelConnectionFeed.TryStart(source, options.Filter, counts, Log, out string why);
         if (feed is null)
         {
             if (options.Source == "ebpf")

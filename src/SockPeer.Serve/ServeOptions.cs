@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using SockPeer.Inventory;
 using SockPeer.Serve.Filters;
+using SockPeer.Views;
 
 namespace SockPeer.Serve;
 
@@ -24,7 +25,7 @@ internal sealed record ServeOptions
     public TimeSpan OtlpInterval { get; init; } = TimeSpan.FromSeconds(15);
     public string OtlpProtocol { get; init; } = "http/protobuf";
     public bool ExposeCmdline { get; init; }
-    public ListFilter Filter { get; init; } = new();
+    public SocketFilter Filter { get; init; } = new();
     /// <summary>poll (snapshots only), ebpf (also count every connect and accept from the kernel; fail where it cannot), auto (ebpf where it loads).</summary>
     public string Source { get; init; } = "poll";
     public InventoryOptions Inventory { get; init; } = new() { NetNs = NetNsScope.All };
@@ -43,10 +44,10 @@ internal sealed record ServeOptions
         DefaultValueFactory = _ => "poll",
     };
     public static readonly Option<string> NetNsOption = new("--netns") { Description = "Network namespaces to cover: all (default), current, a namespace inode, or a path like /run/netns/NAME", DefaultValueFactory = _ => "all" };
-    public static readonly Option<string?> PidOption = new("--pid") { Description = "Only sockets with PID at either end" };
+    public static readonly Option<string?> PidOption = new("--pid") { Description = "Only sockets with PID at either end (PID,PID for several)" };
     public static readonly Option<string?> PathOption = new("--path") { Description = "Only sockets whose name (or peer's name) matches the glob" };
-    public static readonly Option<string?> TypeOption = new("--type") { Description = "stream, dgram or seqpacket" };
-    public static readonly Option<string?> StateOption = new("--state") { Description = "listening, connected or unconnected" };
+    public static readonly Option<string?> TypeOption = new("--type") { Description = "stream, dgram (or datagram) or seqpacket, in any case (comma-separated for several)" };
+    public static readonly Option<string?> StateOption = new("--state") { Description = "The table's words: listen, conn, pending, pair, bound, unconn, closed, inflight; or the kernel's: listening, connected, unconnected (comma-separated for several)" };
     public static readonly Option<string?> UserOption = new("--user") { Description = "Only sockets owned or held by this user (name or uid)" };
 
     public static IEnumerable<Option> All =>
@@ -58,20 +59,22 @@ internal sealed record ServeOptions
     /// <summary>Reads the options; throws <see cref="UsageException"/> with one line for a bad value.</summary>
     public static ServeOptions From(ParseResult parse)
     {
-        var filter = new ListFilter();
+        SocketFilter filter;
         try
         {
+            var values = new List<(string, string)>();
             foreach (var (name, option) in new[] { ("pid", PidOption), ("path", PathOption), ("type", TypeOption), ("state", StateOption), ("user", UserOption) })
             {
                 if (parse.GetValue(option) is { } value)
                 {
-                    filter = filter.With(name, value);
+                    values.Add((name, value));
                 }
             }
+            filter = ListFilter.Parse(values, start: null, optionPrefix: "--");
         }
         catch (FilterException e)
         {
-            throw new UsageException($"--{e.Message}");
+            throw new UsageException(e.Message);
         }
         int max = parse.GetValue(MaxListenersOption);
         if (max < 1)

@@ -59,15 +59,8 @@ internal static class EndpointQueries
         using var stdout = Output.OpenStdout();
         if (json)
         {
-            var pids = new HashSet<int>(sockets.SelectMany(s => s.Holders).Select(h => h.Pid));
-            foreach (var c in connections)
-            {
-                foreach (var e in c.Ends)
-                {
-                    pids.UnionWith(e.Holders.Select(h => h.Pid));
-                }
-            }
-            var processes = inventory.Processes.Where(p => pids.Contains(p.Pid)).ToList();
+            var endpointPids = connections.SelectMany(c => c.Ends).SelectMany(e => e.Holders).Select(h => h.Pid);
+            var processes = inventory.ProcessesOf(SocketInventory.HolderPidsOf(sockets).Concat(endpointPids));
             SchemaJsonWriter.WriteList(stdout, inventory, sockets, processes, connections);
             return ReturnCode.Ok;
         }

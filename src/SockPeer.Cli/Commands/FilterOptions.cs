@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using SockPeer.Model;
 using SockPeer.Views;
 
 namespace SockPeer.Cli.Commands;
@@ -29,7 +27,7 @@ internal static class FilterOptions
 
     public static readonly Option<string> Type = new("--type", "-t")
     {
-        Description = "stream, dgram or seqpacket (comma-separated for several)",
+        Description = "stream, dgram (or datagram) or seqpacket, in any case (comma-separated for several)",
         Recursive = true,
         HelpName = "TYPE",
     };
@@ -69,104 +67,33 @@ internal static class FilterOptions
     /// <summary>The engine filter the command line asks for; a bad value is a usage error, a pid no process has a failure.</summary>
     public static SocketFilter Build(ParseResult parse)
     {
-        var pids = new HashSet<int>();
-        foreach (string text in Split(parse.GetValue(Pid)))
+        // The options as the engine's (name, value) pairs: the engine reads the words.
+        var values = new List<(string, string)>();
+        values.AddRange((parse.GetValue(Pid) ?? []).Select(v => ("pid", v)));
+        if (parse.GetValue(Path) is { } path)
         {
-            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid <= 0)
-            {
-                throw new CliException($"--pid needs a process id (a positive number), not '{SocketName.Escape(text)}'", ReturnCode.Usage);
-            }
-            pids.Add(pid);
+            values.Add(("path", path));
         }
-        NameGlob? glob = null;
-        if (parse.GetValue(Path) is { } pattern && !NameGlob.TryParse(pattern, out glob, out string? error))
+        if (parse.GetValue(Type) is { } type)
         {
-            throw new CliException($"--path: {SocketName.Escape(error!)}", ReturnCode.Usage);
+            values.Add(("type", type));
         }
-        var types = new HashSet<UnixSocketType>();
-        foreach (string text in Split(parse.GetValue(Type) is { } t ? [t] : null))
+        if (parse.GetValue(State) is { } state)
         {
-            types.Add(text.ToLowerInvariant() switch
-            {
-                "stream" => UnixSocketType.Stream,
-                "dgram" or "datagram" => UnixSocketType.Dgram,
-                "seqpacket" => UnixSocketType.SeqPacket,
-                _ => throw new CliException($"--type takes stream, dgram or seqpacket, not '{SocketName.Escape(text)}'", ReturnCode.Usage),
-            });
+            values.Add(("state", state));
         }
-        var states = new HashSet<UnixSocketState>();
-        var kinds = new HashSet<SocketKind>();
-        foreach (string text in Split(parse.GetValue(State) is { } st ? [st] : null))
+        values.AddRange((parse.GetValue(User) ?? []).Select(v => ("user", v)));
+        if (!SocketFilterParser.TryParse(values, out var filter, out var error, optionPrefix: "--"))
         {
-            switch (text.ToLowerInvariant())
-            {
-                case "listening": states.Add(UnixSocketState.Listening); break;
-                case "connected": states.Add(UnixSocketState.Connected); break;
-                case "unconnected": states.Add(UnixSocketState.Unconnected); break;
-                default:
-                    if (!SocketKindText.TryParse(text, out var kind))
-                    {
-                        throw new CliException($"--state takes listen, conn, pending, pair, bound, unconn, closed, inflight, listening, connected or unconnected, not '{SocketName.Escape(text)}'", ReturnCode.Usage);
-                    }
-                    kinds.Add(kind);
-                    break;
-            }
+            throw new CliException(error.Message, error.IsUsage ? ReturnCode.Usage : ReturnCode.Failure);
         }
-        var uids = new HashSet<uint>();
-        foreach (string user in Split(parse.GetValue(User)))
-        {
-            uids.Add(ResolveUser(user));
-        }
-        foreach (int pid in pids)
+        foreach (int pid in filter.Pids)
         {
             if (!Directory.Exists($"/proc/{pid}"))
             {
                 throw new CliException($"no process {pid}"); // like lsof -p: not the same as a process without sockets
             }
         }
-        return new SocketFilter { Pids = pids, Name = glob, Types = types, States = states, Kinds = kinds, Uids = uids };
-    }
-
-    private static IEnumerable<string> Split(string[]? values)
-    {
-        foreach (string value in values ?? [])
-        {
-            if (value.Length == 0)
-            {
-                yield return value;
-            }
-            foreach (string part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                yield return part;
-            }
-        }
-    }
-
-    /// <summary>
-    /// A uid, or a name from /etc/passwd (the user database the inventory reads). An unknown name is
-    /// an error, as for lsof -u and ps -u: a typo must not look like "no sockets".
-    /// </summary>
-    public static uint ResolveUser(string user, string passwdPath = "/etc/passwd")
-    {
-        if (uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
-        {
-            return uid;
-        }
-        try
-        {
-            foreach (var line in File.ReadLines(passwdPath))
-            {
-                var fields = line.Split(':');
-                if (fields.Length > 2 && fields[0] == user && uint.TryParse(fields[2], out uid))
-                {
-                    return uid;
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliException($"cannot read {passwdPath} to look up user '{SocketName.Escape(user)}': {e.Message}");
-        }
-        throw new CliException($"no user named '{SocketName.Escape(user)}'");
+        return filter;
     }
 }

@@ -97,15 +97,7 @@ internal static class PeerCommand
     {
         var filter = new SocketFilter { Pids = new HashSet<int> { pid } };
         var matched = ListCommand.Select(bare, filter);
-        var pids = new SortedSet<int>();
-        foreach (var s in matched)
-        {
-            foreach (var h in s.Holders)
-            {
-                pids.Add(h.Pid);
-            }
-        }
-        var inventory = reader.WithProcesses(bare, [.. pids]);
+        var inventory = reader.WithProcesses(bare, [.. SocketInventory.HolderPidsOf(matched)]);
         matched = ListCommand.Select(inventory, filter);
         var rows = SocketViews.Rows(inventory, matched).ToList();
         Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(matched, rows)));

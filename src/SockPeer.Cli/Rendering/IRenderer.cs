@@ -29,19 +29,7 @@ internal sealed class JsonRenderer(Stream output) : IRenderer
 {
     public void WriteList(SocketInventory inventory, ListAnswer answer)
     {
-        IReadOnlyList<ProcessInfo> processes = inventory.Processes;
-        if (answer.Sockets.Count != inventory.Sockets.Count)
-        {
-            var pids = new HashSet<int>();
-            foreach (var s in answer.Sockets)
-            {
-                foreach (var h in s.Holders)
-                {
-                    pids.Add(h.Pid);
-                }
-            }
-            processes = inventory.Processes.Where(p => pids.Contains(p.Pid)).ToList();
-        }
+        var processes = answer.Sockets.Count == inventory.Sockets.Count ? inventory.Processes : inventory.ProcessesOf(answer.Sockets);
         Json.SchemaJsonWriter.WriteList(output, inventory, answer.Sockets, processes);
     }
 

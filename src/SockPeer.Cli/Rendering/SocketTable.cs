@@ -331,6 +331,14 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
         _ => row.End,
     };
 
+    // `<->` for ends that name each other, `-->` for a datagram client of a server, or three spaces.
+    private static string Arrow(EndRelation relation) => relation switch
+    {
+        EndRelation.Mutual => "<->",
+        EndRelation.OneWay => "-->",
+        _ => "   ",
+    };
+
     public string Cell(SocketView row, Column column)
     {
         var s = row.End;
@@ -342,7 +350,7 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
             case Column.State:
                 return row.Kind.ToText();
             case Column.Arrow:
-                return row.Relation.ToArrow();
+                return Arrow(row.Relation);
             case Column.End:
                 _ends.Append(sb, s);
                 return sb.ToString();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using SockPeer.Json;
 using SockPeer.Model;
 using SockPeer.Serve.Filters;
+using SockPeer.Views;
 using SockPeer.Serve.Metrics;
 using SockPeer.Serve.Snapshots;
 
@@ -70,17 +71,10 @@ internal sealed class Routes
 
     private async Task ApiSnapshot(HttpContext context)
     {
-        var filter = _options.Filter;
+        SocketFilter filter;
         try
         {
-            foreach (var (name, values) in context.Request.Query)
-            {
-                if (values.Count != 1)
-                {
-                    throw new FilterException($"give {SocketName.Escape(name.Length > 64 ? name[..64] : name)} once");
-                }
-                filter = filter.With(name, values[0] ?? "");
-            }
+            filter = ListFilter.With(_options.Filter, context.Request.Query);
         }
         catch (FilterException e)
         {
@@ -92,7 +86,7 @@ internal sealed class Routes
             return;
         }
         var inventory = snapshot.Inventory;
-        var (sockets, processes) = filter.Apply(inventory);
+        var (sockets, processes) = ListFilter.Apply(inventory, filter);
         if (!_options.ExposeCmdline)
         {
             processes = [.. processes.Select(p => p.CommandLine.Count == 0 ? p : p with { CommandLine = [] })];

@@ -3,6 +3,7 @@ using System.Globalization;
 using SockPeer.Inventory;
 using SockPeer.Model;
 using SockPeer.Serve.Filters;
+using SockPeer.Views;
 
 namespace SockPeer.Serve.Metrics;
 
@@ -32,9 +33,9 @@ internal sealed class UnixSocketMeasurements
 
     private static readonly string[] ListenerLabels = ["path", "netns", "type", "process", "container"];
 
-    public static UnixSocketMeasurements From(SocketInventory inventory, ListFilter filter, int maxPaths)
+    public static UnixSocketMeasurements From(SocketInventory inventory, SocketFilter filter, int maxPaths)
     {
-        var (sockets, _) = filter.Apply(inventory);
+        var (sockets, _) = ListFilter.Apply(inventory, filter);
         var names = new HolderNames(inventory);
 
         // Which servers keep their own path label: listeners and named datagram servers, in name order.

@@ -4,6 +4,7 @@ using SockPeer.Graph;
 using SockPeer.Json;
 using SockPeer.Model;
 using SockPeer.Serve.Filters;
+using SockPeer.Views;
 using SockPeer.Serve.Http;
 using SockPeer.Serve.Snapshots;
 
@@ -32,7 +33,7 @@ internal static class GraphPage
     ];
 
     /// <summary>Adds the page's routes to the server's table (replacing the plain index at /).</summary>
-    public static void MapTo(Routes endpoints, SnapshotSource snapshots, ListFilter defaultFilter)
+    public static void MapTo(Routes endpoints, SnapshotSource snapshots, SocketFilter defaultFilter)
     {
         foreach (var (path, contentType, resource) in Assets)
         {
@@ -68,29 +69,24 @@ internal static class GraphPage
         return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
-    private static async Task ApiGraph(HttpContext context, SnapshotSource snapshots, ListFilter filter)
+    private static async Task ApiGraph(HttpContext context, SnapshotSource snapshots, SocketFilter filter)
     {
         SecurityHeaders(context);
         var grouping = GraphGrouping.Process;
         try
         {
-            foreach (var (name, values) in context.Request.Query)
+            if (context.Request.Query.TryGetValue("group", out var group))
             {
-                if (values.Count != 1)
+                if (group.Count != 1)
                 {
-                    throw new FilterException($"give {SocketName.Escape(name.Length > 64 ? name[..64] : name)} once");
+                    throw new FilterException("give group once");
                 }
-                string value = values[0] ?? "";
-                if (name == "group")
+                if (!GraphText.TryParseGrouping(group[0] ?? "", out grouping))
                 {
-                    if (!GraphText.TryParseGrouping(value, out grouping))
-                    {
-                        throw new FilterException("group takes process, command, container or unit");
-                    }
-                    continue;
+                    throw new FilterException("group takes process, command, container or unit");
                 }
-                filter = filter.With(name, value);
             }
+            filter = ListFilter.With(filter, context.Request.Query.Where(q => q.Key != "group"));
         }
         catch (FilterException e)
         {

@@ -25,7 +25,7 @@ public sealed record PendingCountChange(UnixSocket Older, UnixSocket Newer)
 /// <summary>
 /// What changed between two snapshots: sockets that appeared and vanished, listeners, connections
 /// made, accepted and closed, clients now waiting, holders gained and lost, accept queues that grew
-/// or shrank. Sockets are matched by <see cref="SocketIdentity"/> (inodes are reused).
+/// or shrank. Sockets are matched by <see cref="SocketKey"/> (inodes are reused).
 /// <para>
 /// Only kernel facts count as evidence. A connection is closed when one of its ends vanished or names
 /// another peer (0 once the other end closed); an end that merely stops naming its peer in one snapshot
@@ -95,7 +95,7 @@ public sealed class SnapshotDiff
 
         foreach (var s in Newer.Sockets)
         {
-            if (!olderById.TryGetValue(SocketIdentity.Of(s), out var o))
+            if (!olderById.TryGetValue(s.Key, out var o))
             {
                 appeared.Add(s);
                 if (SocketRoles.IsListener(s))
@@ -120,7 +120,7 @@ public sealed class SnapshotDiff
         }
         foreach (var o in Older.Sockets)
         {
-            bool present = newerById.TryGetValue(SocketIdentity.Of(o), out var s);
+            bool present = newerById.TryGetValue(o.Key, out var s);
             if (!present)
             {
                 vanished.Add(o);
@@ -139,7 +139,7 @@ public sealed class SnapshotDiff
         CompareConnections(olderById, newerById);
     }
 
-    private void CompareConnections(Dictionary<SocketIdentity, UnixSocket> olderById, Dictionary<SocketIdentity, UnixSocket> newerById)
+    private void CompareConnections(Dictionary<SocketKey, UnixSocket> olderById, Dictionary<SocketKey, UnixSocket> newerById)
     {
         var olderConnections = Connections(Older);
         var newerConnections = Connections(Newer);
@@ -160,7 +160,7 @@ public sealed class SnapshotDiff
             }
             // New to us. Report it only when the older snapshot positively saw the client unconnected
             // (or not at all): one that named some peer there was a half-read connection, not a new one.
-            if (olderById.TryGetValue(SocketIdentity.Of(c.Client), out var o) && !WasUnconnected(o))
+            if (olderById.TryGetValue(c.Client.Key, out var o) && !WasUnconnected(o))
             {
                 continue;
             }
@@ -173,7 +173,7 @@ public sealed class SnapshotDiff
                 continue;
             }
             if (EndedIn(c.Client, newerById) || (c.Server is not null && c.Server.Type != UnixSocketType.Dgram && EndedIn(c.Server, newerById))
-                || (c.Server is not null && c.Server.Type == UnixSocketType.Dgram && !newerById.ContainsKey(SocketIdentity.Of(c.Server))))
+                || (c.Server is not null && c.Server.Type == UnixSocketType.Dgram && !newerById.ContainsKey(c.Server.Key)))
             {
                 closed.Add(c);
             }
@@ -188,14 +188,14 @@ public sealed class SnapshotDiff
     /// Every connection and waiting client of a snapshot, keyed by its client's identity (a waiting
     /// client and the connection it becomes share the key).
     /// </summary>
-    private static Dictionary<SocketIdentity, SocketConnection> Connections(SocketInventory inventory)
+    private static Dictionary<SocketKey, SocketConnection> Connections(SocketInventory inventory)
     {
-        var connections = new Dictionary<SocketIdentity, SocketConnection>();
+        var connections = new Dictionary<SocketKey, SocketConnection>();
         foreach (var s in inventory.Sockets)
         {
             if ((SocketRoles.ConnectionOf(inventory, s) ?? SocketRoles.PendingOf(inventory, s)) is { } c)
             {
-                connections[SocketIdentity.Of(s)] = c;
+                connections[s.Key] = c;
             }
         }
         return connections;
@@ -205,24 +205,24 @@ public sealed class SnapshotDiff
     /// The same connection keyed by its other end: which end is the client is inferred (listener
     /// joins, names), and an inference that flips between snapshots is not a new connection.
     /// </summary>
-    private static bool Swapped(Dictionary<SocketIdentity, SocketConnection> connections, SocketConnection c, out SocketConnection found)
+    private static bool Swapped(Dictionary<SocketKey, SocketConnection> connections, SocketConnection c, out SocketConnection found)
     {
         found = null!;
-        if (c.Server is null || !connections.TryGetValue(SocketIdentity.Of(c.Server), out var other) || other.Server is null)
+        if (c.Server is null || !connections.TryGetValue(c.Server.Key, out var other) || other.Server is null)
         {
             return false;
         }
         found = other;
-        return SocketIdentity.Of(other.Server) == SocketIdentity.Of(c.Client);
+        return other.Server.Key == c.Client.Key;
     }
 
     /// <summary>Not connected, not waiting, no peer: what a socket is before connect().</summary>
     private static bool WasUnconnected(UnixSocket o) => o.Role is SocketRole.Unconnected or SocketRole.Bound or SocketRole.DatagramServer;
 
     /// <summary>The end vanished, or the kernel says its peer is gone (0) or another one.</summary>
-    private static bool EndedIn(UnixSocket end, Dictionary<SocketIdentity, UnixSocket> newerById)
+    private static bool EndedIn(UnixSocket end, Dictionary<SocketKey, UnixSocket> newerById)
     {
-        if (!newerById.TryGetValue(SocketIdentity.Of(end), out var now))
+        if (!newerById.TryGetValue(end.Key, out var now))
         {
             return true;
         }
@@ -258,12 +258,12 @@ public sealed class SnapshotDiff
         return true;
     }
 
-    private static Dictionary<SocketIdentity, UnixSocket> Index(SocketInventory inventory)
+    private static Dictionary<SocketKey, UnixSocket> Index(SocketInventory inventory)
     {
-        var byId = new Dictionary<SocketIdentity, UnixSocket>(inventory.Sockets.Count);
+        var byId = new Dictionary<SocketKey, UnixSocket>(inventory.Sockets.Count);
         foreach (var s in inventory.Sockets)
         {
-            byId[SocketIdentity.Of(s)] = s;
+            byId[s.Key] = s;
         }
         return byId;
     }

@@ -17,7 +17,7 @@ public sealed class SnapshotPoller : ISocketEventSource
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     // When each socket was first seen, or (for a client) when it was seen to connect; listeners: to listen.
-    private readonly Dictionary<SocketIdentity, DateTimeOffset> _since = [];
+    private readonly Dictionary<SocketKey, DateTimeOffset> _since = [];
     private readonly Dictionary<WarningCode, DateTimeOffset> _warned = [];
     private HashSet<WarningCode> _warningsBefore = [];
     private readonly List<SocketEvent> _queued = [];
@@ -56,7 +56,7 @@ public sealed class SnapshotPoller : ISocketEventSource
         var first = _reader.Read(CancellationToken.None); // the state to watch from: taken whole
         foreach (var s in first.Sockets)
         {
-            _since[SocketIdentity.Of(s)] = now;
+            _since[s.Key] = now;
         }
         QueueWarnings(first, now);
         _last = first;
@@ -130,13 +130,13 @@ public sealed class SnapshotPoller : ISocketEventSource
         var newer = diff.Newer;
         foreach (var s in diff.Appeared)
         {
-            _since[SocketIdentity.Of(s)] = now;
+            _since[s.Key] = now;
         }
         var events = new List<SocketEvent>();
         foreach (var e in _deferred)
         {
             // Still there, holder-less: passed on or left to the kernel, not closing. Gone: its close says it all.
-            if (newer.Find(e.Socket!.Inode) is { } s && SocketIdentity.Of(s) == SocketIdentity.Of(e.Socket))
+            if (newer.Find(e.Socket!.Inode) is { } s && s.Key == e.Socket.Key)
             {
                 events.Add(e);
             }
@@ -144,17 +144,17 @@ public sealed class SnapshotPoller : ISocketEventSource
         _deferred.Clear();
         foreach (var l in diff.ListenersAppeared)
         {
-            _since[SocketIdentity.Of(l)] = now;
+            _since[l.Key] = now;
             events.Add(Event(SocketEventKind.Listen, now, newer, older, l, null, null));
         }
         foreach (var c in diff.Connected)
         {
-            _since[SocketIdentity.Of(c.Client)] = now;
+            _since[c.Client.Key] = now;
             events.Add(Event(SocketEventKind.Connect, now, newer, older, c.Client, c.Server, c.Listener));
         }
         foreach (var c in diff.Pending)
         {
-            _since[SocketIdentity.Of(c.Client)] = now;
+            _since[c.Client.Key] = now;
             events.Add(Event(SocketEventKind.Pending, now, newer, older, c.Client, null, c.Listener));
         }
         foreach (var c in diff.Accepted)
@@ -186,13 +186,13 @@ public sealed class SnapshotPoller : ISocketEventSource
         }
         foreach (var s in diff.Vanished)
         {
-            _since.Remove(SocketIdentity.Of(s));
+            _since.Remove(s.Key);
         }
         return events;
     }
 
     private TimeSpan? ObservedFor(UnixSocket s, DateTimeOffset now)
-        => _since.TryGetValue(SocketIdentity.Of(s), out var since) ? now - since : null;
+        => _since.TryGetValue(s.Key, out var since) ? now - since : null;
 
     /// <summary>An event whose sockets come from <paramref name="snapshot"/>; processes are looked up there, then in <paramref name="other"/>.</summary>
     private SocketEvent Event(SocketEventKind kind, DateTimeOffset now, SocketInventory snapshot, SocketInventory other,

@@ -52,30 +52,7 @@ public static class SocketEvents
         UnixSocket? socket, UnixSocket? peer, UnixSocket? listener, IReadOnlyList<SocketHolder>? lost)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var pids = new SortedSet<int>();
-        foreach (var s in (ReadOnlySpan<UnixSocket?>)[socket, peer, listener])
-        {
-            if (s is null)
-            {
-                continue;
-            }
-            foreach (var h in s.Holders)
-            {
-                pids.Add(h.Pid);
-            }
-        }
-        foreach (var h in lost ?? [])
-        {
-            pids.Add(h.Pid);
-        }
-        var processes = new List<ProcessInfo>(pids.Count);
-        foreach (int pid in pids)
-        {
-            if ((snapshot.FindProcess(pid) ?? fallback?.FindProcess(pid)) is { } p)
-            {
-                processes.Add(p);
-            }
-        }
-        return processes;
+        var pids = SocketInventory.HolderPidsOf([socket, peer, listener]).Concat((lost ?? []).Select(h => h.Pid));
+        return snapshot.ProcessesOf(pids, fallback);
     }
 }

@@ -87,6 +87,49 @@ public sealed class SocketInventory
 
     /// <summary>The process with this pid, if it holds a socket.</summary>
     public ProcessInfo? FindProcess(int pid) => _byPid.GetValueOrDefault(pid);
+
+    /// <summary>
+    /// The processes holding any of <paramref name="sockets"/> (null entries are skipped), ordered by
+    /// pid; a holder whose details this snapshot lacks is left out (<see cref="HolderPidsOf"/> has every pid).
+    /// </summary>
+    public IReadOnlyList<ProcessInfo> ProcessesOf(IEnumerable<UnixSocket?> sockets) => ProcessesOf(HolderPidsOf(sockets));
+
+    /// <summary>
+    /// The processes of <paramref name="pids"/>, ordered by pid and each once, looked up here first and
+    /// then in <paramref name="fallback"/> (an older snapshot, for a process that has just gone).
+    /// </summary>
+    public IReadOnlyList<ProcessInfo> ProcessesOf(IEnumerable<int> pids, SocketInventory? fallback = null)
+    {
+        ArgumentNullException.ThrowIfNull(pids);
+        var processes = new List<ProcessInfo>();
+        foreach (int pid in new SortedSet<int>(pids))
+        {
+            if ((FindProcess(pid) ?? fallback?.FindProcess(pid)) is { } p)
+            {
+                processes.Add(p);
+            }
+        }
+        return processes;
+    }
+
+    /// <summary>Every pid holding one of <paramref name="sockets"/> (null entries are skipped), ordered and each once.</summary>
+    public static IReadOnlyList<int> HolderPidsOf(IEnumerable<UnixSocket?> sockets)
+    {
+        ArgumentNullException.ThrowIfNull(sockets);
+        var pids = new SortedSet<int>();
+        foreach (var s in sockets)
+        {
+            if (s is null)
+            {
+                continue;
+            }
+            foreach (var h in s.Holders)
+            {
+                pids.Add(h.Pid);
+            }
+        }
+        return [.. pids];
+    }
 }
 
 /// <summary>Where the time of one snapshot went: sock_diag dumps, the /proc walk, and the joins.</summary>

@@ -4,7 +4,8 @@ namespace SockPeer.Model;
 /// A socket's identity across snapshots. Inode numbers are reused once a socket closes, and a
 /// namespace's sockets share the host's inode space, so the inode alone can name two different
 /// sockets in two snapshots; sock_diag's cookie tells them apart. The cookie is 0 when it was not
-/// known (the /proc/net/unix fallback), and then the key is only as good as the inode.
+/// known (the /proc/net/unix fallback), and then the key is only as good as the inode. Within one
+/// snapshot the inode alone is a key; across snapshots (diffs, watch, serve) this is.
 /// </summary>
 /// <param name="NetNs">Inode of the network namespace the socket lives in, when known.</param>
 /// <param name="Inode">Socket inode (socket:[N]).</param>

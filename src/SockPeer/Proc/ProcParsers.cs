@@ -177,26 +177,53 @@ internal static class ProcParsers
         var users = new Dictionary<uint, string>();
         foreach (var line in new LineEnumerator(passwd))
         {
-            int c1 = line.IndexOf((byte)':');
-            if (c1 <= 0)
+            if (TryParsePasswdLine(line, out var name, out uint uid))
             {
-                continue;
+                users.TryAdd(uid, Encoding.UTF8.GetString(name));
             }
-            var rest = line[(c1 + 1)..];
-            int c2 = rest.IndexOf((byte)':');
-            if (c2 < 0)
-            {
-                continue;
-            }
-            rest = rest[(c2 + 1)..];
-            int c3 = rest.IndexOf((byte)':');
-            if (c3 < 0 || !uint.TryParse(rest[..c3], NumberStyles.None, CultureInfo.InvariantCulture, out uint uid))
-            {
-                continue;
-            }
-            users.TryAdd(uid, Encoding.UTF8.GetString(line[..c1]));
         }
         return users;
+    }
+
+    /// <summary>The uid of the first passwd entry named <paramref name="name"/> (several names may share a uid).</summary>
+    public static bool TryFindPasswdUid(ReadOnlySpan<byte> passwd, string name, out uint uid)
+    {
+        byte[] wanted = Encoding.UTF8.GetBytes(name);
+        foreach (var line in new LineEnumerator(passwd))
+        {
+            if (TryParsePasswdLine(line, out var entry, out uid) && entry.SequenceEqual(wanted))
+            {
+                return true;
+            }
+        }
+        uid = 0;
+        return false;
+    }
+
+    // name:pw:uid:...; false for a line without a name or a numeric uid.
+    private static bool TryParsePasswdLine(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out uint uid)
+    {
+        name = default;
+        uid = 0;
+        int c1 = line.IndexOf((byte)':');
+        if (c1 <= 0)
+        {
+            return false;
+        }
+        var rest = line[(c1 + 1)..];
+        int c2 = rest.IndexOf((byte)':');
+        if (c2 < 0)
+        {
+            return false;
+        }
+        rest = rest[(c2 + 1)..];
+        int c3 = rest.IndexOf((byte)':');
+        if (c3 < 0 || !uint.TryParse(rest[..c3], NumberStyles.None, CultureInfo.InvariantCulture, out uid))
+        {
+            return false;
+        }
+        name = line[..c1];
+        return true;
     }
 
     internal static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> s)

@@ -104,12 +104,8 @@ public static class SocketQueries
     {
         UnixSocket? peer = SocketViews.Peer(inventory, socket);
         UnixSocket? listener = SocketViews.Listener(inventory, socket);
-        var pids = new SortedSet<int>();
-        foreach (var s in new[] { socket, peer, listener })
-        {
-            AddPids(pids, s);
-        }
-        return new PeerReport(socket, peer, listener, Collect(inventory, pids)) { HolderPids = [.. pids] };
+        var pids = SocketInventory.HolderPidsOf([socket, peer, listener]);
+        return new PeerReport(socket, peer, listener, inventory.ProcessesOf(pids)) { HolderPids = pids };
     }
 
     /// <summary>
@@ -175,12 +171,12 @@ public static class SocketQueries
     {
         var connections = new List<WhoConnection>();
         var pending = new List<UnixSocket>();
-        var pids = new SortedSet<int>();
+        var ends = new List<UnixSocket?>();
         var listenerInodes = new HashSet<uint>();
         foreach (var l in listeners)
         {
             listenerInodes.Add(l.Inode);
-            AddPids(pids, l);
+            ends.Add(l);
             if (l.Role == SocketRole.Listener)
             {
                 foreach (uint c in l.Pending)
@@ -188,7 +184,7 @@ public static class SocketQueries
                     if (inventory.Find(c) is { } waiting)
                     {
                         pending.Add(waiting);
-                        AddPids(pids, waiting);
+                        ends.Add(waiting);
                     }
                 }
             }
@@ -198,7 +194,7 @@ public static class SocketQueries
                 {
                     var client = inventory.Find(c);
                     connections.Add(new WhoConnection(l, client));
-                    AddPids(pids, client);
+                    ends.Add(client);
                 }
             }
         }
@@ -208,35 +204,11 @@ public static class SocketQueries
             {
                 var client = SocketViews.Peer(inventory, s);
                 connections.Add(new WhoConnection(s, client));
-                AddPids(pids, s);
-                AddPids(pids, client);
+                ends.Add(s);
+                ends.Add(client);
             }
         }
-        return new WhoReport(path, listeners, stale, connections, pending, Collect(inventory, pids)) { HolderPids = [.. pids] };
-    }
-
-    private static void AddPids(SortedSet<int> pids, UnixSocket? s)
-    {
-        if (s is null)
-        {
-            return;
-        }
-        foreach (var h in s.Holders)
-        {
-            pids.Add(h.Pid);
-        }
-    }
-
-    private static List<ProcessInfo> Collect(SocketInventory inventory, IEnumerable<int> pids)
-    {
-        var list = new List<ProcessInfo>();
-        foreach (int pid in pids)
-        {
-            if (inventory.FindProcess(pid) is { } p)
-            {
-                list.Add(p);
-            }
-        }
-        return list;
+        var pids = SocketInventory.HolderPidsOf(ends);
+        return new WhoReport(path, listeners, stale, connections, pending, inventory.ProcessesOf(pids)) { HolderPids = pids };
     }
 }

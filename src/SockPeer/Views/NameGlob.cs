@@ -14,10 +14,18 @@ public sealed class NameGlob
     {
         _pattern = pattern;
         _lastComponent = !pattern.Contains('/', StringComparison.Ordinal);
+        AnchoredPrefix = pattern.StartsWith('/') ? pattern[..LiteralLength(pattern)] : "";
     }
 
     /// <summary>The pattern as given.</summary>
     public string Pattern => _pattern;
+
+    /// <summary>
+    /// The text every display name this pattern matches begins with: the pattern's literal start up
+    /// to its first '*', '?', '[' or '\'; empty when the pattern does not fix one (a pattern without
+    /// a leading '/' also matches a last path component, so it fixes no start).
+    /// </summary>
+    public string AnchoredPrefix { get; }
 
     /// <summary>Checks the pattern: an unclosed '[' or a trailing '\' is an error, not a literal that silently matches nothing.</summary>
     public static bool TryParse(string pattern, out NameGlob? glob, out string? error)
@@ -53,6 +61,12 @@ public sealed class NameGlob
             return slash >= 0 && Match(_pattern, name.AsSpan(slash + 1));
         }
         return false;
+    }
+
+    private static int LiteralLength(string p)
+    {
+        int n = p.AsSpan().IndexOfAny("*?[\\");
+        return n < 0 ? p.Length : n;
     }
 
     private static string? Validate(string p)

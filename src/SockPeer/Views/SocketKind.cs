@@ -38,7 +38,7 @@ public enum EndRelation
     OneWay,
 }
 
-/// <summary>Text forms of <see cref="SocketKind"/> and <see cref="EndRelation"/>.</summary>
+/// <summary>Text forms of <see cref="SocketKind"/>: the table's words, which the filters and the JSON summary also use.</summary>
 public static class SocketKindText
 {
     /// <summary>The table's word: `conn`, `pair`, `pending`, `listen`, `bound`, `unconn`, `closed`, `in-flight`.</summary>
@@ -52,14 +52,6 @@ public static class SocketKindText
         SocketKind.Unconnected => "unconn",
         SocketKind.Closed => "closed",
         _ => "in-flight",
-    };
-
-    /// <summary>`&lt;-&gt;`, `--&gt;` or three spaces.</summary>
-    public static string ToArrow(this EndRelation relation) => relation switch
-    {
-        EndRelation.Mutual => "<->",
-        EndRelation.OneWay => "-->",
-        _ => "   ",
     };
 
     /// <summary>Parses a table word (case-insensitive; `inflight` and `in-flight` both work).</summary>

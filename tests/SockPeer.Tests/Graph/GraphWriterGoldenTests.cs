@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
+using SockPeer.Cli.Rendering;
 using SockPeer.Graph;
 using SockPeer.Json;
 using SockPeer.Tests.Infrastructure;

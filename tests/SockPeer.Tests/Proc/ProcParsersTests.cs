@@ -211,6 +211,16 @@ public class ProcParsersTests
         Assert.Equal("big", users[4294967294]); // uid_t is 32 bits
         Assert.False(users.ContainsKey(5));     // no name
         Assert.Equal(5, users.Count);
+
+        // By name (the filters' --user): every name, also a second one for a uid.
+        byte[] bytes = B(Passwd);
+        Assert.True(ProcParsers.TryFindPasswdUid(bytes, "toor", out uint toor));
+        Assert.Equal(0u, toor);
+        Assert.True(ProcParsers.TryFindPasswdUid(bytes, "big", out uint big));
+        Assert.Equal(4294967294u, big);
+        Assert.False(ProcParsers.TryFindPasswdUid(bytes, "bad3", out _));
+        Assert.False(ProcParsers.TryFindPasswdUid(bytes, "roo", out _));
+        Assert.False(ProcParsers.TryFindPasswdUid(bytes, "", out _));
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class ServeUnitTests
             release.Wait(TimeSpan.FromSeconds(30));
             Interlocked.Decrement(ref running);
             return Inventory();
-        }, inv => UnixSocketMeasurements.From(inv, new ListFilter(), 500), TimeSpan.Zero, _ => { });
+        }, inv => UnixSocketMeasurements.From(inv, new SockPeer.Views.SocketFilter(), 500), TimeSpan.Zero, _ => { });
 
         var first = Enumerable.Range(0, 50).Select(_ => Task.Run(source.GetAsync)).ToArray();
         SpinWait.SpinUntil(() => Volatile.Read(ref reads) == 1, TimeSpan.FromSeconds(30));
@@ -67,7 +67,7 @@ public sealed class ServeUnitTests
     {
         int reads = 0;
         var source = new SnapshotSource(() => { Interlocked.Increment(ref reads); return Inventory(); },
-            inv => UnixSocketMeasurements.From(inv, new ListFilter(), 500), TimeSpan.FromMinutes(5), _ => { });
+            inv => UnixSocketMeasurements.From(inv, new SockPeer.Views.SocketFilter(), 500), TimeSpan.FromMinutes(5), _ => { });
         var a = (await source.GetAsync());
         var b = (await source.GetAsync());
         Assert.Same(a, b);
@@ -80,7 +80,7 @@ public sealed class ServeUnitTests
         var log = new List<string>();
         bool fail = true;
         var source = new SnapshotSource(() => fail ? throw new InventoryException("netlink went away") : Inventory(),
-            inv => UnixSocketMeasurements.From(inv, new ListFilter(), 500), TimeSpan.Zero, log.Add);
+            inv => UnixSocketMeasurements.From(inv, new SockPeer.Views.SocketFilter(), 500), TimeSpan.Zero, log.Add);
         var e = await Assert.ThrowsAsync<SnapshotFailedException>(source.GetAsync);
         Assert.Equal("netlink went away", e.Message);
         Assert.Equal(["sockpeer: snapshot failed: netlink went away"], log);
@@ -96,7 +96,7 @@ public sealed class ServeUnitTests
             Listener(1, "/run/a\"b.sock", 3),
             new UnixSocket { Inode = 2, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Role = SocketRole.Server, NameBytes = Encoding.UTF8.GetBytes("/run/a\"b.sock"), Listener = 1, Peer = 3, RecvQueue = 5, Holders = [new SocketHolder(10, 4)] },
             new UnixSocket { Inode = 3, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Role = SocketRole.Client, Peer = 2, RecvQueue = 7, Holders = [new SocketHolder(11, 5)] });
-        var source = new SnapshotSource(() => inventory, inv => UnixSocketMeasurements.From(inv, new ListFilter(), 500), TimeSpan.FromMinutes(5), _ => { });
+        var source = new SnapshotSource(() => inventory, inv => UnixSocketMeasurements.From(inv, new SockPeer.Views.SocketFilter(), 500), TimeSpan.FromMinutes(5), _ => { });
         using var instruments = new SockPeerInstruments(source);
         using var exposition = new PrometheusExposition(instruments.Meter);
         var snapshot = (await source.GetAsync());
@@ -131,18 +131,19 @@ public sealed class ServeUnitTests
     [Fact]
     public void FilterValuesAreValidatedInOneLine()
     {
-        var f = new ListFilter();
-        Assert.Equal(UnixSocketType.Dgram, f.With("type", "dgram").Type);
-        Assert.Equal("type takes stream, dgram or seqpacket, not 'x'", Assert.Throws<FilterException>(() => f.With("type", "x")).Message);
-        Assert.Equal("pid needs a process id (a positive number), not '0'", Assert.Throws<FilterException>(() => f.With("pid", "0")).Message);
-        Assert.StartsWith("unknown filter 'netns'", Assert.Throws<FilterException>(() => f.With("netns", "/proc/1/ns/net")).Message, StringComparison.Ordinal);
-        Assert.Equal(0u, f.With("user", "root").Uid);
+        static SockPeer.Views.SocketFilter With(string name, string value) => ListFilter.Parse([(name, value)], start: null, optionPrefix: "");
+        Assert.Equal([UnixSocketType.Dgram], With("type", "dgram").Types);
+        Assert.Equal([UnixSocketType.Dgram], With("type", "DataGram").Types);
+        Assert.Equal("type takes stream, dgram or seqpacket, not 'x'", Assert.Throws<FilterException>(() => With("type", "x")).Message);
+        Assert.Equal("pid needs a process id (a positive number), not '0'", Assert.Throws<FilterException>(() => With("pid", "0")).Message);
+        Assert.StartsWith("unknown filter 'netns'", Assert.Throws<FilterException>(() => With("netns", "/proc/1/ns/net")).Message, StringComparison.Ordinal);
+        Assert.Equal([0u], With("user", "root").Uids);
     }
 
     [Fact]
     public async Task MetricsUseNoMeterOtherThanTheirOwn()
     {
-        var source = new SnapshotSource(() => Inventory(), inv => UnixSocketMeasurements.From(inv, new ListFilter(), 500), TimeSpan.Zero, _ => { });
+        var source = new SnapshotSource(() => Inventory(), inv => UnixSocketMeasurements.From(inv, new SockPeer.Views.SocketFilter(), 500), TimeSpan.Zero, _ => { });
         using var instruments = new SockPeerInstruments(source);
         using var other = new Meter("Other");
         other.CreateObservableGauge("other_gauge", () => 1);

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using SockPeer.Graph;
 
-namespace SockPeer.Graph;
+namespace SockPeer.Cli.Rendering;
 
 /// <summary>
 /// Writes a <see cref="SocketGraph"/> as Graphviz DOT (the convention of <c>systemd-analyze dot</c>):
@@ -10,7 +11,7 @@ namespace SockPeer.Graph;
 /// no name can end a string, add a line or change an attribute. Nothing in the output depends on
 /// time or hashing: the same graph gives the same bytes.
 /// </summary>
-public static class DotWriter
+internal static class DotWriter
 {
     /// <summary>Node labels list at most this many idle listening sockets, then how many more.</summary>
     internal const int MaxListeningShown = 8;

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using SockPeer.Graph;
 
-namespace SockPeer.Graph;
+namespace SockPeer.Cli.Rendering;
 
 /// <summary>
 /// Writes a <see cref="SocketGraph"/> as a Mermaid flowchart (for Markdown pages that render
@@ -11,7 +12,7 @@ namespace SockPeer.Graph;
 /// entities, so no name can end a label or inject markup. Socketpairs are dashed and two-headed,
 /// pending connections dotted, connections between network namespaces red.
 /// </summary>
-public static class MermaidWriter
+internal static class MermaidWriter
 {
     /// <summary>Writes the whole graph.</summary>
     public static void Write(TextWriter w, SocketGraph graph)
