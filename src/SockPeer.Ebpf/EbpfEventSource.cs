@@ -235,13 +235,13 @@ public sealed class EbpfEventSource : ISocketEventSource
             {
                 _connected.Add(k.Inode);
                 _reported.Add(k.Inode);
-                var client = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, peer: null, name: null) with { AwaitingAccept = true };
+                var client = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, peer: null, name: null, SocketRole.Pending) with { AwaitingAccept = true };
                 var listener = FindListener(snapshot, k);
                 return Event(SocketEventKind.Connect, k, snapshot, client, null, listener);
             }
             case UnixConnectionFactKind.Accept:
             {
-                var server = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, f.ClientInode, k.NameBytes);
+                var server = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, f.ClientInode, k.NameBytes, SocketRole.Server);
                 UnixSocket? client = null;
                 if (f.ClientInode != 0)
                 {
@@ -249,12 +249,12 @@ public sealed class EbpfEventSource : ISocketEventSource
                     client = snapshot.Find(f.ClientInode);
                 }
                 // A client that closed before this accept is gone from every snapshot: its connect says who it was.
-                client ??= f.Connect is { } c ? Synthesize(c, c.Inode, k.Inode, null) : null;
+                client ??= f.Connect is { } c ? Synthesize(c, c.Inode, k.Inode, null, SocketRole.Client) : null;
                 var listener = FindListener(snapshot, k);
                 server = server with { Listener = listener?.Inode };
                 return client is null
                     ? null // a client from before the start, gone before any snapshot saw it
-                    : Event(SocketEventKind.Accept, k, snapshot, client with { Peer = k.Inode, AwaitingAccept = false, PendingOn = null }, server, listener);
+                    : Event(SocketEventKind.Accept, k, snapshot, client with { Peer = k.Inode, AwaitingAccept = false, PendingOn = null, Role = SocketRole.Client }, server, listener);
             }
             default:
                 return TranslateClose(f, snapshot);
@@ -297,14 +297,18 @@ public sealed class EbpfEventSource : ISocketEventSource
         _reported.Add(clientInode);
         uint peerInode = serverEnd ? k.Inode : f.ServerInode != 0 ? f.ServerInode : k.PeerInode;
         var socket = snapshot.Find(clientInode)
-            ?? (connect is not null ? Synthesize(connect, clientInode, peerInode, null) : Synthesize(k, clientInode, peerInode, null));
+            ?? (connect is not null ? Synthesize(connect, clientInode, peerInode, null, SocketRole.Client) : Synthesize(k, clientInode, peerInode, null, SocketRole.Client));
         if (f.Accepted == true)
         {
             // Accepted, then closed: a connection closing, never a client that gave up waiting (an older
             // snapshot may still have it pending).
-            socket = socket with { AwaitingAccept = false, PendingOn = null, Peer = peerInode != 0 ? peerInode : socket.Peer };
+            socket = socket with { AwaitingAccept = false, PendingOn = null, Peer = peerInode != 0 ? peerInode : socket.Peer, Role = SocketRole.Client };
         }
-        var peer = peerInode == 0 ? null : snapshot.Find(peerInode) ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes) : null);
+        else if (f.Accepted == false)
+        {
+            socket = socket with { AwaitingAccept = true, Role = SocketRole.Pending }; // a client that gave up waiting to be accepted
+        }
+        var peer = peerInode == 0 ? null : snapshot.Find(peerInode) ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes, SocketRole.Server) : null);
         var listener = connect is not null ? FindListener(snapshot, connect)
             : (peer?.Listener ?? socket.Listener) is uint l ? snapshot.Find(l)
             : !serverEnd ? FindListener(snapshot, k) // an unnamed client's close carries the listener's name
@@ -317,12 +321,10 @@ public sealed class EbpfEventSource : ISocketEventSource
 
     /// <summary>
     /// The client end of a connection the tracker did not see begin, given one of its ends as the
-    /// snapshot has it: the peer when this end is the server, else this end.
-    /// TODO(role): read the engine's decided role once UnixSocket.Role is in main:
-    /// <c>known is { Role: SocketRole.Server, Peer: uint p and not 0 } ? p : inode</c>.
+    /// snapshot has it: the peer when the engine decided this end is the server, else this end.
     /// </summary>
     private static uint ClientEndOf(UnixSocket? known, uint inode)
-        => known is { Listener: not null, Peer: uint p and not 0 } ? p : inode;
+        => known is { Role: SocketRole.Server, Peer: uint p and not 0 } ? p : inode;
 
     private SocketEvent Event(SocketEventKind kind, UnixKernelEvent k, SocketInventory snapshot, UnixSocket socket, UnixSocket? peer, UnixSocket? listener)
     {
@@ -368,9 +370,10 @@ public sealed class EbpfEventSource : ISocketEventSource
         }
     }
 
-    /// <summary>A socket as the kernel's event describes it, for one no snapshot has seen.</summary>
-    private static UnixSocket Synthesize(UnixKernelEvent k, uint inode, uint? peer, byte[]? name) => new()
+    /// <summary>A socket as the kernel's event describes it, for one no snapshot has seen; the kernel's call says its role (connect: the client, accept: the server).</summary>
+    private static UnixSocket Synthesize(UnixKernelEvent k, uint inode, uint? peer, byte[]? name, SocketRole role) => new()
     {
+        Role = role,
         Inode = inode,
         NetNs = k.NetNs,
         Type = k.Type,

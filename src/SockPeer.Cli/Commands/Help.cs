@@ -21,7 +21,8 @@ internal static class Help
           cmd[pid]:fd     a process holding the socket on that fd; {docker:name} its container
           #inode          the socket's inode (socket:[INODE] in /proc/PID/fd)
           +N in M procs   N more holders, M processes in all; -w shows them, --pid's are always shown
-          backlog P/B     P connections wait to be accepted, the backlog is B; FULL when P >= B
+          backlog P/B     P connections wait to be accepted, the backlog is B; FULL when P > B
+                          (the kernel admits B + 1 waiting; then connect waits or fails)
           RECVQ, SENDQ    bytes queued at END (and at the other end, after a '/', when any)
           (holder not visible)  no process that could be inspected holds it (run as root)
           (deleted), (replaced) the socket file no longer leads to this socket

@@ -56,23 +56,23 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
     public void WritePeer(SocketInventory inventory, PeerReport report)
     {
         var ends = new EndText(inventory, table.Selected, table.Wide);
-        var view = SocketViews.Classify(inventory, report.Socket);
-        WriteDetail(inventory, ends, "socket", report.Socket, Role(view, report.Socket));
+        WriteDetail(inventory, ends, "socket", report.Socket, EndWord(report.Socket.Role));
         if (report.Peer is { } peer)
         {
-            WriteDetail(inventory, ends, "peer", peer, Role(view, peer));
+            WriteDetail(inventory, ends, "peer", peer, EndWord(peer.Role));
         }
         else
         {
-            string why = report.Socket switch
+            var s = report.Socket;
+            string why = s.Role switch
             {
-                { PendingOn: uint l } => $"none yet: waiting in the accept queue of #{l}",
-                { AwaitingAccept: true } => "none yet: waiting to be accepted (the listener could not list it)",
-                { Peer: 0 } => "closed: the other end is gone",
-                { Peer: uint p } => $"#{p} (not seen in this snapshot)",
-                { State: UnixSocketState.Listening } => "none: a listener; see its pending and accepted connections with 'sockpeer who'",
-                { Clients.Count: > 0 } s => $"none; {s.Clients.Count} client(s) send to it: " + string.Join(", ", s.Clients.Select(c => "#" + c)),
-                { InFlight: true } => "none: the socket is in flight",
+                SocketRole.Pending when s.PendingOn is uint l => $"none yet: waiting in the accept queue of #{l}",
+                SocketRole.Pending => "none yet: waiting to be accepted (the listener could not list it)",
+                SocketRole.Closed => "closed: the other end is gone",
+                _ when s.Peer is uint p and not 0 => $"#{p} (not seen in this snapshot)",
+                SocketRole.Listener => "none: a listener; see its pending and accepted connections with 'sockpeer who'",
+                SocketRole.DatagramServer when s.Clients.Count > 0 => $"none; {s.Clients.Count} client(s) send to it: " + string.Join(", ", s.Clients.Select(c => "#" + c)),
+                SocketRole.InFlight => "none: the socket is in flight",
                 _ => "none: not connected",
             };
             output.WriteLine($"{terminal.Paint(Pad("peer", LabelWidth), Terminal.Bold)}{why}");
@@ -83,11 +83,13 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
         }
     }
 
-    /// <summary>"client" or "server" for the ends of a connection, as the table orders them.</summary>
-    private static string? Role(SocketView view, UnixSocket s)
-        => view.Kind is SocketKind.Connection or SocketKind.Pending
-            ? (view.Client?.Inode == s.Inode ? "client" : view.Server?.Inode == s.Inode ? "server" : null)
-            : null;
+    /// <summary>"client" or "server" for an end of a connection, as the engine decided its role.</summary>
+    private static string? EndWord(SocketRole role) => role switch
+    {
+        SocketRole.Client or SocketRole.Pending or SocketRole.DatagramClient => "client",
+        SocketRole.Server or SocketRole.DatagramServer => "server",
+        _ => null,
+    };
 
     private void WriteDetail(SocketInventory inventory, EndText ends, string label, UnixSocket s, string? role)
     {
@@ -106,7 +108,7 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
         {
             line.Append(" shutdown:").Append(s.Shutdown.ToText());
         }
-        if (s.State == UnixSocketState.Listening)
+        if (s.Role == SocketRole.Listener)
         {
             string fill = s.PendingCount is uint p ? SocketTable.BacklogText(new ListenerFill(s, p, s.Backlog ?? 0)) : "?";
             line.Append(" backlog ").Append(fill.EndsWith("FULL", StringComparison.Ordinal) ? terminal.Paint(fill, Terminal.Red) : fill);
@@ -168,7 +170,7 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
         }
         foreach (var l in report.Listeners)
         {
-            WriteDetail(inventory, ends, l.State == UnixSocketState.Listening ? "listener" : "bound", l, "server");
+            WriteDetail(inventory, ends, l.Role == SocketRole.Listener ? "listener" : "bound", l, "server");
         }
         foreach (var s in report.Stale)
         {

@@ -72,7 +72,7 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
         {
             foreach (var s in row.Sockets)
             {
-                queues |= s.State == UnixSocketState.Listening ? s.PendingCount > 0 : s.RecvQueue > 0 || s.SendQueue > 0;
+                queues |= s.Role == SocketRole.Listener ? s.PendingCount > 0 : s.RecvQueue > 0 || s.SendQueue > 0;
                 if (s.NetNs is ulong ns)
                 {
                     firstNs ??= ns;

@@ -29,7 +29,6 @@ internal sealed class WatchRenderer(Terminal terminal)
         {
             return line.ToString();
         }
-        bool listener = s.State == UnixSocketState.Listening || (e.Peer is null && e.Listener is null && s.NameBytes is not null);
         AppendEnd(line, e, s);
         if (e.Peer is { } peer)
         {
@@ -49,7 +48,7 @@ internal sealed class WatchRenderer(Terminal terminal)
         {
             line.Append("  (socketpair)");
         }
-        if (listener && s.State == UnixSocketState.Listening && e.Backlog is null)
+        if (s.Role == SocketRole.Listener && e.Backlog is null)
         {
             line.Append("  backlog ").Append(s.PendingCount?.ToString(CultureInfo.InvariantCulture) ?? "?").Append('/').Append(s.Backlog?.ToString(CultureInfo.InvariantCulture) ?? "?");
         }

@@ -41,7 +41,7 @@ internal sealed class UnixSocketMeasurements
         var servers = new List<UnixSocket>();
         foreach (var s in sockets)
         {
-            if (s.State == UnixSocketState.Listening || (s.Clients.Count > 0 && s.Name is not null))
+            if (s.Role == SocketRole.Listener || (s.Role == SocketRole.DatagramServer && s.Clients.Count > 0 && s.Name is not null))
             {
                 servers.Add(s);
             }
@@ -76,7 +76,7 @@ internal sealed class UnixSocketMeasurements
         var listenerKeys = new Dictionary<uint, string[]>();
         foreach (var s in servers)
         {
-            if (s.State != UnixSocketState.Listening)
+            if (s.Role != SocketRole.Listener)
             {
                 continue;
             }
@@ -109,18 +109,34 @@ internal sealed class UnixSocketMeasurements
             {
                 inFlight++;
             }
-            // An accepted connection: counted on its listener, with the client's program at the other end.
-            if (s.Listener is uint l && listenerKeys.TryGetValue(l, out var lkey) && inventory.Find(l) is { } listener)
+            // A connection, from its server end: counted on its listener while that listens, under the
+            // name the server end carries (its listener's) once the listener has closed.
+            if (s.Role == SocketRole.Server)
             {
-                accepted.Add(lkey, 1);
                 var peer = s.Peer is uint p and not 0 ? inventory.Find(p) : null;
-                string path = pathOf[l];
-                connections.Add([path, names.Commands(s.Holders.Count > 0 ? s : listener), peer is null ? "" : names.Commands(peer)], 1);
+                UnixSocket holderOfServer = s;
+                string path;
+                if (s.Listener is uint l && listenerKeys.TryGetValue(l, out var lkey) && inventory.Find(l) is { } listener)
+                {
+                    accepted.Add(lkey, 1);
+                    path = pathOf[l];
+                    holderOfServer = s.Holders.Count > 0 ? s : listener;
+                }
+                else if (s.Name is { } name && (keptPaths.Contains(name) || keptPaths.Count < maxPaths))
+                {
+                    keptPaths.Add(name);
+                    path = name;
+                }
+                else
+                {
+                    path = OtherPath;
+                }
+                connections.Add([path, names.Commands(holderOfServer), peer is null ? "" : names.Commands(peer)], 1);
                 queue.Add([path, "recv"], s.RecvQueue);
                 queue.Add([path, "send"], peer?.RecvQueue ?? 0);
             }
             // A datagram server: each socket connected to it is a client.
-            if (s.Clients.Count > 0 && pathOf.TryGetValue(s.Inode, out var dpath))
+            if (s.Role == SocketRole.DatagramServer && s.Clients.Count > 0 && pathOf.TryGetValue(s.Inode, out var dpath))
             {
                 foreach (var c in s.Clients)
                 {

@@ -16,10 +16,10 @@ public sealed record HoldersChange(UnixSocket Older, UnixSocket Newer, IReadOnly
 public sealed record PendingCountChange(UnixSocket Older, UnixSocket Newer)
 {
     /// <summary>The queue went over its limit: the next connect() waits or fails with EAGAIN.</summary>
-    public bool BecameFull => !SocketRoles.IsBacklogFull(Older) && SocketRoles.IsBacklogFull(Newer);
+    public bool BecameFull => !Older.BacklogFull && Newer.BacklogFull;
 
     /// <summary>The queue was over its limit and no longer is.</summary>
-    public bool Drained => SocketRoles.IsBacklogFull(Older) && !SocketRoles.IsBacklogFull(Newer);
+    public bool Drained => Older.BacklogFull && !Newer.BacklogFull;
 }
 
 /// <summary>
@@ -112,7 +112,7 @@ public sealed class SnapshotDiff
             {
                 holders.Add(h);
             }
-            if (s.State == UnixSocketState.Listening && o.State == UnixSocketState.Listening
+            if (s.Role == SocketRole.Listener && o.Role == SocketRole.Listener
                 && s.PendingCount is uint now && o.PendingCount is uint before && now != before)
             {
                 pendingCounts.Add(new PendingCountChange(o, s));
@@ -217,7 +217,7 @@ public sealed class SnapshotDiff
     }
 
     /// <summary>Not connected, not waiting, no peer: what a socket is before connect().</summary>
-    private static bool WasUnconnected(UnixSocket o) => o.Peer is null && !SocketRoles.IsPending(o) && o.State != UnixSocketState.Listening;
+    private static bool WasUnconnected(UnixSocket o) => o.Role is SocketRole.Unconnected or SocketRole.Bound or SocketRole.DatagramServer;
 
     /// <summary>The end vanished, or the kernel says its peer is gone (0) or another one.</summary>
     private static bool EndedIn(UnixSocket end, Dictionary<SocketIdentity, UnixSocket> newerById)

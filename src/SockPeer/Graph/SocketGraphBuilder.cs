@@ -1,5 +1,6 @@
 using SockPeer.Inventory;
 using SockPeer.Model;
+using SockPeer.Views;
 
 namespace SockPeer.Graph;
 
@@ -17,10 +18,9 @@ public sealed record GraphOptions
 }
 
 /// <summary>
-/// Builds the <see cref="SocketGraph"/> of a snapshot. Which end is the server: an accepted socket
-/// (its <see cref="UnixSocket.Listener"/> set) is the server end of its connection; a datagram
-/// client's peer (that does not point back) is its server; a client waiting in an accept queue
-/// points at its listener; a socketpair has no server. A socket held by several processes (shared
+/// Builds the <see cref="SocketGraph"/> of a snapshot. Edges go from client to server as the engine
+/// decided each socket's <see cref="UnixSocket.Role"/>: a client to the accepted server end, a datagram
+/// client to its server, a client waiting in an accept queue to its listener; a socketpair has no server. A socket held by several processes (shared
 /// across fork) gives one edge from each holding node. Connections whose other end could not be
 /// seen are not drawn (the snapshot's warnings say what was missed); an end that no visible process
 /// holds is drawn as the single <see cref="GraphNodeKind.Unknown"/> node.
@@ -79,54 +79,38 @@ public static class SocketGraphBuilder
 
         public void Visit(UnixSocket s)
         {
-            if (s.Listener is uint listenerInode)
+            // Each connection is drawn once, from the end that names it (its client; a pair's first end),
+            // with the roles the engine decided.
+            switch (s.Role)
             {
-                // The accepted end serves; its peer is the client (0 when the client closed: nobody to draw).
-                if (s.Peer is uint p and not 0 && inventory.Find(p) is { } client)
-                {
-                    var listener = inventory.Find(listenerInode);
-                    AddConnection(client, s, listener, s.Name ?? listener?.Name ?? UnnamedName, GraphEdgeKind.Connection);
-                }
-                return;
-            }
-            if (s.PendingOn is uint pendingOn)
-            {
-                if (inventory.Find(pendingOn) is { } listener)
-                {
-                    AddConnection(s, listener, listener, listener.Name ?? UnnamedName, GraphEdgeKind.Pending);
-                }
-                return;
-            }
-            if (s.Peer is not (uint peerInode and not 0) || inventory.Find(peerInode) is not { } peer || peer.Listener is not null)
-            {
-                return; // no peer, the peer unseen, or the peer is an accepted end (drawn from there)
-            }
-            if (s.IsSocketPair || peer.IsSocketPair)
-            {
-                if (s.Inode < peer.Inode)
-                {
-                    AddConnection(s, peer, null, PairName, GraphEdgeKind.Pair);
-                }
-                return;
-            }
-            if (peer.Peer != s.Inode)
-            {
-                // A datagram client of a server that does not point back.
-                AddConnection(s, peer, null, peer.Name ?? UnnamedName, GraphEdgeKind.Connection);
-                return;
-            }
-            if (s.Inode < peer.Inode)
-            {
-                // Two sockets connected to each other, neither accepted: the named one serves.
-                var (client, server) = s.NameBytes is not null && peer.NameBytes is null ? (peer, s) : (s, peer);
-                AddConnection(client, server, null, server.Name ?? client.Name ?? UnnamedName, GraphEdgeKind.Connection);
+                case SocketRole.Pending:
+                    if (s.PendingOn is uint pendingOn && inventory.Find(pendingOn) is { } waitedOn)
+                    {
+                        AddConnection(s, waitedOn, waitedOn, waitedOn.Name ?? UnnamedName, GraphEdgeKind.Pending);
+                    }
+                    return;
+                case SocketRole.Pair when s.ConnectionClient == s.Inode:
+                    if (SocketViews.Peer(inventory, s) is { } twin)
+                    {
+                        AddConnection(s, twin, null, PairName, GraphEdgeKind.Pair);
+                    }
+                    return;
+                case SocketRole.Client or SocketRole.DatagramClient:
+                    if (SocketViews.Peer(inventory, s) is { } server && (s.Role == SocketRole.DatagramClient || server.Peer == s.Inode))
+                    {
+                        // The server end carries the listener's name, which outlives the listener.
+                        var listener = SocketViews.Listener(inventory, s);
+                        AddConnection(s, server, listener, server.Name ?? listener?.Name ?? s.Name ?? UnnamedName, GraphEdgeKind.Connection);
+                    }
+                    return;
+                default:
+                    return;
             }
         }
 
         public void AddIfIdleServer(UnixSocket s)
         {
-            bool serves = s.State == UnixSocketState.Listening || (s.Type == UnixSocketType.Dgram && s.NameBytes is not null && s.Peer is null);
-            if (!serves)
+            if (!s.Role.Serves())
             {
                 return;
             }

@@ -92,7 +92,7 @@ internal static class InFlightInference
         var result = (UnixSocket[])sockets.Clone();
         foreach (int i in candidates)
         {
-            result[i] = result[i] with { InFlight = true, InFlightOn = on };
+            result[i] = SocketRoleRules.InFlight(result[i], on);
         }
         if (on is null)
         {

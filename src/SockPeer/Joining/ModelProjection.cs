@@ -59,6 +59,14 @@ internal static class ModelProjection
             var status = files.Check(r.Name, r.VfsDevice, r.VfsInode, holders);
             file = new SocketFile(r.VfsDevice >> 20, r.VfsDevice & 0xFFFFF, r.VfsInode, status);
         }
+        var type = r.Type switch { 1 => UnixSocketType.Stream, 2 => UnixSocketType.Dgram, 5 => UnixSocketType.SeqPacket, _ => UnixSocketType.Unknown };
+        var state = r.State switch { UnixDiagState.Listen => UnixSocketState.Listening, UnixDiagState.Established => UnixSocketState.Connected, _ => UnixSocketState.Unconnected };
+        uint? listener = indexes.ListenerOf(s);
+        uint[] clients = indexes.ClientsOf(r.Inode);
+        var self = new EndFacts(r.Inode, r.Name is { Length: > 0 }, listener is not null);
+        // The peer's facts matter only to tell the ends of a stream or seqpacket connection apart.
+        EndFacts? peerEnd = type != UnixSocketType.Dgram && !pair ? PeerEnd(dump, indexes, peer) : null;
+        var role = SocketRoleRules.Decide(type, state, self, peer, peerEnd, awaitingAccept, pair, clients.Length > 0, peersKnown);
         var icons = dump.Queues.Icons;
         uint[] pending = [];
         if (listening && icons.TryGetValue(r.Inode, out uint[]? ic))
@@ -70,19 +78,20 @@ internal static class ModelProjection
             Inode = r.Inode,
             Cookie = r.Cookie,
             NetNs = s.NetNs,
-            Type = r.Type switch { 1 => UnixSocketType.Stream, 2 => UnixSocketType.Dgram, 5 => UnixSocketType.SeqPacket, _ => UnixSocketType.Unknown },
-            State = r.State switch { UnixDiagState.Listen => UnixSocketState.Listening, UnixDiagState.Established => UnixSocketState.Connected, _ => UnixSocketState.Unconnected },
+            Type = type,
+            State = state,
+            Role = role,
             NameBytes = r.Name is { Length: > 0 } ? r.Name : null,
             File = file,
             Peer = peer,
-            Listener = indexes.ListenerOf(s),
+            Listener = listener,
             PendingOn = isPendingClient ? waitingOn : null,
             AwaitingAccept = awaitingAccept,
             Pending = pending,
             PendingCount = listening && r.HasRqLen ? r.RQueue : null,
             PendingPartial = dump.Queues.Partial.Contains(r.Inode) || (listening && r.HasRqLen && pending.Length < r.RQueue && !icons.ContainsKey(r.Inode)),
             Backlog = listening && r.HasRqLen ? r.WQueue : null,
-            Clients = indexes.ClientsOf(r.Inode),
+            Clients = clients,
             IsSocketPair = pair,
             // For a listener the kernel's RQLEN is (pending, backlog): schema 1 documents them so, as ss -xl shows them.
             RecvQueue = r.RQueue,
@@ -92,5 +101,16 @@ internal static class ModelProjection
             Holders = holders,
             PeerMended = s.PeerMended,
         };
+    }
+
+    /// <summary>The peer's facts for the role rules, when its record is in the dump.</summary>
+    private static EndFacts? PeerEnd(RawDump dump, SocketIndexes indexes, uint? peer)
+    {
+        if (peer is not uint p || p == 0 || !dump.Index.TryGetValue(p, out int i))
+        {
+            return null;
+        }
+        var other = dump.Sockets[i];
+        return new EndFacts(p, other.Record.Name is { Length: > 0 }, indexes.ListenerOf(other) is not null);
     }
 }

@@ -238,6 +238,7 @@ public static class SchemaJsonWriter
         WriteNullable(w, Names.Netns, s.NetNs);
         w.WriteString(Names.Type, Values.Of(s.Type));
         w.WriteString(Names.State, Values.Of(s.State));
+        w.WriteString(Names.Role, Values.Of(s.Role));
         if (s.NameBytes is { } name)
         {
             var (shown, raw) = (names ?? new NameCache()).Get(name);
@@ -267,6 +268,14 @@ public static class SchemaJsonWriter
         WriteInodes(w, Names.Pending, s.Pending);
         WriteNullable(w, Names.PendingCount, s.PendingCount);
         WriteNullable(w, Names.Backlog, s.Backlog);
+        if (s.Role == SocketRole.Listener && s.PendingCount is not null && s.Backlog is not null)
+        {
+            w.WriteBoolean(Names.BacklogFull, s.BacklogFull);
+        }
+        else
+        {
+            w.WriteNull(Names.BacklogFull);
+        }
         w.WriteNumber(Names.RecvQueue, s.RecvQueue);
         w.WriteNumber(Names.SendQueue, s.SendQueue);
         w.WriteString(Names.Shutdown, Values.Of(s.Shutdown));
@@ -320,6 +329,7 @@ public static class SchemaJsonWriter
         public static readonly JsonEncodedText Abstract = JsonEncodedText.Encode("abstract");
         public static readonly JsonEncodedText AwaitingAccept = JsonEncodedText.Encode("awaitingAccept");
         public static readonly JsonEncodedText Backlog = JsonEncodedText.Encode("backlog");
+        public static readonly JsonEncodedText BacklogFull = JsonEncodedText.Encode("backlogFull");
         public static readonly JsonEncodedText Clients = JsonEncodedText.Encode("clients");
         public static readonly JsonEncodedText Cookie = JsonEncodedText.Encode("cookie");
         public static readonly JsonEncodedText Device = JsonEncodedText.Encode("device");
@@ -339,6 +349,7 @@ public static class SchemaJsonWriter
         public static readonly JsonEncodedText PendingOn = JsonEncodedText.Encode("pendingOn");
         public static readonly JsonEncodedText PendingPartial = JsonEncodedText.Encode("pendingPartial");
         public static readonly JsonEncodedText Pid = JsonEncodedText.Encode("pid");
+        public static readonly JsonEncodedText Role = JsonEncodedText.Encode("role");
         public static readonly JsonEncodedText RecvQueue = JsonEncodedText.Encode("recvQueue");
         public static readonly JsonEncodedText SendQueue = JsonEncodedText.Encode("sendQueue");
         public static readonly JsonEncodedText Shutdown = JsonEncodedText.Encode("shutdown");
@@ -356,11 +367,13 @@ public static class SchemaJsonWriter
         private static readonly JsonEncodedText[] States = Table<UnixSocketState>(t => t.ToText());
         private static readonly JsonEncodedText[] Shutdowns = Table<ShutdownState>(t => t.ToText());
         private static readonly JsonEncodedText[] Statuses = Table<SocketFileStatus>(t => t.ToText());
+        private static readonly JsonEncodedText[] Roles = Table<SocketRole>(t => t.ToText());
 
         public static JsonEncodedText Of(UnixSocketType v) => Types[(int)v];
         public static JsonEncodedText Of(UnixSocketState v) => States[(int)v];
         public static JsonEncodedText Of(ShutdownState v) => Shutdowns[(int)v];
         public static JsonEncodedText Of(SocketFileStatus v) => Statuses[(int)v];
+        public static JsonEncodedText Of(SocketRole v) => Roles[(int)v];
 
         private static JsonEncodedText[] Table<T>(Func<T, string> text) where T : struct, Enum
         {

@@ -21,6 +21,8 @@ public sealed record UnixSocket
     public ulong? NetNs { get; init; }
     /// <summary>Type.</summary>
     public required UnixSocketType Type { get; init; }
+    /// <summary>The part it plays (listener, client, server, ...), decided once by the engine; every view reads it.</summary>
+    public required SocketRole Role { get; init; }
     /// <summary>State.</summary>
     public required UnixSocketState State { get; init; }
     /// <summary>Exact name bytes (abstract names with their leading NUL); null when unnamed.</summary>
@@ -72,6 +74,27 @@ public sealed record UnixSocket
     /// report its flip as a connect or a close. <see cref="InFlight"/> is likewise an inference.
     /// </summary>
     public bool PeerMended { get; init; }
+    /// <summary>
+    /// Listeners: the accept queue is full, so the next connect() waits or fails with EAGAIN. The
+    /// kernel's test (<c>unix_recvq_full()</c> in net/unix/af_unix.c) is queue length &gt; backlog: a
+    /// listener with backlog N admits N + 1 waiting clients, and is full when N + 1 wait. The one
+    /// backlog rule of every view.
+    /// </summary>
+    public bool BacklogFull => State == UnixSocketState.Listening && PendingCount is uint waiting && Backlog is uint limit && waiting > limit;
+    /// <summary>The inode of the other end: the peer (not 0), or the listener a pending client waits on; null when none.</summary>
+    public uint? OtherEndInode => Peer is uint p and not 0 ? p : PendingOn;
+    /// <summary>
+    /// The inode that names the connection this socket is an end of: its client end's (for a
+    /// socketpair, by convention, the lower of the two inodes); null when it is no end of a connection.
+    /// A connection is reported once, by the socket for which this is its own inode.
+    /// </summary>
+    public uint? ConnectionClient => Role switch
+    {
+        SocketRole.Client or SocketRole.DatagramClient or SocketRole.Pending => Inode,
+        SocketRole.Server => Peer is uint p and not 0 ? p : null,
+        SocketRole.Pair => Peer is uint q and not 0 ? Math.Min(Inode, q) : Inode,
+        _ => null,
+    };
     /// <summary>Identity across snapshots: (network namespace, inode, cookie), since inodes are reused.</summary>
     public SocketKey Key => new(NetNs, Inode, Cookie);
 }

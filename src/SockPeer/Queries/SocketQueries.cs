@@ -169,7 +169,7 @@ public static class SocketQueries
         return Connected(inventory, shown, listeners, []);
     }
 
-    private static bool IsServer(UnixSocket s) => s.State == UnixSocketState.Listening || (s.Type == UnixSocketType.Dgram && s.Listener is null);
+    private static bool IsServer(UnixSocket s) => s.Role.Serves();
 
     private static WhoReport Connected(SocketInventory inventory, string path, List<UnixSocket> listeners, List<UnixSocket> stale)
     {
@@ -181,7 +181,7 @@ public static class SocketQueries
         {
             listenerInodes.Add(l.Inode);
             AddPids(pids, l);
-            if (l.State == UnixSocketState.Listening)
+            if (l.Role == SocketRole.Listener)
             {
                 foreach (uint c in l.Pending)
                 {

@@ -26,7 +26,7 @@ public static class RelevantWarnings
         foreach (var s in shown)
         {
             orphan |= s.Holders.Count == 0;
-            listener |= s.State == UnixSocketState.Listening;
+            listener |= s.Role == SocketRole.Listener;
             inFlight |= s.InFlight;
             unseen |= (s.Peer is uint p and not 0 && inventory.Find(p) is null)
                 || (s.PendingOn is uint l && inventory.Find(l) is null)

@@ -9,8 +9,8 @@ namespace SockPeer.Views;
 /// <param name="Backlog">The backlog limit.</param>
 public sealed record ListenerFill(UnixSocket Listener, uint Pending, uint Backlog)
 {
-    /// <summary>The queue is full: further clients wait in connect() or fail.</summary>
-    public bool Full => Backlog > 0 ? Pending >= Backlog : Pending > 0;
+    /// <summary>The queue is full: further clients wait in connect() or fail (<see cref="UnixSocket.BacklogFull"/>).</summary>
+    public bool Full => Listener.BacklogFull;
 }
 
 /// <summary>Counts of a set of sockets, like `ss -s`: by type and kind, queues in use, the fullest listeners.</summary>
@@ -55,7 +55,7 @@ public sealed record SocketSummary
             {
                 recv++;
             }
-            if (s.SendQueue > 0 && s.State != UnixSocketState.Listening)
+            if (s.SendQueue > 0 && s.Role != SocketRole.Listener)
             {
                 send++;
             }
@@ -67,7 +67,7 @@ public sealed record SocketSummary
             {
                 netns.Add(ns);
             }
-            if (s.State == UnixSocketState.Listening && s.PendingCount is uint pending)
+            if (s.Role == SocketRole.Listener && s.PendingCount is uint pending)
             {
                 fills.Add(new ListenerFill(s, pending, s.Backlog ?? 0));
             }

@@ -22,14 +22,14 @@ public sealed record SocketView
     /// <summary>How <see cref="End"/> and <see cref="Other"/> relate.</summary>
     public EndRelation Relation { get; init; }
 
-    /// <summary>The client end (a connection's connecting side, a pending client); null for pairs and one-ended rows.</summary>
-    public UnixSocket? Client => Kind is SocketKind.Connection or SocketKind.Pending ? End : null;
+    /// <summary>The client end (a connection's connecting side, a pending client, a datagram client); null for pairs and one-ended rows.</summary>
+    public UnixSocket? Client => End.Role is SocketRole.Client or SocketRole.Pending or SocketRole.DatagramClient ? End : null;
 
     /// <summary>The server end (an accepted socket, a listener, a datagram server); null when there is none or it was not seen.</summary>
-    public UnixSocket? Server => Kind switch
+    public UnixSocket? Server => End.Role switch
     {
-        SocketKind.Connection or SocketKind.Pending => Other,
-        SocketKind.Listener or SocketKind.Bound => End,
+        SocketRole.Client or SocketRole.Pending or SocketRole.DatagramClient => Other,
+        SocketRole.Server or SocketRole.Listener or SocketRole.DatagramServer => End,
         _ => null,
     };
 
@@ -56,11 +56,7 @@ public static class SocketViews
     /// </summary>
     public static UnixSocket? OtherEnd(SocketInventory inventory, UnixSocket socket)
     {
-        if (socket.Peer is uint p and not 0)
-        {
-            return inventory.Find(p);
-        }
-        return socket.PendingOn is uint l ? inventory.Find(l) : null;
+        return socket.OtherEndInode is uint other ? inventory.Find(other) : null;
     }
 
     /// <summary>The peer of <paramref name="socket"/> when it is in the snapshot (not a pending client's listener).</summary>
@@ -74,44 +70,50 @@ public static class SocketViews
         return inode is uint l ? inventory.Find(l) : null;
     }
 
-    /// <summary>What <paramref name="s"/> is, with its ends ordered client first.</summary>
+    /// <summary>The table's word for a role: a connection's ends, whatever their roles, are one `conn`.</summary>
+    public static SocketKind KindOf(SocketRole role) => role switch
+    {
+        SocketRole.Listener => SocketKind.Listener,
+        SocketRole.Client or SocketRole.Server or SocketRole.DatagramClient => SocketKind.Connection,
+        SocketRole.Pending => SocketKind.Pending,
+        SocketRole.Pair => SocketKind.Pair,
+        SocketRole.DatagramServer or SocketRole.Bound => SocketKind.Bound,
+        SocketRole.Closed => SocketKind.Closed,
+        SocketRole.InFlight => SocketKind.InFlight,
+        _ => SocketKind.Unconnected,
+    };
+
+    /// <summary>What <paramref name="s"/> is, with its ends ordered client first, as the engine decided its <see cref="UnixSocket.Role"/>.</summary>
     public static SocketView Classify(SocketInventory inventory, UnixSocket s)
     {
-        UnixSocket? peer = Peer(inventory, s);
-        if (s.InFlight)
+        var kind = KindOf(s.Role);
+        switch (s.Role)
         {
-            return new SocketView { Socket = s, Kind = SocketKind.InFlight, End = s, Other = peer, OtherInode = s.InFlightOn, Relation = peer is null ? EndRelation.None : EndRelation.Mutual };
+            case SocketRole.InFlight:
+            {
+                UnixSocket? peer = Peer(inventory, s);
+                return new SocketView { Socket = s, Kind = kind, End = s, Other = peer, OtherInode = s.InFlightOn, Relation = peer is null ? EndRelation.None : EndRelation.Mutual };
+            }
+            case SocketRole.Pending:
+                return s.PendingOn is uint lis
+                    ? new SocketView { Socket = s, Kind = kind, End = s, Other = inventory.Find(lis), OtherInode = lis, Relation = EndRelation.OneWay }
+                    : new SocketView { Socket = s, Kind = kind, End = s, Relation = EndRelation.OneWay };
+            case SocketRole.Client or SocketRole.Server or SocketRole.Pair or SocketRole.DatagramClient:
+            {
+                UnixSocket? peer = Peer(inventory, s);
+                if (peer is null || peer.Peer != s.Inode)
+                {
+                    // The other end unseen, or not pointing back (a datagram client's server).
+                    return new SocketView { Socket = s, Kind = kind, End = s, Other = peer, OtherInode = s.Peer, Relation = EndRelation.OneWay };
+                }
+                var (first, second) = s.Role == SocketRole.Server ? (peer, s) : (s, peer);
+                return new SocketView { Socket = s, Kind = kind, End = first, Other = second, OtherInode = second.Inode, Relation = EndRelation.Mutual };
+            }
+            case SocketRole.Closed:
+                return new SocketView { Socket = s, Kind = kind, End = s, OtherInode = s.Peer, Relation = EndRelation.OneWay };
+            default:
+                return new SocketView { Socket = s, Kind = kind, End = s };
         }
-        if (s.State == UnixSocketState.Listening)
-        {
-            return new SocketView { Socket = s, Kind = SocketKind.Listener, End = s };
-        }
-        if (s.PendingOn is uint lis)
-        {
-            return new SocketView { Socket = s, Kind = SocketKind.Pending, End = s, Other = inventory.Find(lis), OtherInode = lis, Relation = EndRelation.OneWay };
-        }
-        if (s.AwaitingAccept)
-        {
-            return new SocketView { Socket = s, Kind = SocketKind.Pending, End = s, Relation = EndRelation.OneWay };
-        }
-        if (peer is not null && peer.Peer == s.Inode)
-        {
-            // The client goes first: an accepted socket is the server end.
-            var (client, server) = s.Listener is not null ? (peer, s) : (s, peer);
-            return s.IsSocketPair
-                ? new SocketView { Socket = s, Kind = SocketKind.Pair, End = s, Other = peer, OtherInode = peer.Inode, Relation = EndRelation.Mutual }
-                : new SocketView { Socket = s, Kind = SocketKind.Connection, End = client, Other = server, OtherInode = server.Inode, Relation = EndRelation.Mutual };
-        }
-        if (peer is not null)
-        {
-            return new SocketView { Socket = s, Kind = SocketKind.Connection, End = s, Other = peer, OtherInode = peer.Inode, Relation = EndRelation.OneWay };
-        }
-        if (s.Peer is uint gone)
-        {
-            return new SocketView { Socket = s, Kind = gone == 0 ? SocketKind.Closed : SocketKind.Connection, End = s, OtherInode = gone, Relation = EndRelation.OneWay };
-        }
-        bool bound = s.NameBytes is not null || s.Clients.Count > 0 || s.State == UnixSocketState.Connected;
-        return new SocketView { Socket = s, Kind = bound ? SocketKind.Bound : SocketKind.Unconnected, End = s };
     }
 
     /// <summary>

@@ -13,23 +13,24 @@ public class SnapshotDiffTests
 
     private static UnixSocket Listener(uint inode = 10, uint pending = 0, uint backlog = 8, params uint[] waiting) => new()
     {
-        Inode = inode, Cookie = inode + 1000, NetNs = Ns, Type = UnixSocketType.Stream, State = UnixSocketState.Listening,
+        Inode = inode, Cookie = inode + 1000, NetNs = Ns, Type = UnixSocketType.Stream, State = UnixSocketState.Listening, Role = SocketRole.Listener,
         NameBytes = Path, PendingCount = pending, Backlog = backlog, Pending = waiting, Holders = [new SocketHolder(100, 3)],
     };
 
     private static UnixSocket Client(uint inode, uint? peer, int pid = 200, int fd = 4) => new()
     {
         Inode = inode, Cookie = inode + 1000, NetNs = Ns, Type = UnixSocketType.Stream,
-        State = peer is null ? UnixSocketState.Unconnected : UnixSocketState.Connected, Peer = peer, Holders = [new SocketHolder(pid, fd)],
+        State = peer is null ? UnixSocketState.Unconnected : UnixSocketState.Connected, Peer = peer,
+        Role = peer switch { null => SocketRole.Unconnected, 0 => SocketRole.Closed, _ => SocketRole.Client }, Holders = [new SocketHolder(pid, fd)],
     };
 
     private static UnixSocket Accepted(uint inode, uint client, uint listener = 10) => new()
     {
         Inode = inode, Cookie = inode + 1000, NetNs = Ns, Type = UnixSocketType.Stream, State = UnixSocketState.Connected,
-        NameBytes = Path, Peer = client, Listener = listener, Holders = [new SocketHolder(100, 5)],
+        Role = client == 0 ? SocketRole.Closed : SocketRole.Server, NameBytes = Path, Peer = client, Listener = listener, Holders = [new SocketHolder(100, 5)],
     };
 
-    private static UnixSocket Waiting(uint inode, uint listener = 10) => Client(inode, null) with { State = UnixSocketState.Connected, PendingOn = listener, AwaitingAccept = true };
+    private static UnixSocket Waiting(uint inode, uint listener = 10) => Client(inode, null) with { State = UnixSocketState.Connected, PendingOn = listener, AwaitingAccept = true, Role = SocketRole.Pending };
 
     private static SocketInventory Snap(params UnixSocket[] sockets)
         => new([.. sockets.OrderBy(s => s.Inode)], [new ProcessInfo { Pid = 100, Command = "server" }, new ProcessInfo { Pid = 200, Command = "client" }], [], peersKnown: true);
@@ -108,7 +109,7 @@ public class SnapshotDiffTests
     {
         var open = Snap(Listener(), Client(20, 21), Accepted(21, 20));
         // The client still names its peer, but the server end was read half-way (no peer yet): no kernel evidence of a close.
-        var torn = Snap(Listener(), Client(20, 21), Accepted(21, 20) with { Peer = null, State = UnixSocketState.Unconnected });
+        var torn = Snap(Listener(), Client(20, 21), Accepted(21, 20) with { Peer = null, State = UnixSocketState.Unconnected, Role = SocketRole.Bound });
         var d1 = SnapshotDiff.Between(open, torn);
         Assert.Empty(d1.Closed);
         // Once read whole again, the same connection is not made again.
@@ -121,9 +122,9 @@ public class SnapshotDiffTests
     [Fact]
     public void An_in_flight_mark_that_flips_changes_nothing()
     {
-        var pair = new UnixSocket { Inode = 30, Cookie = 1, NetNs = Ns, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Peer = 31, IsSocketPair = true, Holders = [new SocketHolder(200, 7)] };
-        var other = new UnixSocket { Inode = 31, Cookie = 2, NetNs = Ns, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Peer = 30, IsSocketPair = true, InFlight = true };
-        var d = SnapshotDiff.Between(Snap(pair, other), Snap(pair, other with { InFlight = false, InFlightOn = null }));
+        var pair = new UnixSocket { Inode = 30, Cookie = 1, NetNs = Ns, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Role = SocketRole.Pair, Peer = 31, IsSocketPair = true, Holders = [new SocketHolder(200, 7)] };
+        var other = new UnixSocket { Inode = 31, Cookie = 2, NetNs = Ns, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Role = SocketRole.InFlight, Peer = 30, IsSocketPair = true, InFlight = true };
+        var d = SnapshotDiff.Between(Snap(pair, other), Snap(pair, other with { InFlight = false, InFlightOn = null, Role = SocketRole.Pair }));
         Assert.True(d.IsEmpty);
     }
 
@@ -167,12 +168,12 @@ public class SnapshotDiffTests
     [Fact]
     public void A_datagram_client_connects_and_its_server_goes()
     {
-        var server = new UnixSocket { Inode = 40, Cookie = 1, NetNs = Ns, Type = UnixSocketType.Dgram, State = UnixSocketState.Unconnected, NameBytes = Path, Holders = [new SocketHolder(100, 3)] };
-        var client = new UnixSocket { Inode = 41, Cookie = 2, NetNs = Ns, Type = UnixSocketType.Dgram, State = UnixSocketState.Connected, Peer = 40, Holders = [new SocketHolder(200, 3)] };
+        var server = new UnixSocket { Inode = 40, Cookie = 1, NetNs = Ns, Type = UnixSocketType.Dgram, State = UnixSocketState.Unconnected, Role = SocketRole.DatagramServer, NameBytes = Path, Holders = [new SocketHolder(100, 3)] };
+        var client = new UnixSocket { Inode = 41, Cookie = 2, NetNs = Ns, Type = UnixSocketType.Dgram, State = UnixSocketState.Connected, Role = SocketRole.DatagramClient, Peer = 40, Holders = [new SocketHolder(200, 3)] };
         var d = SnapshotDiff.Between(Snap(server), Snap(server with { State = UnixSocketState.Connected, Clients = [41] }, client));
         Assert.Equal(41u, Assert.Single(d.Connected).Client.Inode);
         Assert.Empty(d.ListenersAppeared);
-        var gone = SnapshotDiff.Between(Snap(server, client), Snap(client with { Peer = 0 }));
+        var gone = SnapshotDiff.Between(Snap(server, client), Snap(client with { Peer = 0, Role = SocketRole.Closed }));
         Assert.Equal(41u, Assert.Single(gone.Closed).Client.Inode);
         Assert.Single(gone.ListenersGone);
     }

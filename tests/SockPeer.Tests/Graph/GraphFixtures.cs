@@ -1,5 +1,6 @@
 using System.Text;
 using SockPeer.Inventory;
+using SockPeer.Joining;
 using SockPeer.Model;
 using SockPeer.Proc;
 
@@ -36,6 +37,8 @@ internal static class GraphFixtures
             Inode = inode,
             Type = type,
             State = state,
+            // The engine's own rule, from this end's facts: these fixtures spell out the kernel facts, not roles.
+            Role = SocketRoleRules.Decide(type, state, new EndFacts(inode, name is not null, listener is not null), peer, null, pendingOn is not null, pair, false, true),
             NameBytes = name,
             Peer = peer,
             Listener = listener,
@@ -76,14 +79,14 @@ internal static class GraphFixtures
             // An idle listener on 100.
             S(1300, St, L, IdleAbstract, holders: (100, 10)),
             // /dev/log, a datagram server held by 600, with the evil 200 and the container's 800 as clients.
-            S(1400, Dg, C, DevLog, holders: (600, 3)) with { Clients = [1411, 1412] },
+            S(1400, Dg, C, DevLog, holders: (600, 3)) with { Clients = [1411, 1412], Role = SocketRole.DatagramServer },
             S(1411, Dg, C, peer: 1400, holders: (200, 5)),
             S(1412, Dg, C, peer: 1400, holders: (800, 3)),
             // A socketpair between 100 and 400, and one whose second end is in flight.
             S(1500, St, C, peer: 1501, pair: true, holders: (400, 3)),
             S(1501, St, C, peer: 1500, pair: true, holders: (100, 11)),
             S(1600, UnixSocketType.SeqPacket, C, peer: 1601, pair: true, holders: (400, 4)),
-            S(1601, UnixSocketType.SeqPacket, C, peer: 1600, pair: true) with { InFlight = true, InFlightOn = 1600 },
+            S(1601, UnixSocketType.SeqPacket, C, peer: 1600, pair: true) with { InFlight = true, InFlightOn = 1600, Role = SocketRole.InFlight },
             // An unconnected, unnamed socket: not in the graph.
             S(1700, Dg, U, holders: (400, 5)),
         };

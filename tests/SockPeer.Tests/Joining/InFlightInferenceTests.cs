@@ -26,6 +26,7 @@ public class InFlightInferenceTests
         Inode = inode,
         Type = UnixSocketType.Stream,
         State = UnixSocketState.Connected,
+        Role = SocketRole.Client,
         Peer = inode + 1,
         RecvQueue = recvQueue,
         Holders = [new SocketHolder(pid, 3)],
@@ -36,6 +37,7 @@ public class InFlightInferenceTests
         Inode = inode,
         Type = UnixSocketType.Stream,
         State = UnixSocketState.Connected,
+        Role = peer is null ? SocketRole.Bound : SocketRole.Client,
         Peer = peer,
     };
 

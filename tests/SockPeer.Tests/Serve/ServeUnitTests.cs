@@ -22,6 +22,7 @@ public sealed class ServeUnitTests
         Inode = inode,
         Type = UnixSocketType.Stream,
         State = UnixSocketState.Listening,
+        Role = SocketRole.Listener,
         NameBytes = Encoding.UTF8.GetBytes(name),
         PendingCount = pending,
         Backlog = 128,
@@ -93,8 +94,8 @@ public sealed class ServeUnitTests
     {
         var inventory = Inventory(
             Listener(1, "/run/a\"b.sock", 3),
-            new UnixSocket { Inode = 2, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, NameBytes = Encoding.UTF8.GetBytes("/run/a\"b.sock"), Listener = 1, Peer = 3, RecvQueue = 5, Holders = [new SocketHolder(10, 4)] },
-            new UnixSocket { Inode = 3, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Peer = 2, RecvQueue = 7, Holders = [new SocketHolder(11, 5)] });
+            new UnixSocket { Inode = 2, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Role = SocketRole.Server, NameBytes = Encoding.UTF8.GetBytes("/run/a\"b.sock"), Listener = 1, Peer = 3, RecvQueue = 5, Holders = [new SocketHolder(10, 4)] },
+            new UnixSocket { Inode = 3, Type = UnixSocketType.Stream, State = UnixSocketState.Connected, Role = SocketRole.Client, Peer = 2, RecvQueue = 7, Holders = [new SocketHolder(11, 5)] });
         var source = new SnapshotSource(() => inventory, inv => UnixSocketMeasurements.From(inv, new ListFilter(), 500), TimeSpan.FromMinutes(5), _ => { });
         using var instruments = new SockPeerInstruments(source);
         using var exposition = new PrometheusExposition(instruments.Meter);
