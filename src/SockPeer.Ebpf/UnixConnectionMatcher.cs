@@ -37,6 +37,8 @@ public sealed class UnixConnectionMatcher
     private readonly Dictionary<ulong, Connection> _byId = [];
     // Accepts and closes read before their connection's connect, in the order read.
     private readonly List<UnixKernelEvent> _held = [];
+    // The socket ids the held events name (theirs and their peers'), with how many name each.
+    private readonly Dictionary<ulong, int> _heldIds = [];
     private readonly Queue<Connection> _closed = new();
 
     /// <summary>Accepts and closes waiting for their connect.</summary>
@@ -54,12 +56,12 @@ public sealed class UnixConnectionMatcher
         {
             if (_held.Count > 0 && k.Kind != UnixKernelEventKind.Connect && Waits(k))
             {
-                _held.Add(k); // behind what is held already: a connection's events stay in order
+                Hold(k); // behind what is held already: a connection's events stay in order
                 continue;
             }
             if (!Handle(k, force: false, facts))
             {
-                _held.Add(k);
+                Hold(k);
             }
         }
         Release(nowNanoseconds, facts);
@@ -69,15 +71,38 @@ public sealed class UnixConnectionMatcher
 
     /// <summary>Whether a held event is about the same connection as <paramref name="k"/>.</summary>
     private bool Waits(UnixKernelEvent k)
+        => _heldIds.ContainsKey(k.SocketId) || (k.PeerSocketId != 0 && _heldIds.ContainsKey(k.PeerSocketId));
+
+    private void Hold(UnixKernelEvent k)
     {
-        foreach (var h in _held)
+        _held.Add(k);
+        foreach (ulong id in (ReadOnlySpan<ulong>)[k.SocketId, k.PeerSocketId])
         {
-            if (h.SocketId == k.SocketId || h.SocketId == k.PeerSocketId || (h.PeerSocketId != 0 && h.PeerSocketId == k.SocketId))
+            if (id != 0)
             {
-                return true;
+                _heldIds[id] = _heldIds.GetValueOrDefault(id) + 1;
             }
         }
-        return false;
+    }
+
+    private void Unhold(int i)
+    {
+        var k = _held[i];
+        _held.RemoveAt(i);
+        foreach (ulong id in (ReadOnlySpan<ulong>)[k.SocketId, k.PeerSocketId])
+        {
+            if (id != 0 && _heldIds.TryGetValue(id, out int n))
+            {
+                if (n <= 1)
+                {
+                    _heldIds.Remove(id);
+                }
+                else
+                {
+                    _heldIds[id] = n - 1;
+                }
+            }
+        }
     }
 
     /// <summary>Held events whose connect came, in order; and those that waited long enough, as they are.</summary>
@@ -89,7 +114,7 @@ public sealed class UnixConnectionMatcher
             bool expired = now >= k.MonotonicNanoseconds && now - k.MonotonicNanoseconds >= (ulong)HoldFor.Ticks * 100;
             if (Handle(k, expired, facts))
             {
-                _held.RemoveAt(i);
+                Unhold(i);
             }
             else
             {
@@ -130,7 +155,7 @@ public sealed class UnixConnectionMatcher
             _byId[c.ServerId] = c;
         }
         facts.Add(new UnixConnectionFact { Kind = UnixConnectionFactKind.Connect, Event = k, Connect = k, ClientInode = k.Inode, Accepted = false });
-        if (_held.Count > 0)
+        if (Waits(k))
         {
             Release(0, facts); // what waited for this connect, in order
         }
