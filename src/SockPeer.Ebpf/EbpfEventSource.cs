@@ -15,70 +15,52 @@ namespace SockPeer.Ebpf;
 public sealed class EbpfEventSource : ISocketEventSource
 {
     private static readonly TimeSpan PollStep = TimeSpan.FromMilliseconds(50);
-    // How long events wait in the kernel's ring before they are read: batches, not a wake-up per event.
-    private static readonly TimeSpan DrainInterval = TimeSpan.FromMilliseconds(50);
     private const uint RingBufferBytes = 8 << 20; // about 40,000 events: seconds of a busy host's churn
 
-    private readonly UnixKernelEventSource _kernel;
+    private readonly UnixConnectionTracker _tracker;
+    private readonly bool _ownsTracker;
+    private readonly IDisposable _subscription;
     private readonly SnapshotPoller _poller;
-    // The ring buffer is drained on a thread of its own, so a slow snapshot never lets it fill.
-    private readonly Thread _drain;
+    // Facts arrive on the tracker's drain thread, so a slow snapshot never lets the ring fill.
     private readonly object _gate = new();
-    private List<UnixKernelEvent> _arrived = [];
-    private List<UnixKernelEvent> _batch = [];
+    private List<UnixConnectionFact> _arrived = [];
+    private List<UnixConnectionFact> _batch = [];
     private readonly ManualResetEventSlim _signal = new();
-    private volatile bool _stopping;
     private Exception? _drainFailure;
     private readonly Dictionary<int, ProcessInfo> _seenProcesses = [];
     private Task<IReadOnlyList<SocketEvent>>? _snapshotting;
     // Listeners of the newest snapshot by name, rebuilt when the snapshot changes.
     private readonly ListenerIndex _listeners = new();
-    // Client ends whose connect the kernel reported, by inode: its event, for observedFor and for accept.
-    private readonly Dictionary<uint, UnixKernelEvent> _connected = [];
-    // Accepted server ends, by inode: the client they belong to.
-    private readonly Dictionary<uint, uint> _serverOf = [];
+    // Client inodes whose connect the kernel reported and whose close it has not.
+    private readonly HashSet<uint> _connected = [];
     // Client inodes the kernel reported connected or closed: the snapshots' versions are not repeated.
     private readonly HashSet<uint> _reported = [];
-    // Connections (by client inode) one end of which closed while the other still has a socket.
+    // Connections (by client inode) older than the tracker, one end of which closed: the other end's
+    // close is recognised when the two closes race (the tracker recognises it for those it saw).
     private readonly HashSet<uint> _closed = [];
     private ulong _lostReported;
-    // Connects still ahead in the batch being translated, by client inode.
-    private readonly Dictionary<uint, int> _connectsAhead = [];
-    // Accepts and closes read before their client's connect, by client inode: this batch's, the last one's.
-    private Dictionary<uint, List<UnixKernelEvent>> _waitingForConnect = [];
-    private Dictionary<uint, List<UnixKernelEvent>> _waitingFromBefore = [];
 
-    private EbpfEventSource(UnixKernelEventSource kernel, SnapshotPoller poller)
+    private EbpfEventSource(UnixConnectionTracker tracker, bool ownsTracker, SnapshotPoller poller)
     {
-        _kernel = kernel;
+        _tracker = tracker;
+        _ownsTracker = ownsTracker;
         _poller = poller;
-        _drain = new Thread(Drain) { IsBackground = true, Name = "sockpeer ebpf" };
+        _subscription = tracker.Subscribe(OnFacts, OnFailure);
     }
 
-    private void Drain()
+    private void OnFacts(IReadOnlyList<UnixConnectionFact> facts)
     {
-        var local = new List<UnixKernelEvent>();
-        try
+        lock (_gate)
         {
-            while (!_stopping)
-            {
-                if (_kernel.Poll(DrainInterval, local) == 0)
-                {
-                    continue;
-                }
-                lock (_gate)
-                {
-                    _arrived.AddRange(local);
-                }
-                local.Clear();
-                _signal.Set();
-            }
+            _arrived.AddRange(facts);
         }
-        catch (IOException e)
-        {
-            _drainFailure = e;
-            _signal.Set();
-        }
+        _signal.Set();
+    }
+
+    private void OnFailure(IOException e)
+    {
+        _drainFailure = e;
+        _signal.Set();
     }
 
     /// <summary>How often snapshots are taken underneath the kernel's events.</summary>
@@ -99,8 +81,19 @@ public sealed class EbpfEventSource : ISocketEventSource
     /// </summary>
     public static EbpfEventSource? TryCreate(SocketInventoryReader reader, TimeSpan resyncInterval, SocketFilter? filter, out string why)
     {
-        var kernel = UnixKernelEventSource.TryStart(out why, RingBufferBytes, KernelNamePrefix(filter?.Name));
-        return kernel is null ? null : new EbpfEventSource(kernel, new SnapshotPoller(reader, resyncInterval));
+        var tracker = UnixConnectionTracker.TryCreate(RingBufferBytes, KernelNamePrefix(filter?.Name), out why);
+        return tracker is null ? null : new EbpfEventSource(tracker, ownsTracker: true, new SnapshotPoller(reader, resyncInterval));
+    }
+
+    /// <summary>
+    /// A source over a tracker that other consumers share (serve's counters): one ring buffer and one
+    /// drain thread for all of them. The tracker is the caller's, started by <see cref="Start"/> and
+    /// not disposed with this source.
+    /// </summary>
+    public static EbpfEventSource Over(UnixConnectionTracker tracker, SocketInventoryReader reader, TimeSpan resyncInterval)
+    {
+        ArgumentNullException.ThrowIfNull(tracker);
+        return new EbpfEventSource(tracker, ownsTracker: false, new SnapshotPoller(reader, resyncInterval));
     }
 
     /// <summary>
@@ -135,7 +128,7 @@ public sealed class EbpfEventSource : ISocketEventSource
     /// <inheritdoc/>
     public SocketInventory Start(CancellationToken cancellationToken)
     {
-        _drain.Start(); // before the first snapshot: nothing that happens while it is taken is missed
+        _tracker.Start(); // before the first snapshot: nothing that happens while it is taken is missed
         return _poller.Start(cancellationToken);
     }
 
@@ -152,7 +145,7 @@ public sealed class EbpfEventSource : ISocketEventSource
                 throw new IOException(failure.Message, failure);
             }
             TranslateArrived(events);
-            if (_kernel.Lost is var lost && lost > _lostReported)
+            if (_tracker.Lost is var lost && lost > _lostReported)
             {
                 events.Add(new SocketEvent(SocketEventKind.Warning, DateTimeOffset.UtcNow)
                 {
@@ -199,67 +192,17 @@ public sealed class EbpfEventSource : ISocketEventSource
         }
         if (_batch.Count == 0)
         {
-            return; // nothing read: what waits for a connect has not waited a batch yet
+            return;
         }
         var snapshot = _poller.Last!;
-        // A server on another CPU may accept, and even close, before the client's connect(2) returns
-        // and makes its event: what refers to a client whose connect comes later waits for it.
-        _connectsAhead.Clear();
-        foreach (var k in _batch)
+        foreach (var f in _batch)
         {
-            if (k.Kind == UnixKernelEventKind.Connect)
+            if (Translate(f, snapshot) is { } e)
             {
-                _connectsAhead[k.Inode] = _connectsAhead.GetValueOrDefault(k.Inode) + 1;
-            }
-        }
-        foreach (var k in _batch)
-        {
-            if (k.Kind == UnixKernelEventKind.Connect)
-            {
-                _connectsAhead[k.Inode]--;
-                Add(events, k, snapshot);
-                if (_waitingForConnect.Remove(k.Inode, out var waiting) || _waitingFromBefore.Remove(k.Inode, out waiting))
-                {
-                    foreach (var w in waiting)
-                    {
-                        Add(events, w, snapshot);
-                    }
-                }
-            }
-            else if (k.PeerInode != 0 && !_connected.ContainsKey(k.PeerInode)
-                && (_connectsAhead.GetValueOrDefault(k.PeerInode) > 0 || (k.Kind == UnixKernelEventKind.Accept && snapshot.Find(k.PeerInode) is null)))
-            {
-                // Its connect is later in this batch, or (an accept of a client no snapshot has seen) in the next.
-                if (!_waitingForConnect.TryGetValue(k.PeerInode, out var list))
-                {
-                    _waitingForConnect[k.PeerInode] = list = [];
-                }
-                list.Add(k);
-            }
-            else
-            {
-                Add(events, k, snapshot);
+                events.Add(e);
             }
         }
         _batch.Clear();
-        // What waited a whole batch for a connect that never came (a client connected before the start).
-        foreach (var waiting in _waitingFromBefore.Values)
-        {
-            foreach (var w in waiting)
-            {
-                Add(events, w, snapshot);
-            }
-        }
-        _waitingFromBefore.Clear();
-        (_waitingFromBefore, _waitingForConnect) = (_waitingForConnect, _waitingFromBefore);
-    }
-
-    private void Add(List<SocketEvent> events, UnixKernelEvent k, SocketInventory snapshot)
-    {
-        if (Translate(k, snapshot) is { } e)
-        {
-            events.Add(e);
-        }
     }
 
     /// <summary>A snapshot's connect, pending, accept or close of a connection the kernel already reported.</summary>
@@ -270,86 +213,114 @@ public sealed class EbpfEventSource : ISocketEventSource
     /// <summary>Drops what the snapshots no longer need to be told apart from: sockets gone for good.</summary>
     private void Forget(SocketInventory snapshot)
     {
-        _reported.RemoveWhere(inode => snapshot.Find(inode) is null && !_connected.ContainsKey(inode));
+        _reported.RemoveWhere(inode => snapshot.Find(inode) is null && !_connected.Contains(inode));
         _closed.RemoveWhere(inode => snapshot.Find(inode) is null);
+        if (_connected.Count >= 65536)
+        {
+            _connected.Clear(); // closes lost with a full ring: bounded
+        }
     }
 
-    private SocketEvent? Translate(UnixKernelEvent k, SocketInventory snapshot)
+    /// <summary>One matched fact as a watch event, joined with the snapshot; null when there is nothing to show.</summary>
+    private SocketEvent? Translate(UnixConnectionFact f, SocketInventory snapshot)
     {
-        switch (k.Kind)
+        var k = f.Event;
+        switch (f.Kind)
         {
-            case UnixKernelEventKind.Connect:
+            case UnixConnectionFactKind.Connect:
             {
-                _connected[k.Inode] = k;
+                _connected.Add(k.Inode);
                 _reported.Add(k.Inode);
                 var client = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, peer: null, name: null, SocketRole.Pending) with { AwaitingAccept = true };
                 var listener = FindListener(snapshot, k);
                 return Event(SocketEventKind.Connect, k, snapshot, client, null, listener);
             }
-            case UnixKernelEventKind.Accept:
+            case UnixConnectionFactKind.Accept:
             {
-                var server = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, k.PeerInode, k.NameBytes, SocketRole.Server);
+                var server = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, f.ClientInode, k.NameBytes, SocketRole.Server);
                 UnixSocket? client = null;
-                if (k.PeerInode != 0)
+                if (f.ClientInode != 0)
                 {
-                    _serverOf[k.Inode] = k.PeerInode;
-                    _reported.Add(k.PeerInode);
-                    client = snapshot.Find(k.PeerInode)
-                        ?? (_connected.TryGetValue(k.PeerInode, out var c) ? Synthesize(c, c.Inode, k.Inode, null, SocketRole.Client) : null);
+                    _reported.Add(f.ClientInode);
+                    client = snapshot.Find(f.ClientInode);
                 }
+                // A client that closed before this accept is gone from every snapshot: its connect says who it was.
+                client ??= f.Connect is { } c ? Synthesize(c, c.Inode, k.Inode, null, SocketRole.Client) : null;
                 var listener = FindListener(snapshot, k);
                 server = server with { Listener = listener?.Inode };
                 return client is null
-                    ? null // accepted after its client closed: the close was reported
-                    : Event(SocketEventKind.Accept, k, snapshot, client with { Peer = k.Inode, AwaitingAccept = false, Role = SocketRole.Client }, server, listener);
-            }
-            case UnixKernelEventKind.Close when !k.Listening:
-            {
-                // One close per connection, when its first end goes; the event's socket is the client end.
-                var known = snapshot.Find(k.Inode);
-                bool serverEnd = _serverOf.Remove(k.Inode, out uint clientInode);
-                if (!serverEnd)
-                {
-                    clientInode = known is { Role: SocketRole.Server, Peer: uint p and not 0 } ? p : k.Inode;
-                    serverEnd = clientInode != k.Inode;
-                }
-                if (_closed.Remove(clientInode))
-                {
-                    return null; // the other end went first and was reported then
-                }
-                _connected.Remove(clientInode, out var connect);
-                if (connect is null && known is null && !serverEnd)
-                {
-                    return null; // neither seen connecting nor in the snapshot: nothing the watcher shows
-                }
-                if (k.PeerInode != 0)
-                {
-                    // The kernel reports only the first end to go; both are reported when the two
-                    // closes race, and the second is recognised here.
-                    _closed.Add(clientInode);
-                    if (!serverEnd)
-                    {
-                        _serverOf.Remove(k.PeerInode);
-                    }
-                }
-                _reported.Add(clientInode);
-                uint peerInode = serverEnd ? k.Inode : k.PeerInode;
-                var socket = snapshot.Find(clientInode)
-                    ?? (connect is not null ? Synthesize(connect, clientInode, peerInode, null, SocketRole.Client) : Synthesize(k, clientInode, peerInode, null, SocketRole.Client));
-                var peer = peerInode == 0 ? null : snapshot.Find(peerInode) ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes, SocketRole.Server) : null);
-                var listener = connect is not null ? FindListener(snapshot, connect)
-                    : (peer?.Listener ?? socket.Listener) is uint l ? snapshot.Find(l)
-                    : !serverEnd ? FindListener(snapshot, k) // an unnamed client's close carries the listener's name
-                    : null;
-                return Event(SocketEventKind.Close, k, snapshot, socket, peer, listener) with
-                {
-                    ObservedFor = connect is not null ? TimeSpan.FromTicks((long)(k.MonotonicNanoseconds - connect.MonotonicNanoseconds) / 100) : null,
-                };
+                    ? null // a client from before the start, gone before any snapshot saw it
+                    : Event(SocketEventKind.Accept, k, snapshot, client with { Peer = k.Inode, AwaitingAccept = false, PendingOn = null, Role = SocketRole.Client }, server, listener);
             }
             default:
-                return null; // a listener's close: the snapshots report it as unlisten, with its holders
+                return TranslateClose(f, snapshot);
         }
     }
+
+    /// <summary>One close per connection, when its first end goes; the event's socket is the client end.</summary>
+    private SocketEvent? TranslateClose(UnixConnectionFact f, SocketInventory snapshot)
+    {
+        var k = f.Event;
+        var known = snapshot.Find(k.Inode);
+        bool serverEnd;
+        uint clientInode;
+        if (f.Closed == ConnectionEnd.Unknown)
+        {
+            // A connection older than the tracker: which end this is, the engine decided in the snapshot.
+            clientInode = ClientEndOf(known, k.Inode);
+            serverEnd = clientInode != k.Inode;
+            if (_closed.Remove(clientInode))
+            {
+                return null; // the other end went first and was reported then
+            }
+            if (k.PeerInode != 0)
+            {
+                _closed.Add(clientInode); // both ends are reported when the two closes race
+            }
+        }
+        else
+        {
+            // The kernel said: the connect caller's end is the client, the accept caller's the server.
+            serverEnd = f.Closed == ConnectionEnd.Server;
+            clientInode = serverEnd ? f.ClientInode : k.Inode;
+        }
+        _connected.Remove(clientInode);
+        var connect = f.Connect;
+        if (connect is null && known is null && !serverEnd)
+        {
+            return null; // neither seen connecting nor in the snapshot: nothing the watcher shows
+        }
+        _reported.Add(clientInode);
+        uint peerInode = serverEnd ? k.Inode : f.ServerInode != 0 ? f.ServerInode : k.PeerInode;
+        var socket = snapshot.Find(clientInode)
+            ?? (connect is not null ? Synthesize(connect, clientInode, peerInode, null, SocketRole.Client) : Synthesize(k, clientInode, peerInode, null, SocketRole.Client));
+        if (f.Accepted == true)
+        {
+            // Accepted, then closed: a connection closing, never a client that gave up waiting (an older
+            // snapshot may still have it pending).
+            socket = socket with { AwaitingAccept = false, PendingOn = null, Peer = peerInode != 0 ? peerInode : socket.Peer, Role = SocketRole.Client };
+        }
+        else if (f.Accepted == false)
+        {
+            socket = socket with { AwaitingAccept = true, Role = SocketRole.Pending }; // a client that gave up waiting to be accepted
+        }
+        var peer = peerInode == 0 ? null : snapshot.Find(peerInode) ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes, SocketRole.Server) : null);
+        var listener = connect is not null ? FindListener(snapshot, connect)
+            : (peer?.Listener ?? socket.Listener) is uint l ? snapshot.Find(l)
+            : !serverEnd ? FindListener(snapshot, k) // an unnamed client's close carries the listener's name
+            : null;
+        return Event(SocketEventKind.Close, k, snapshot, socket, peer, listener) with
+        {
+            ObservedFor = connect is not null ? TimeSpan.FromTicks((long)(k.MonotonicNanoseconds - connect.MonotonicNanoseconds) / 100) : null,
+        };
+    }
+
+    /// <summary>
+    /// The client end of a connection the tracker did not see begin, given one of its ends as the
+    /// snapshot has it: the peer when the engine decided this end is the server, else this end.
+    /// </summary>
+    private static uint ClientEndOf(UnixSocket? known, uint inode)
+        => known is { Role: SocketRole.Server, Peer: uint p and not 0 } ? p : inode;
 
     private SocketEvent Event(SocketEventKind kind, UnixKernelEvent k, SocketInventory snapshot, UnixSocket socket, UnixSocket? peer, UnixSocket? listener)
     {
@@ -414,12 +385,11 @@ public sealed class EbpfEventSource : ISocketEventSource
     /// <inheritdoc/>
     public void Dispose()
     {
-        _stopping = true;
-        if (_drain.IsAlive)
+        _subscription.Dispose();
+        if (_ownsTracker)
         {
-            _drain.Join();
+            _tracker.Dispose();
         }
-        _kernel.Dispose();
         _poller.Dispose();
         _signal.Dispose();
     }

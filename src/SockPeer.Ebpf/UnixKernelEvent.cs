@@ -131,7 +131,7 @@ internal static class UnixKernelEventParser
 
     /// <summary>
     /// Command names, made once each: a busy host's events come from a few commands, and a string per
-    /// event was a tenth of the watcher's allocations. Per thread (each source drains on its own), bounded.
+    /// event was a tenth of the watcher's allocations. Per thread (each tracker drains on its own), bounded.
     /// </summary>
     private static class Commands
     {

@@ -73,7 +73,7 @@ internal static class Program
         var reader = new SocketInventoryReader(options.Inventory);
         var source = new SnapshotSource(reader.Read, inv => UnixSocketMeasurements.From(inv, options.Filter, options.MaxListeners), options.MinInterval, Log);
         using var instruments = new SockPeerInstruments(source);
-        using var connections = options.Source == "poll" ? null : StartConnectionFeed(options, source, instruments);
+        using var kernelEvents = options.Source == "poll" ? null : StartKernelEvents(options, source, instruments);
         using var exposition = new PrometheusExposition(instruments.Meter);
         var endpoints = new Routes(source, exposition, options);
         Web.GraphPage.MapTo(endpoints, source, options.Filter);
@@ -167,12 +167,15 @@ internal static class Program
         return 0;
     }
 
-    /// <summary>The eBPF counters; null (logged) where they cannot run and `--source auto` allows it.</summary>
-    private static KernelConnectionFeed? StartConnectionFeed(ServeOptions options, SnapshotSource source, SockPeerInstruments instruments)
+    /// <summary>
+    /// The process's one eBPF tracker (one ring buffer, one drain thread), with the connection counters
+    /// subscribed; null (logged) where it cannot run and `--source auto` allows it. Every other consumer
+    /// of kernel events subscribes to the same tracker.
+    /// </summary>
+    private static Ebpf.UnixConnectionTracker? StartKernelEvents(ServeOptions options, SnapshotSource source, SockPeerInstruments instruments)
     {
-        var counts = new ConnectionCounts(options.MaxListeners);
-        var feed = KernelConnectionFeed.TryStart(source, options.Filter, counts, Log, out string why);
-        if (feed is null)
+        var tracker = Ebpf.UnixConnectionTracker.TryCreate(KernelRingBufferBytes, Ebpf.EbpfEventSource.KernelNamePrefix(options.Filter.Name), out string why);
+        if (tracker is null)
         {
             if (options.Source == "ebpf")
             {
@@ -181,9 +184,14 @@ internal static class Program
             Log($"sockpeer: eBPF events unavailable ({why}): no sockpeer_unix_connects_total or sockpeer_unix_accepts_total");
             return null;
         }
-        instruments.AddConnectionCounters(counts, () => feed.Lost);
-        return feed;
+        var counts = new ConnectionCounts(options.MaxListeners);
+        _ = KernelConnectionFeed.Subscribe(tracker, source, options.Filter, counts, Log); // ends with the tracker
+        instruments.AddConnectionCounters(counts, () => tracker.Lost);
+        tracker.Start();
+        return tracker;
     }
+
+    private const uint KernelRingBufferBytes = 4 << 20;
 
     private static MeterProvider StartOtlp(ServeOptions options, Uri endpoint)
     {
