@@ -133,11 +133,11 @@ public sealed class SocketInventoryReader
         var files = _options.CheckFiles ? new SocketFileCheck(new ProcSocketFileProbe(_options.ProcRoot)) : SocketFileCheck.Disabled;
         UnixSocket[] sockets = ModelProjection.Project(raw, indexes, holders.Scan, files);
         clock.Lap("project");
-        var inFlightWarnings = new List<InventoryWarning>();
+        IReadOnlyList<InventoryWarning> inFlightWarnings = [];
         if (holders.Scan is { } scan && raw.PeersKnown)
         {
             var evidence = new HolderEvidence(!holders.ProcessesHidden && (scan.ProcessesDenied == 0 || Environment.IsPrivilegedProcess), scan.ProcessesDenied);
-            sockets = InFlightInference.Infer(sockets, evidence, new KernelInFlightProbe(_options.ProcRoot, _channels, _dumper.Dump), inFlightWarnings);
+            (sockets, inFlightWarnings) = InFlightInference.Infer(sockets, evidence, new KernelInFlightProbe(_options.ProcRoot, _channels, _dumper.Dump));
             clock.Lap("in-flight");
         }
         IReadOnlyList<ProcessInfo> processes = holders.Scan is null ? [] : ContainerNaming.Name(holders.Scan.Processes.Values.OrderBy(p => p.Pid), DockerNames.Find);

@@ -22,6 +22,9 @@ internal interface IInFlightProbe
 /// <param name="ProcessesDenied">Processes whose fd tables could not be read even so (root can be denied too).</param>
 internal readonly record struct HolderEvidence(bool AllProcessesVisible, int ProcessesDenied);
 
+/// <summary>What the in-flight inference returns: the sockets, and its warnings.</summary>
+internal readonly record struct InFlightFindings(UnixSocket[] Sockets, IReadOnlyList<InventoryWarning> Warnings);
+
 /// <summary>
 /// Marks sockets that no process holds, while every process could be inspected, as in flight: sent
 /// with SCM_RIGHTS and not yet received. The queue that holds one is a queue whose fdinfo shows
@@ -30,14 +33,15 @@ internal readonly record struct HolderEvidence(bool AllProcessesVisible, int Pro
 /// </summary>
 internal static class InFlightInference
 {
-    /// <summary>The sockets with <see cref="UnixSocket.InFlight"/> set where it can be told; the same array when nothing changes.</summary>
-    public static UnixSocket[] Infer(UnixSocket[] sockets, HolderEvidence evidence, IInFlightProbe probe, List<InventoryWarning> warnings)
+    /// <summary>The sockets with <see cref="UnixSocket.InFlight"/> set where it can be told (the same array when nothing changes), and what could not be told.</summary>
+    public static InFlightFindings Infer(UnixSocket[] sockets, HolderEvidence evidence, IInFlightProbe probe)
     {
+        var warnings = new List<InventoryWarning>();
         // Sockets held by processes we could not see look orphaned. Unprivileged, that is most of the
         // host; as root it is the odd guarded process, and the pairs-and-gone pruning below still runs.
         if (!evidence.AllProcessesVisible)
         {
-            return sockets;
+            return new InFlightFindings(sockets, warnings);
         }
         var candidates = new List<int>();
         for (int i = 0; i < sockets.Length; i++)
@@ -49,7 +53,7 @@ internal static class InFlightInference
         }
         if (candidates.Count == 0)
         {
-            return sockets;
+            return new InFlightFindings(sockets, warnings);
         }
         var receivers = new List<(int Index, int Count)>();
         long queued = 0;
@@ -68,7 +72,7 @@ internal static class InFlightInference
         }
         if (receivers.Count == 0)
         {
-            return sockets;
+            return new InFlightFindings(sockets, warnings);
         }
         if (candidates.Count > queued)
         {
@@ -86,7 +90,7 @@ internal static class InFlightInference
         {
             warnings.Add(new InventoryWarning(WarningCode.InFlightAmbiguous, $"{candidates.Count} socket(s) are held by no process while {queued} descriptor(s) wait in flight on {receivers.Count} queue(s); "
                 + "which of those sockets are in flight cannot be told") { Count = candidates.Count });
-            return sockets;
+            return new InFlightFindings(sockets, warnings);
         }
         uint? on = receivers.Count == 1 ? sockets[receivers[0].Index].Inode : null;
         var result = (UnixSocket[])sockets.Clone();
@@ -103,7 +107,7 @@ internal static class InFlightInference
             warnings.Add(new InventoryWarning(WarningCode.InFlightUnverified, $"{candidates.Count} socket(s) held by no visible process are taken to be in flight; "
                 + $"the {evidence.ProcessesDenied} process(es) that could not be inspected may hold some of them instead") { Count = candidates.Count });
         }
-        return result;
+        return new InFlightFindings(result, warnings);
     }
 
     private static bool IsOrphan(UnixSocket s) => s.Holders.Count == 0 && s.PendingOn is null && !s.AwaitingAccept;

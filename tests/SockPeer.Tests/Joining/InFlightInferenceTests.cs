@@ -46,10 +46,9 @@ public class InFlightInferenceTests
     [Fact]
     public void An_orphan_with_one_queue_holding_descriptors_is_in_flight_on_that_queue()
     {
-        var warnings = new List<InventoryWarning>();
         UnixSocket[] sockets = [Held(10, 100), Orphan(50)];
 
-        var result = InFlightInference.Infer(sockets, AllVisible, new Probe(new() { [100] = 1 }), warnings);
+        var (result, warnings) = InFlightInference.Infer(sockets, AllVisible, new Probe(new() { [100] = 1 }));
 
         Assert.True(result[1].InFlight);
         Assert.Equal(10u, result[1].InFlightOn);
@@ -60,8 +59,7 @@ public class InFlightInferenceTests
     [Fact]
     public void Two_queues_holding_descriptors_make_the_queue_unknown()
     {
-        var warnings = new List<InventoryWarning>();
-        var result = InFlightInference.Infer([Held(10, 100), Held(20, 200), Orphan(50)], AllVisible, new Probe(new() { [100] = 1, [200] = 1 }), warnings);
+        var (result, warnings) = InFlightInference.Infer([Held(10, 100), Held(20, 200), Orphan(50)], AllVisible, new Probe(new() { [100] = 1, [200] = 1 }));
 
         Assert.True(result[2].InFlight);
         Assert.Null(result[2].InFlightOn);
@@ -71,11 +69,10 @@ public class InFlightInferenceTests
     [Fact]
     public void More_orphans_than_descriptors_in_flight_is_ambiguous_after_pruning()
     {
-        var warnings = new List<InventoryWarning>();
         // 50 and 51 are each other's peers and nobody holds either: pruned as a leaked pair. 60 is gone
         // by now. 61 and 62 remain for one descriptor: which one is in flight cannot be told.
         var probe = new Probe(new() { [100] = 1 }, 60);
-        var result = InFlightInference.Infer([Held(10, 100), Orphan(50, 51), Orphan(51, 50), Orphan(60), Orphan(61), Orphan(62)], AllVisible, probe, warnings);
+        var (result, warnings) = InFlightInference.Infer([Held(10, 100), Orphan(50, 51), Orphan(51, 50), Orphan(60), Orphan(61), Orphan(62)], AllVisible, probe);
 
         Assert.All(result, s => Assert.False(s.InFlight));
         var w = Assert.Single(warnings);
@@ -89,14 +86,13 @@ public class InFlightInferenceTests
     {
         var probe = new Probe(new() { [100] = 1 });
         UnixSocket[] sockets = [Held(10, 100), Orphan(50)];
-        Assert.Same(sockets, InFlightInference.Infer(sockets, new HolderEvidence(false, 3), probe, []));
+        Assert.Same(sockets, InFlightInference.Infer(sockets, new HolderEvidence(false, 3), probe).Sockets);
     }
 
     [Fact]
     public void Root_denied_some_processes_infers_but_says_it_is_unverified()
     {
-        var warnings = new List<InventoryWarning>();
-        var result = InFlightInference.Infer([Held(10, 100), Orphan(50)], new HolderEvidence(true, 2), new Probe(new() { [100] = 1 }), warnings);
+        var (result, warnings) = InFlightInference.Infer([Held(10, 100), Orphan(50)], new HolderEvidence(true, 2), new Probe(new() { [100] = 1 }));
 
         Assert.True(result[1].InFlight);
         Assert.Equal(WarningCode.InFlightUnverified, Assert.Single(warnings).Code);
@@ -106,6 +102,6 @@ public class InFlightInferenceTests
     public void No_descriptor_in_flight_leaves_orphans_alone()
     {
         UnixSocket[] sockets = [Held(10, 100), Orphan(50)];
-        Assert.Same(sockets, InFlightInference.Infer(sockets, AllVisible, new Probe([]), []));
+        Assert.Same(sockets, InFlightInference.Infer(sockets, AllVisible, new Probe([])).Sockets);
     }
 }
