@@ -72,7 +72,7 @@ internal static class EndpointQueries
         }
         else if (!parse.GetValue(GlobalOptions.Quiet))
         {
-            Output.Warn(inventory.WarningDetails);
+            Output.Warn(parse, inventory.WarningDetails);
         }
         using var endpointsOut = Output.OpenStdout();
         using var writer = Output.Writer(endpointsOut);
@@ -116,7 +116,7 @@ internal static class EndpointQueries
         var report = bare.Endpoints?.FindFd(pid, fd) ?? throw new CliException($"fd {fd} of process {pid} ({target}) was not seen in the /proc walk: it closed meanwhile");
         var inventory = reader.WithProcesses(bare, report.HolderPids);
         report = inventory.Endpoints?.FindFd(pid, fd) ?? report;
-        Render(json, inventory, report);
+        Render(parse, json, inventory, report);
         return ReturnCode.Ok;
     }
 
@@ -138,11 +138,11 @@ internal static class EndpointQueries
                 : $"{what} is a {kind} connection from {e.Name} to {e.Remote} ({e.State}), whose other end is not on this host (no socket in its network namespace has that address pair)");
         }
         var inventory = reader.WithProcesses(bare, report.HolderPids);
-        Render(json, inventory, report);
+        Render(parse, json, inventory, report);
         return ReturnCode.Ok;
     }
 
-    private static void Render(bool json, SocketInventory inventory, EndpointReport report)
+    private static void Render(ParseResult parse, bool json, SocketInventory inventory, EndpointReport report)
     {
         var pids = new HashSet<int>(report.HolderPids);
         var processes = inventory.Processes.Where(p => pids.Contains(p.Pid)).ToList();
@@ -152,7 +152,7 @@ internal static class EndpointQueries
             EndpointJsonWriter.WritePeer(stdout, inventory, report, processes);
             return;
         }
-        Output.Warn(inventory.WarningDetails);
+        Output.Warn(parse, inventory.WarningDetails);
         using var writer = Output.Writer(stdout);
         new EndpointRenderer(writer, Terminal.Detect(), inventory).WritePeer(report);
     }
@@ -166,8 +166,8 @@ internal static class EndpointQueries
             var servers = bare.Endpoints?.FindServers(address, port) ?? [];
             var connections = servers.SelectMany(s => s.Connections).ToList();
             var listed = servers.Select(s => s.Server).ToList();
-            WriteWho(json, reader, bare, target, listed, connections);
-            return ReturnCode.Ok;
+            WriteWho(parse, json, reader, bare, target, listed, connections);
+            return listed.Count == 0 ? ReturnCode.Failure : ReturnCode.Ok; // not found: the answer says so, exit 1
         }
         if (SocketQueries.LookupPath(target, out _, out _, out _) != PathLookupStatus.NotSocket
             || !EndpointLookup.IsFifo(target, out uint major, out uint minor, out ulong inode))
@@ -176,11 +176,12 @@ internal static class EndpointQueries
         }
         var snapshot = Snapshot.Take(parse, processDetails: false, out var fifoReader, EndpointKinds.Fifo);
         var fifo = snapshot.Endpoints?.FindFifo(major, minor, inode);
-        WriteWho(json, fifoReader, snapshot, target, fifo?.Ends ?? [], []);
-        return ReturnCode.Ok;
+        IReadOnlyList<Endpoint> ends = fifo?.Ends ?? [];
+        WriteWho(parse, json, fifoReader, snapshot, target, ends, []);
+        return ends.Count == 0 ? ReturnCode.Failure : ReturnCode.Ok; // no process has the FIFO open: not found
     }
 
-    private static void WriteWho(bool json, SocketInventoryReader reader, SocketInventory bare, string target, IReadOnlyList<Endpoint> servers, IReadOnlyList<EndpointConnection> connections)
+    private static void WriteWho(ParseResult parse, bool json, SocketInventoryReader reader, SocketInventory bare, string target, IReadOnlyList<Endpoint> servers, IReadOnlyList<EndpointConnection> connections)
     {
         var pids = new SortedSet<int>();
         foreach (var e in servers.Concat(connections.SelectMany(c => c.Ends)))
@@ -198,7 +199,7 @@ internal static class EndpointQueries
             EndpointJsonWriter.WriteWho(stdout, inventory, target, servers, connections, processes);
             return;
         }
-        Output.Warn(inventory.WarningDetails);
+        Output.Warn(parse, inventory.WarningDetails);
         using var writer = Output.Writer(stdout);
         new EndpointRenderer(writer, Terminal.Detect(), inventory).WriteWho(target, servers, connections);
     }

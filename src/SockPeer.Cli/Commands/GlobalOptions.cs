@@ -71,6 +71,8 @@ internal static class GlobalOptions
             root.Options.Add(option);
         }
         Format.AcceptOnlyFromAmong("human", "json");
+        Output.CompletionSources.Add(c => Columns.Complete(c.WordToComplete, upper: true, signs: false).Select(n => new System.CommandLine.Completions.CompletionItem(n)));
+        Sort.CompletionSources.Add(c => Columns.Complete(c.WordToComplete, upper: false, signs: true).Select(n => new System.CommandLine.Completions.CompletionItem(n)));
     }
 
     /// <summary>Whether the option was written on the command line (not a default).</summary>

@@ -58,7 +58,7 @@ internal static class GraphCommand
         });
         if (format != "json")
         {
-            Output.Warn(inventory.WarningDetails);
+            Output.Warn(parse, inventory.WarningDetails);
         }
         switch (format)
         {
@@ -81,7 +81,8 @@ internal static class GraphCommand
                 }
                 break;
         }
-        return ReturnCode.Ok;
+        // Filters that match no socket: not found, exit 1 like list (the empty graph is still written).
+        return filter is not null && graph.Nodes.Count == 0 ? ReturnCode.Failure : ReturnCode.Ok;
     });
 
     private static Stream OpenFile(string file)

@@ -27,7 +27,7 @@ internal static class Help
           (holder not visible)  no process that could be inspected holds it (run as root)
           (deleted), (replaced) the socket file no longer leads to this socket
           … in a cell     the middle was cut to fit the terminal; -w or a pipe shows it whole
-        Exit status: 0 found, 1 not found (no socket matched the filters, nothing bound) or failure, 2 usage.
+        Exit status: 0 found, 1 not found (no socket matched the filters, nothing bound there; the answer is still printed) or failure, 2 usage.
         """;
 
     private static readonly Dictionary<string, string> Examples = new()
@@ -88,6 +88,10 @@ internal static class Help
     {
         public override int Invoke(ParseResult parseResult)
         {
+            if (parseResult.CommandResult.Command.Name == "serve")
+            {
+                return ServeCommand.Run(parseResult); // sockpeer-serve --help: the server's own options
+            }
             int code = inner.Invoke(parseResult);
             string name = parseResult.CommandResult.Command is RootCommand ? "sockpeer" : parseResult.CommandResult.Command.Name;
             var output = parseResult.InvocationConfiguration.Output;

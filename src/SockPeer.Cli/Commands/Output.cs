@@ -36,10 +36,7 @@ internal static class Output
             write(new JsonRenderer(stdout));
             return;
         }
-        if (!parse.GetValue(GlobalOptions.Quiet))
-        {
-            Warn(RelevantWarnings.For(inventory, shown, completeList, selected));
-        }
+        Warn(parse, RelevantWarnings.For(inventory, shown, completeList, selected));
         using var writer = Writer(stdout);
         write(new HumanRenderer(writer, Terminal.Detect(), GlobalOptions.TableOptions(parse, selected)));
     }
@@ -53,22 +50,32 @@ internal static class Output
         }
     }
 
-    public static void Warn(IEnumerable<InventoryWarning> warnings)
+    /// <summary>The warnings on stderr, one line each, unless --quiet or JSON (whose document carries them).</summary>
+    public static void Warn(ParseResult parse, IEnumerable<InventoryWarning> warnings)
     {
+        if (parse.GetValue(GlobalOptions.Quiet) || GlobalOptions.AsJson(parse))
+        {
+            return;
+        }
         foreach (var w in warnings)
         {
             Error($"sockpeer: warning: {WithPids(w)}");
         }
     }
 
-    /// <summary>The warning's sentence, naming the first few pids it concerns when it does not already.</summary>
+    /// <summary>
+    /// The warning's sentence, naming the pids it concerns where they are known: the first few, then
+    /// "and N more" (its <see cref="InventoryWarning.Count"/> says how many there are in all).
+    /// </summary>
     public static string WithPids(InventoryWarning w)
     {
-        if (w.Pids.Count == 0 || w.Message.Contains($"{w.Pids[0]}", StringComparison.Ordinal))
+        if (w.Pids.Count == 0)
         {
             return w.Message;
         }
-        string pids = string.Join(", ", w.Pids.Take(PidsNamed));
-        return $"{w.Message} (pid{(w.Pids.Count > 1 ? "s" : "")} {pids}{(w.Pids.Count > PidsNamed || w.Count > w.Pids.Count ? ", ..." : "")})";
+        int total = Math.Max(w.Count, w.Pids.Count);
+        var named = w.Pids.Take(PidsNamed).ToList();
+        string more = total > named.Count ? $" and {total - named.Count} more" : "";
+        return $"{w.Message} (pid{(total > 1 ? "s" : "")} {string.Join(", ", named)}{more})";
     }
 }

@@ -16,12 +16,41 @@ internal static partial class ServeCommand
 
     public static Command Build()
     {
-        var command = new Command("serve", "Serve Prometheus metrics, OTLP and a JSON API over HTTP (its options: sockpeer-serve --help)")
+        var command = new ServeCompletion("serve", "Serve Prometheus metrics, OTLP and a JSON API over HTTP")
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        command.SetAction(_ => CommandRunner.Run(Exec));
+        // sockpeer-serve's own options (one definition, linked from the server): completion and help
+        // offer them; the arguments themselves go to sockpeer-serve as written.
+        foreach (var option in SockPeer.Serve.ServeOptions.All)
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(Run);
         return command;
+    }
+
+    /// <summary>Runs sockpeer-serve with every argument but "serve" (its --help too: the server's help is the one that is true).</summary>
+    public static int Run(ParseResult _) => CommandRunner.Run(Exec);
+
+    /// <summary>
+    /// serve's completions: its own options and the help option, never the table and list options
+    /// that `sockpeer` takes everywhere else (they are recursive) and that serve refuses.
+    /// </summary>
+    private sealed class ServeCompletion(string name, string description) : Command(name, description)
+    {
+        public override IEnumerable<System.CommandLine.Completions.CompletionItem> GetCompletions(System.CommandLine.Completions.CompletionContext context)
+        {
+            var own = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var option in Options)
+            {
+                own.Add(option.Name);
+                own.UnionWith(option.Aliases);
+            }
+            return base.GetCompletions(context)
+                .Where(c => !c.Label.StartsWith('-') || own.Contains(c.Label) || c.Label is "--help" or "-h")
+                .DistinctBy(c => c.Label); // --pid, --netns, ...: serve's own and the recursive one of the same name
+        }
     }
 
     private static ReturnCode Exec()

@@ -71,15 +71,11 @@ internal static class WhoCommand
             }
         }
         var (inventory, report) = Snapshot.Query(parse, query, r => r.HolderPids);
-        if (deleted && report.Listeners.Count == 0)
-        {
-            throw new CliException($"{shown}: no such file, and no socket is bound to that name");
-        }
         var sockets = report.Listeners.Concat(report.Stale).Concat(report.Pending)
             .Concat(report.Connections.SelectMany(c => c.Client is null ? [c.Server] : new[] { c.Server, c.Client }));
         Output.Render(parse, inventory, sockets, completeList: false, new HashSet<int>(),
             r => r.WriteWho(inventory, report, deleted));
-        // Nothing serves the name: exit 1 (the answer is still printed), as the README says for "not found".
+        // Nothing serves the name: not found, exit 1; the answer saying so is still printed (README, "Exit codes").
         return report.Listeners.Count == 0 ? ReturnCode.Failure : ReturnCode.Ok;
     });
 }

@@ -49,6 +49,31 @@ internal static class Columns
 
     public static string Known => string.Join(",", Names.Select(n => n.Name));
 
+    /// <summary>
+    /// Completions of a COL,COL list (-o, --sort) ending in <paramref name="typed"/>: the columns
+    /// after the last comma (and after a '-' or '+' for --sort), the earlier ones kept, in
+    /// <paramref name="upper"/> case or lower case as the help's examples write them.
+    /// </summary>
+    public static IEnumerable<string> Complete(string typed, bool upper, bool signs)
+    {
+        int comma = typed.LastIndexOf(',');
+        string before = typed[..(comma + 1)];
+        string part = typed[(comma + 1)..];
+        if (signs && part.Length > 0 && part[0] is '-' or '+')
+        {
+            before += part[0];
+            part = part[1..];
+        }
+        foreach (var (name, _) in Names)
+        {
+            string shown = upper ? name : name.ToLowerInvariant();
+            if (shown.StartsWith(part, StringComparison.OrdinalIgnoreCase))
+            {
+                yield return before + shown;
+            }
+        }
+    }
+
     public static string Header(Column c) => c switch
     {
         Column.Arrow => "",

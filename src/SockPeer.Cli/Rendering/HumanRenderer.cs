@@ -160,7 +160,11 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
     {
         var ends = new EndText(inventory, table.Selected, table.Wide);
         string path = SocketName.Escape(report.Path);
-        if (report.Listeners.Count == 0)
+        if (report.Listeners.Count == 0 && fileDeleted)
+        {
+            output.WriteLine($"{path}: no such file, and no socket is bound to that name");
+        }
+        else if (report.Listeners.Count == 0)
         {
             output.WriteLine($"{path}: no socket is bound to this {(path.StartsWith('@') ? "name" : "file")} now");
         }

@@ -111,6 +111,8 @@ public sealed record SocketGraph
     public required IReadOnlyList<GraphEdge> Edges { get; init; }
     /// <summary>The warnings of the snapshot the graph was built from.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>The warnings of the snapshot the graph was built from, with their codes and pids.</summary>
+    public IReadOnlyList<SockPeer.Inventory.InventoryWarning> WarningDetails { get; init; } = [];
 }
 
 /// <summary>Text forms of the graph enums, as JSON and the writers use them.</summary>

@@ -292,7 +292,7 @@ public static class SocketGraphBuilder
                     Connections = [.. e.Value.Connections.OrderBy(c => c.Client).ThenBy(c => c.Server)],
                 })
                 .ToList();
-            return new SocketGraph { Nodes = nodes, Edges = edges, Warnings = inventory.Warnings };
+            return new SocketGraph { Nodes = nodes, Edges = edges, Warnings = inventory.Warnings, WarningDetails = inventory.WarningDetails };
         }
 
         private GraphNode Finish(NodeBuilder n)

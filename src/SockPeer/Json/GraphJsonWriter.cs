@@ -37,12 +37,7 @@ public static class GraphJsonWriter
             WriteEdge(w, e);
         }
         w.WriteEndArray();
-        w.WriteStartArray("warnings");
-        foreach (var s in graph.Warnings)
-        {
-            w.WriteStringValue(s);
-        }
-        w.WriteEndArray();
+        SchemaJsonWriter.WriteWarnings(w, graph.WarningDetails);
         w.WriteEndObject();
     }
 

@@ -135,7 +135,7 @@ public static class SchemaJsonWriter
         }
         w.WriteEndArray();
         w.WriteEndObject();
-        WriteWarnings(w, inventory.Warnings);
+        WriteWarnings(w, inventory.WarningDetails);
         w.WriteEndObject();
         w.Flush();
         output.WriteByte((byte)'\n');
@@ -154,7 +154,7 @@ public static class SchemaJsonWriter
             WriteProcess(w, p);
         }
         w.WriteEndArray();
-        WriteWarnings(w, inventory.Warnings);
+        WriteWarnings(w, inventory.WarningDetails);
         w.WriteEndObject();
         w.Flush();
         output.WriteByte((byte)'\n');
@@ -170,12 +170,32 @@ public static class SchemaJsonWriter
         w.WriteEndArray();
     }
 
-    private static void WriteWarnings(Utf8JsonWriter w, IReadOnlyList<string> warnings)
+    /// <summary>
+    /// <c>warnings</c> (the sentences, as schema 1 first had them) and <c>warningDetails</c> (the same
+    /// warnings with their stable code, the pids they concern where known, and how many things they count).
+    /// </summary>
+    internal static void WriteWarnings(Utf8JsonWriter w, IReadOnlyList<InventoryWarning> warnings)
     {
         w.WriteStartArray("warnings");
-        foreach (var s in warnings)
+        foreach (var d in warnings)
         {
-            w.WriteStringValue(s);
+            w.WriteStringValue(d.Message);
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("warningDetails");
+        foreach (var d in warnings)
+        {
+            w.WriteStartObject();
+            w.WriteString("code", d.Code.ToText());
+            w.WriteString("message", d.Message);
+            w.WriteStartArray("pids");
+            foreach (int pid in d.Pids)
+            {
+                w.WriteNumberValue(pid);
+            }
+            w.WriteEndArray();
+            w.WriteNumber("count", d.Count);
+            w.WriteEndObject();
         }
         w.WriteEndArray();
     }

@@ -112,7 +112,11 @@ public class BadInputTests
     public void Who_on_a_missing_path_exits_1()
     {
         string path = Path.Combine(Path.GetTempPath(), $"sockpeer-missing-{Guid.NewGuid():N}", "x.sock");
-        AssertFailure(["who", path], "missing path", mentions: path);
+        // Not found, not a failure: exit 1 with the answer on stdout, nothing on stderr (-q: no warnings).
+        var r = SockpeerCli.Run("who", path, "-q");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"{path}: no such file, and no socket is bound to that name", r.Stdout, StringComparison.Ordinal);
+        Assert.Equal("", r.Stderr);
     }
 
     [Fact]

@@ -78,6 +78,48 @@ public sealed class CompletionTests
     }
 
     [Fact]
+    public void Bash_completes_serve_with_its_own_options_only()
+    {
+        var serve = Bash("sockpeer", "serve", "--");
+        foreach (var option in new[] { "--listen", "--web-config", "--min-interval", "--max-listeners", "--otlp-endpoint", "--source", "--pid", "--netns", "--help" })
+        {
+            Assert.Contains(option, serve);
+        }
+        foreach (var refused in new[] { "--wide", "--sort", "--summary", "--output", "--no-header", "--json", "--kind" })
+        {
+            Assert.DoesNotContain(refused, serve);
+        }
+        Assert.Equal(serve.Distinct().Count(), serve.Count);
+        Assert.Contains("--wide", Bash("sockpeer", "list", "--")); // list keeps them
+    }
+
+    [Fact]
+    public void Bash_completes_column_names_for_output_and_sort()
+    {
+        var columns = Bash("sockpeer", "list", "-o", "");
+        Assert.Contains("TYPE", columns);
+        Assert.Contains("NAME", columns);
+        Assert.Contains("BACKLOG", columns);
+        Assert.Equal(["TYPE,STATE"], Bash("sockpeer", "list", "-o", "TYPE,ST"));
+        var sort = Bash("sockpeer", "list", "--sort", "");
+        Assert.Contains("backlog", sort);
+        Assert.Contains("recvq", sort);
+        Assert.Equal(["name"], Bash("sockpeer", "list", "--sort", "na"));
+    }
+
+    [Fact]
+    public void Serve_help_shows_the_servers_options()
+    {
+        var r = SockpeerCli.Run("serve", "--help");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("--listen", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--web-config", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--min-interval", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("--wide", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("--summary", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bash_completes_pids_of_running_processes()
     {
         using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
