@@ -99,6 +99,12 @@ internal static class PeerCommand
         var matched = ListCommand.Select(bare, filter);
         var inventory = reader.WithProcesses(bare, [.. SocketInventory.HolderPidsOf(matched)]);
         matched = ListCommand.Select(inventory, filter);
+        if (matched.Count == 0 && !GlobalOptions.AsJson(parse))
+        {
+            // Not found: one line saying so (and the warnings that may explain it), never a bare table header.
+            Output.Render(parse, inventory, matched, completeList: true, filter.Pids, _ => { });
+            throw new CliException($"process {pid} holds no Unix socket; 'sockpeer peer INODE' takes a socket inode");
+        }
         var rows = SocketViews.Rows(inventory, matched).ToList();
         Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(matched, rows)));
         Output.Hint(parse, matched.Count == 0
