@@ -132,6 +132,11 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
     /// <summary>The narrowest width at which <see cref="ShortenEnd"/> keeps the first holder's pid and fd and the inode of <paramref name="text"/>.</summary>
     public static int EssentialWidth(string text)
     {
+        int hash = text.LastIndexOf(" #", StringComparison.Ordinal);
+        if (text.Length > 0 && text[0] == '(' && hash > 0 && text[hash - 1] == ')')
+        {
+            return text.Length - hash + 3; // "(…) #1168": only the inode counts
+        }
         int open = text.IndexOf('[', StringComparison.Ordinal);
         int close = open < 0 ? -1 : text.IndexOf(']', open);
         if (text.Length == 0 || text[0] == '(' || close < open + 2 || text.AsSpan(open + 1, close - open - 1).ContainsAnyExceptInRange('0', '9'))
@@ -146,7 +151,6 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
             fdEnd++;
         }
         string fd = colon >= 0 && fdEnd > colon ? text[colon..(fdEnd + 1)] : "";
-        int hash = text.LastIndexOf(" #", StringComparison.Ordinal);
         string inode = hash > close ? text[hash..] : "";
         int width = text.Length;
         while (width > 1 && Keeps(ShortenEnd(text, width - 1), pid, fd, inode))
@@ -321,6 +325,12 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
         // Keep the first holder and the inode; the "+N in M procs" or further holders go.
         int firstEnd = text.IndexOfAny([' ', ',']);
         int inode = text.LastIndexOf(" #", StringComparison.Ordinal);
+        // No holder ("(holder not visible) #1168"): the words give way, the inode stays.
+        if (text[0] == '(' && inode > 0 && text[inode - 1] == ')' && width - (text.Length - inode) >= 3)
+        {
+            int room = width - (text.Length - inode);
+            return string.Concat(text.AsSpan(0, room - 2), Ellipsis.ToString(), ")", text.AsSpan(inode));
+        }
         if (firstEnd > 0 && inode > firstEnd && text[0] != '(')
         {
             string tail = text[inode..];

@@ -225,5 +225,10 @@ public class HumanRendererTests
         Assert.Equal("/run\u2026th.sock", SocketTable.ShortenName("/run/a/very/long/path.sock", 12));
         Assert.Equal("abc", SocketTable.Shorten("abc", 3));
         Assert.Equal("logger[8003]{\u2026}:5 #1022", SocketTable.ShortenEnd("logger[8003]{docker:web-frontend-canary}:5 #1022", 23));
+        // An end with no holder gives up its words, never its inode; the floor keeps pid, fd and inode.
+        Assert.Equal("(holder\u2026) #1168", SocketTable.ShortenEnd("(holder not visible) #1168", 15));
+        Assert.Equal(9, SocketTable.EssentialWidth("(holder not visible) #1168"));
+        Assert.Equal("d\u2026[9000]:11 #1060", SocketTable.ShortenEnd("dbus-daemon[9000]:11 #1060", SocketTable.EssentialWidth("dbus-daemon[9000]:11 #1060")));
+        Assert.Equal("\u2026[7760]:6\u2026 #1001", SocketTable.ShortenEnd("nginx[7760]:6 +8 in 9 procs #1001", SocketTable.EssentialWidth("nginx[7760]:6 +8 in 9 procs #1001")));
     }
 }
