@@ -20,7 +20,7 @@ OUT=$ROOT/artifacts/fuzz
 BIN=$OUT/bin
 TOOLS=$OUT/tools
 SHARPFUZZ_VERSION=2.3.0
-TARGETS=(netlink procnetunix status fdinfo cmdline passwd dirent cgroup socketname links protocols stat)
+TARGETS=(netlink procnetunix status fdinfo cmdline passwd dirent cgroup socketname links protocols stat inetdiag endpointlinks mountinfo webconfig filter)
 
 install_tools() {
     if ! command -v afl-fuzz >/dev/null; then
@@ -40,6 +40,12 @@ build() {
     echo "instrumenting SockPeer.Engine.dll"
     "$TOOLS/sharpfuzz" "$BIN/SockPeer.Engine.dll"
     grep -q SharpFuzz.Common "$BIN/SockPeer.Engine.dll" || { echo "sharpfuzz did not instrument SockPeer.Engine.dll" >&2; exit 1; }
+    # sockpeer-serve's parsers (webconfig, filter) and the YAML library the web config is read with.
+    for dll in SockPeer.Fuzz.Serve.dll YamlDotNet.dll; do
+        echo "instrumenting $dll"
+        "$TOOLS/sharpfuzz" "$BIN/$dll"
+        grep -q SharpFuzz.Common "$BIN/$dll" || { echo "sharpfuzz did not instrument $dll" >&2; exit 1; }
+    done
 }
 
 stat_of() { # stat_of FILE KEY

@@ -21,7 +21,7 @@ internal sealed class FuzzFinding : Exception
     public FuzzFinding(string message, Exception inner) : base(message, inner) { }
 }
 
-internal static class Targets
+internal static partial class Targets
 {
     public static readonly IReadOnlyDictionary<string, Target> All = new Dictionary<string, Target>(StringComparer.Ordinal)
     {
@@ -39,6 +39,9 @@ internal static class Targets
         ["endpointlinks"] = EndpointLinks,
         ["protocols"] = Protocols,
         ["stat"] = Stat,
+        ["mountinfo"] = MountInfo,
+        ["webconfig"] = WebConfigTarget,
+        ["filter"] = Filter,
     };
 
     /// <summary>The engine code each target exercises, for the coverage report: a type, or Type::Method.</summary>
@@ -58,6 +61,9 @@ internal static class Targets
         ["links"] = ["SockPeer.Proc.ProcParsers::TryParseSocketLink", "SockPeer.Proc.ProcParsers::TryParseNetNsLink", "SockPeer.Proc.ProcParsers::TryParseBracketed", "SockPeer.Proc.ProcParsers::TryParseDecimal"],
         ["inetdiag"] = ["SockPeer.Netlink.InetDiagParser", "SockPeer.Netlink.InetDiagDump", "SockPeer.Netlink.SockDiagDump", "SockPeer.Model.InetAddress"],
         ["endpointlinks"] = ["SockPeer.Endpoints.EndpointParsers"],
+        ["mountinfo"] = ["SockPeer.Proc.ProcMountInfo", "SockPeer.Proc.ProcParsers::TryParseNetNsLink", "SockPeer.Proc.ProcParsers::TryParseBracketed"],
+        ["filter"] = ["SockPeer.Views.SocketFilterParser", "SockPeer.Views.NameGlob", "SockPeer.Views.SocketKindText", "SockPeer.Proc.ProcParsers::TryFindPasswdUid"],
+        ["webconfig"] = [], // sockpeer-serve's code and YamlDotNet: afl-fuzz's edges only (--coverage counts engine sites)
     };
 
     private static void Check(bool condition, string what)

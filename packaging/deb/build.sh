@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds sockpeer_VERSION_amd64.deb from the NativeAOT binary, with the man page, the shell
-# completions, the systemd unit of `sockpeer serve` (installed, not enabled), copyright and
-# changelog. Usage: packaging/deb/build.sh [BINARY_DIR] [OUT_DIR]
+# Builds sockpeer_VERSION_amd64.deb from the NativeAOT binaries (sockpeer and sockpeer-serve), with
+# the man page, the shell completions, the systemd unit of `sockpeer serve`
+# (/usr/lib/systemd/system/sockpeer-serve.service, installed, not enabled), the Prometheus scrape job
+# and alert rules and the Grafana dashboard (/usr/share/sockpeer/), copyright and changelog. Usage: packaging/deb/build.sh [BINARY_DIR] [OUT_DIR]
 #   BINARY_DIR: where `dotnet publish src/SockPeer.Cli` put sockpeer (default artifacts/sockpeer)
 #   OUT_DIR:    where the .deb goes (default artifacts/packages)
 # Needs dpkg-deb and scdoc; runs lintian when it is installed and fails on any lintian error.
@@ -19,23 +20,23 @@ install -d "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/usr/share/man/man1" "$pkg/usr/shar
     "$pkg/usr/share/bash-completion/completions" "$pkg/usr/share/zsh/vendor-completions" \
     "$pkg/usr/share/fish/vendor_completions.d"
 install -m 0755 "$bin_dir/sockpeer" "$pkg/usr/bin/sockpeer"
-# The server, when it is built as its own executable next to sockpeer.
-if [ -x "$bin_dir/sockpeer-serve" ]; then
-    install -m 0755 "$bin_dir/sockpeer-serve" "$pkg/usr/bin/sockpeer-serve"
-fi
+# The server: `dotnet publish src/SockPeer.Cli` publishes it next to sockpeer, and the unit runs it.
+[ -x "$bin_dir/sockpeer-serve" ] || { echo "$bin_dir/sockpeer-serve is missing (publish src/SockPeer.Cli)" >&2; exit 1; }
+install -m 0755 "$bin_dir/sockpeer-serve" "$pkg/usr/bin/sockpeer-serve"
 scripts/build-man "$root/man" >/dev/null
 gzip -9n -c "$root/man/sockpeer.1" > "$pkg/usr/share/man/man1/sockpeer.1.gz"
 # sockpeer-serve is `sockpeer serve`, which sockpeer(1) documents.
-if [ -x "$pkg/usr/bin/sockpeer-serve" ]; then
-    ln -s sockpeer.1.gz "$pkg/usr/share/man/man1/sockpeer-serve.1.gz"
-fi
+ln -s sockpeer.1.gz "$pkg/usr/share/man/man1/sockpeer-serve.1.gz"
 install -m 0644 packaging/completions/sockpeer.bash "$pkg/usr/share/bash-completion/completions/sockpeer"
 install -m 0644 packaging/completions/sockpeer.zsh "$pkg/usr/share/zsh/vendor-completions/_sockpeer"
 install -m 0644 packaging/completions/sockpeer.fish "$pkg/usr/share/fish/vendor_completions.d/sockpeer.fish"
-if [ -f deploy/systemd/sockpeer.service ]; then
-    install -d "$pkg/usr/lib/systemd/system"
-    install -m 0644 deploy/systemd/sockpeer.service "$pkg/usr/lib/systemd/system/sockpeer.service"
-fi
+# The unit at Debian's unit path; it runs /usr/bin/sockpeer-serve. Installed, not enabled.
+install -d "$pkg/usr/lib/systemd/system"
+install -m 0644 deploy/systemd/sockpeer-serve.service "$pkg/usr/lib/systemd/system/sockpeer-serve.service"
+# What deploy/ has for Prometheus and Grafana, for operators to copy into their configuration.
+install -d "$pkg/usr/share/sockpeer/prometheus" "$pkg/usr/share/sockpeer/grafana"
+install -m 0644 deploy/prometheus/sockpeer.rules.yml deploy/prometheus/scrape.yml "$pkg/usr/share/sockpeer/prometheus/"
+install -m 0644 deploy/grafana/sockpeer-dashboard.json "$pkg/usr/share/sockpeer/grafana/"
 install -m 0644 docs/schema.md docs/sockpeer.schema.json "$pkg/usr/share/doc/sockpeer/"
 {
     echo "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
@@ -82,8 +83,8 @@ mkdir -p "$out"
 deb="$out/sockpeer_${version}_${arch}.deb"
 dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb" >/dev/null
 if command -v lintian >/dev/null; then
-    # Errors fail the build; warnings are printed. A NativeAOT binary is stripped and has no
-    # separate debug package, and a binary-only .deb has no source package to check.
-    lintian --fail-on error "$deb" || { echo "lintian reported errors" >&2; exit 1; }
+    # Errors and warnings fail the build (informational tags are printed: the NativeAOT runtime's
+    # strings, and a unit without an init.d script). A binary-only .deb has no source package to check.
+    lintian --fail-on error,warning "$deb" || { echo "lintian reported errors or warnings" >&2; exit 1; }
 fi
 echo "$deb"

@@ -17,7 +17,9 @@ internal static class Help
           A <-> B         connected both ways; A is the client end, B the server end (the accepted
                           socket); 'who' lists connections in the same order
           A --> B         A points at B, not back: a pending client and its listener, a datagram
-                          client and its server, a peer that closed or was not seen
+                          client and its server, a peer that closed or was not seen; a pipe's or
+                          FIFO's writer and its reader (one way: A writes, B reads)
+          A <-- (no writer)  a pipe's or FIFO's read end that no process writes to
           cmd[pid]:fd     a process holding the socket on that fd; {docker:name} its container
           #inode          the socket's inode (socket:[INODE] in /proc/PID/fd)
           +N in M procs   N more holders, M processes in all; -w shows them, --pid's are always shown

@@ -99,6 +99,14 @@ internal static class PeerCommand
         var matched = ListCommand.Select(bare, filter);
         var inventory = reader.WithProcesses(bare, [.. SocketInventory.HolderPidsOf(matched)]);
         matched = ListCommand.Select(inventory, filter);
+        if (matched.Count == 0 && !GlobalOptions.AsJson(parse))
+        {
+            // Not found, and the answer goes to stdout like every not-found answer: one line saying so
+            // (the warnings that may explain it on stderr), never a bare table header.
+            Output.Render(parse, inventory, matched, completeList: true, filter.Pids, _ => { });
+            Output.Text(1).WriteLine($"process {pid} holds no Unix socket; 'sockpeer peer INODE' takes a socket inode");
+            return ReturnCode.Failure;
+        }
         var rows = SocketViews.Rows(inventory, matched).ToList();
         Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(matched, rows)));
         Output.Hint(parse, matched.Count == 0

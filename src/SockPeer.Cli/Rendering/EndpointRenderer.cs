@@ -32,6 +32,16 @@ internal sealed class EndpointRenderer(TextWriter output, Terminal terminal, Soc
                 PadTo(line, at, EndWidth);
                 line.Append(first.Name);
             }
+            else if (c.Ends.Count == 2 && c.Kind is EndpointKind.Pipe or EndpointKind.Fifo)
+            {
+                // One way: the write end, then the read end it feeds.
+                var (writer, reader) = first.State == "write" ? (first, c.Ends[1]) : (c.Ends[1], first);
+                Field(line, "conn", StateWidth, null);
+                EndField(line, writer);
+                line.Append(" --> ");
+                EndField(line, reader);
+                line.Append(Name(c));
+            }
             else if (c.Ends.Count == 2)
             {
                 Field(line, "conn", StateWidth, null);
@@ -54,7 +64,8 @@ internal sealed class EndpointRenderer(TextWriter output, Terminal terminal, Soc
             {
                 Field(line, first.Kind == EndpointKind.Pty ? first.State : "open", StateWidth, Terminal.Dim);
                 EndField(line, first);
-                line.Append(" --> ");
+                // A lone read end is fed by nothing: the arrow still runs from writer to reader.
+                line.Append(first.Kind is EndpointKind.Pipe or EndpointKind.Fifo && first.State == "read" ? " <-- " : " --> ");
                 int at = line.Length;
                 line.Append(first.Kind switch
                 {

@@ -42,14 +42,24 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
                 widths[i] = Math.Max(widths[i], Cell(row, columns[i]).Length);
             }
         }
-        if (options.Width is int width && !options.Wide)
+        if (options.Width is int width && !options.Wide && widths.Sum() + columns.Count - 1 > width)
         {
-            // The default view gives up its optional columns (NETNS, then the queues) before a cell
-            // is cut below its floor; columns asked for with -o stay, and lines are cut at the width.
-            while (!Fit(columns, widths, width, Shrinkable) && options.Columns is null && DropOptional(columns, ref widths))
+            // Least useful first: the holders' command names (down to a few letters), then the default
+            // view's optional columns (NETNS, then the queues), then the rest of the command names,
+            // and only then the name below a readable length. Pids, fds and inodes are never cut (an
+            // end's floor is what keeps them whole); columns asked for with -o stay, and lines are
+            // cut at the width when even the floors do not fit.
+            int end = EssentialWidth(rows, Column.End), other = EssentialWidth(rows, Column.Other);
+            (Column, int)[] commands = [(Column.Name, ReadableName), (Column.End, end + CommandLetters), (Column.Other, other + CommandLetters), (Column.Container, 8), (Column.User, 6), (Column.File, 4)];
+            (Column, int)[] pidsOnly = [(Column.Name, ReadableName), (Column.End, end), (Column.Other, other), (Column.Container, 4), (Column.User, 4), (Column.File, 2)];
+            (Column, int)[] floor = [(Column.Name, 8), (Column.End, end), (Column.Other, other), (Column.Container, 4), (Column.User, 4), (Column.File, 2)];
+            while (!Fit(columns, widths, width, commands) && options.Columns is null && DropOptional(columns, ref widths))
             {
             }
-            Fit(columns, widths, width, Floor);
+            if (!Fit(columns, widths, width, pidsOnly))
+            {
+                Fit(columns, widths, width, floor);
+            }
         }
         int? limit = options.Wide ? null : options.Width;
         if (options.Header)
@@ -95,12 +105,76 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
         return list;
     }
 
-    // What each free-text column can give up, first pass (readable) and last resort.
-    private static readonly (Column Column, int Min)[] Shrinkable =
-        [(Column.Name, 12), (Column.Other, 22), (Column.End, 22), (Column.Container, 8), (Column.User, 6), (Column.File, 4)];
+    // A name cut below this loses what tells two sockets apart; a command keeps this many letters
+    // (with its ellipsis) while the name is cut no further.
+    private const int ReadableName = 24;
+    private const int CommandLetters = 3;
 
-    private static readonly (Column Column, int Min)[] Floor =
-        [(Column.Name, 8), (Column.Other, 20), (Column.End, 20), (Column.Container, 4), (Column.User, 4), (Column.File, 2)];
+    /// <summary>
+    /// The narrowest an END or OTHER column can be with every cell's first pid, its fd and the inode
+    /// whole: <see cref="ShortenEnd"/>'s cut at that width still holds them. A cell without a holder
+    /// ("backlog 0/128", "(peer closed)") is kept whole.
+    /// </summary>
+    private int EssentialWidth(IReadOnlyList<SocketView> rows, Column column)
+    {
+        int widest = options.Header ? Columns.Header(column).Length : 0;
+        foreach (var row in rows)
+        {
+            string text = Cell(row, column);
+            if (text.Length > widest)
+            {
+                widest = Math.Max(widest, EssentialWidth(text));
+            }
+        }
+        return widest;
+    }
+
+    /// <summary>The narrowest width at which <see cref="ShortenEnd"/> keeps the first holder's pid and fd and the inode of <paramref name="text"/>.</summary>
+    public static int EssentialWidth(string text)
+    {
+        int hash = text.LastIndexOf(" #", StringComparison.Ordinal);
+        if (text.Length > 0 && text[0] == '(' && hash > 0 && text[hash - 1] == ')')
+        {
+            return text.Length - hash + 3; // "(…) #1168": only the inode counts
+        }
+        int open = text.IndexOf('[', StringComparison.Ordinal);
+        int close = open < 0 ? -1 : text.IndexOf(']', open);
+        if (text.Length == 0 || text[0] == '(' || close < open + 2 || text.AsSpan(open + 1, close - open - 1).ContainsAnyExceptInRange('0', '9'))
+        {
+            return text.Length;
+        }
+        string pid = text[open..(close + 1)];
+        int colon = text.IndexOf(':', close);
+        int fdEnd = colon;
+        while (fdEnd >= 0 && fdEnd + 1 < text.Length && char.IsAsciiDigit(text[fdEnd + 1]))
+        {
+            fdEnd++;
+        }
+        string fd = colon >= 0 && fdEnd > colon ? text[colon..(fdEnd + 1)] : "";
+        string inode = hash > close ? text[hash..] : "";
+        int width = text.Length;
+        while (width > 1 && Keeps(ShortenEnd(text, width - 1), pid, fd, inode))
+        {
+            width--;
+        }
+        return width;
+    }
+
+    private static bool Keeps(string cut, string pid, string fd, string inode)
+    {
+        int at = cut.IndexOf(pid, StringComparison.Ordinal);
+        if (at < 0 || !cut.EndsWith(inode, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        if (fd.Length == 0)
+        {
+            return true;
+        }
+        int f = cut.IndexOf(fd, at, StringComparison.Ordinal);
+        int after = f + fd.Length;
+        return f >= 0 && (after == cut.Length || !char.IsAsciiDigit(cut[after]));
+    }
 
     private static bool DropOptional(List<Column> columns, ref int[] widths)
     {
@@ -251,6 +325,12 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
         // Keep the first holder and the inode; the "+N in M procs" or further holders go.
         int firstEnd = text.IndexOfAny([' ', ',']);
         int inode = text.LastIndexOf(" #", StringComparison.Ordinal);
+        // No holder ("(holder not visible) #1168"): the words give way, the inode stays.
+        if (text[0] == '(' && inode > 0 && text[inode - 1] == ')' && width - (text.Length - inode) >= 3)
+        {
+            int room = width - (text.Length - inode);
+            return string.Concat(text.AsSpan(0, room - 2), Ellipsis.ToString(), ")", text.AsSpan(inode));
+        }
         if (firstEnd > 0 && inode > firstEnd && text[0] != '(')
         {
             string tail = text[inode..];

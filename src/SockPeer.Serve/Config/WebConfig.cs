@@ -39,6 +39,15 @@ internal sealed record WebConfig
         {
             throw new WebConfigException($"cannot read web config {file}: {e.Message}");
         }
+        return Parse(text, file);
+    }
+
+    /// <summary>
+    /// Checks the text of the file <paramref name="file"/> (certificate paths are relative to its
+    /// folder); throws <see cref="WebConfigException"/> with one line, and nothing else.
+    /// </summary>
+    public static WebConfig Parse(string text, string file)
+    {
         YamlMappingNode root;
         try
         {
@@ -53,6 +62,12 @@ internal sealed record WebConfig
         catch (YamlException e)
         {
             throw new WebConfigException($"web config {file}: line {e.Start.Line}: {e.Message}");
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // YamlDotNet's node model throws these, not YamlException, on some malformed input (a
+            // NUL, a bad global tag, a document end with nothing before it): found by fuzz/'s webconfig target.
+            throw new WebConfigException($"web config {file}: not valid YAML: {Snapshots.SnapshotSource.OneLine(e.Message)}");
         }
         string dir = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
         var config = new WebConfig();

@@ -60,6 +60,30 @@ public class OperatorCliTests(OperatorHost host) : IClassFixture<OperatorHost>
 
     private int Worker(int i) => S.Socket($"worker{i}").Pid;
 
+    /// <summary>`peer PID` of a process with no socket: one line on stdout saying so and exit 1 (not found), not a bare table header.</summary>
+    [Fact]
+    public void Peer_on_a_pid_that_holds_no_socket_says_so_in_one_line()
+    {
+        using var sleeper = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
+        try
+        {
+            string pid = sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var r = SockpeerCli.Run("peer", pid);
+            // Not found: exit 1 and the answer on stdout, as for every command (README, "Exit codes").
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal($"process {pid} holds no Unix socket; 'sockpeer peer INODE' takes a socket inode", r.Stdout.TrimEnd('\n'));
+            Assert.All(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => Assert.StartsWith("sockpeer: warning: ", l, StringComparison.Ordinal));
+            // The JSON document stays (an empty list), with the same exit status.
+            var json = SockpeerCli.Run("peer", pid, "--json");
+            Assert.Equal(1, json.ExitCode);
+            Assert.Empty(Inodes(json));
+        }
+        finally
+        {
+            sleeper.Kill();
+        }
+    }
+
     [Fact]
     public void Filters_before_the_subcommand_are_applied_not_dropped()
     {

@@ -29,6 +29,23 @@ public sealed class ManPageTests
         return [.. r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
     }
 
+    /// <summary>
+    /// Operators arrive with the classic recipe (gdb on /proc/kcore from the address /proc/net/unix
+    /// prints): the page says why it fails now and what is read instead.
+    /// </summary>
+    [Fact]
+    public void Man_page_says_why_the_kcore_method_fails_and_what_is_read_instead()
+    {
+        int start = Source.IndexOf("## Why not the kernel address", StringComparison.Ordinal);
+        Assert.True(start >= 0, "no section on the kernel-address method");
+        int end = Source.IndexOf("\n#", start + 3, StringComparison.Ordinal);
+        string section = Source[start..(end < 0 ? Source.Length : end)];
+        foreach (string word in new[] { "/proc/kcore", "gdb", "unix_sock->peer", "/proc/net/unix", "%pK", "hashed", "kptr_restrict", "UNIX_DIAG_PEER", "socket:[N]" })
+        {
+            Assert.Contains(word, section, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Every_command_and_option_of_the_program_is_in_the_man_page()
     {

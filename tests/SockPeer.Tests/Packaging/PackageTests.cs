@@ -52,6 +52,68 @@ public sealed class PackageTests
         }
     }
 
+    /// <summary>
+    /// The unit of `sockpeer serve` sits at Debian's unit path, runs the server the package installs,
+    /// and systemd accepts it: `systemd-analyze verify` on the unpacked root (which also checks that
+    /// ExecStart's binary exists there). The deploy/ files for Prometheus and Grafana come along, and
+    /// the README names the unit the package has.
+    /// </summary>
+    [Fact]
+    public void Deb_installs_the_serve_unit_systemd_verifies_and_the_prometheus_and_grafana_files()
+    {
+        string deb = PackagingSupport.Require($"sockpeer_{PackagingSupport.Version}_amd64.deb");
+        string root = PackagingSupport.TempDir("sockpeer-deb-unit");
+        try
+        {
+            var x = PackagingSupport.Run("dpkg", "-x", deb, root);
+            Assert.True(x.ExitCode == 0, x.Stderr);
+            const string Unit = "sockpeer-serve.service";
+            string unitDir = Path.Combine(root, "usr", "lib", "systemd", "system");
+            string unit = Path.Combine(unitDir, Unit);
+            Assert.True(File.Exists(unit), $"usr/lib/systemd/system/{Unit} is not in the .deb");
+            string[] execStart = File.ReadAllLines(unit).Where(l => l.StartsWith("ExecStart=", StringComparison.Ordinal)).ToArray();
+            Assert.Single(execStart);
+            string program = execStart[0]["ExecStart=".Length..].Split(' ')[0];
+            Assert.Equal("/usr/bin/sockpeer-serve", program);
+            Assert.True(File.Exists(Path.Combine(root, program.TrimStart('/'))), $"the unit runs {program}, which the .deb does not install");
+
+            // A scratch root has no targets: lend it the host's (sysinit.target, multi-user.target, the
+            // slices) so that verify resolves the unit's dependencies, as on an installed system.
+            foreach (string file in Directory.GetFiles("/usr/lib/systemd/system", "*.target").Concat(Directory.GetFiles("/usr/lib/systemd/system", "*.slice")))
+            {
+                string to = Path.Combine(unitDir, Path.GetFileName(file));
+                if (!File.Exists(to))
+                {
+                    File.Copy(file, to);
+                }
+            }
+            // verify exits 0 on a setting it ignores (a typo, an unknown value) and only says so: any output fails.
+            var verify = PackagingSupport.Run("systemd-analyze", "verify", "--man=no", $"--root={root}", Unit);
+            Assert.True(verify.ExitCode == 0 && verify.Stderr.Trim().Length == 0 && verify.Stdout.Trim().Length == 0,
+                $"systemd-analyze verify: exit {verify.ExitCode}: {verify.Stdout}{verify.Stderr}");
+
+            foreach (var (packaged, source) in new[]
+            {
+                ("usr/share/sockpeer/prometheus/sockpeer.rules.yml", "deploy/prometheus/sockpeer.rules.yml"),
+                ("usr/share/sockpeer/prometheus/scrape.yml", "deploy/prometheus/scrape.yml"),
+                ("usr/share/sockpeer/grafana/sockpeer-dashboard.json", "deploy/grafana/sockpeer-dashboard.json"),
+                ($"usr/lib/systemd/system/{Unit}", $"deploy/systemd/{Unit}"),
+            })
+            {
+                string path = Path.Combine(root, packaged);
+                Assert.True(File.Exists(path), $"{packaged} is not in the .deb");
+                Assert.Equal(File.ReadAllText(Path.Combine(SockpeerCli.RepoRoot, source)), File.ReadAllText(path));
+            }
+            string readme = File.ReadAllText(Path.Combine(SockpeerCli.RepoRoot, "README.md"));
+            Assert.Contains($"`{Unit}`", readme, StringComparison.Ordinal);
+            Assert.Contains("/usr/share/sockpeer/", readme, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Fact]
     public void Dotnet_tool_installs_from_a_folder_feed_and_runs()
     {

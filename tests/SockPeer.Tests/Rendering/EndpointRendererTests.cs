@@ -74,8 +74,23 @@ public class EndpointRendererTests
         Assert.Matches(@"^tcp\s+listen\s+nginx\[7760\]:7 #5000\s+backlog 1/128\s+127\.0\.0\.1:8080$", lines[0]);
         Assert.Matches(@"^tcp\s+conn\s+curl\[8001\]:5 #5001\s+<-> nginx\[7767\]:14 #5002\s+127\.0\.0\.1:8080$", lines[1]);
         Assert.Matches(@"^tcp\s+pending\s+curl\[8002\]:4 #5003\s+--> #5000 \(not accepted yet\)\s+127\.0\.0\.1:8080$", lines[2]);
-        Assert.Matches(@"^pipe\s+conn\s+systemd\[1\]:3 #6000\s+<-> rsyslogd\[400\]:0 #6000\s+\(pipe\)$", lines[3]);
+        // A pipe is one way: from the writer to the reader, whichever end the connection lists first.
+        Assert.Matches(@"^pipe\s+conn\s+systemd\[1\]:3 #6000\s+--> rsyslogd\[400\]:0 #6000\s+\(pipe\)$", lines[3]);
         Assert.Matches(@"^pipe\s+open\s+oldsrv\[8004\]:1 #6001\s+--> \(no reader\)\s+\(pipe\)$", lines[4]);
+    }
+
+    [Fact]
+    public void Pipe_and_fifo_rows_point_from_the_writer_to_the_reader()
+    {
+        var fifoWriter = PipeWriter with { Kind = EndpointKind.Fifo, Name = "/run/app.fifo" };
+        var fifoReader = PipeReader with { Kind = EndpointKind.Fifo, Name = "/run/app.fifo" };
+        var lonelyReader = PipeReader with { Id = 6002 };
+        var lines = Lines(Human(r => r.WriteList(
+            [new(EndpointKind.Pipe, [PipeReader, PipeWriter]), new(EndpointKind.Fifo, [fifoWriter, fifoReader]), new(EndpointKind.Pipe, [lonelyReader])])));
+        Assert.Matches(@"^pipe\s+conn\s+systemd\[1\]:3 #6000\s+--> rsyslogd\[400\]:0 #6000\s+\(pipe\)$", lines[0]);
+        Assert.Matches(@"^fifo\s+conn\s+systemd\[1\]:3 #6000\s+--> rsyslogd\[400\]:0 #6000\s+/run/app\.fifo$", lines[1]);
+        Assert.Matches(@"^pipe\s+open\s+rsyslogd\[400\]:0 #6002\s+<-- \(no writer\)\s+\(pipe\)$", lines[2]);
+        Assert.DoesNotContain(lines, l => l.Contains("<->", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -46,6 +46,34 @@ public class HumanRendererTests
         Golden("list-80", table);
     }
 
+    /// <summary>
+    /// At 80 columns the least useful text gives way first: command names, not the name of the
+    /// socket, and never a pid, an fd or an inode (what an operator copies from the row).
+    /// </summary>
+    [Fact]
+    public void Table_at_80_columns_cuts_command_names_before_the_socket_name_and_keeps_every_number()
+    {
+        string[] narrow = Lines(List(new TableOptions { Width = 80 }));
+        string[] wide = Lines(List(new TableOptions { Width = 80, Wide = true }));
+        Assert.Equal(wide.Length, narrow.Length);
+        var number = new System.Text.RegularExpressions.Regex(@"\[\d+\](?:\{[^}]*\})?:\d+|#\d+");
+        for (int i = 1; i < wide.Length; i++)
+        {
+            // The first holder of each end (the rest fold into "+N in M procs") and every inode.
+            var whole = number.Matches(wide[i]).Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, @"\{[^}]*\}", "{")).ToList();
+            var kept = number.Matches(narrow[i]).Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, @"\{[^}]*\}", "{")).ToList();
+            Assert.All(whole.Where(w => w.StartsWith('#')), w => Assert.Contains(w, kept));
+            Assert.All(kept, k => Assert.Contains(k, whole));
+            Assert.Equal(whole.Count(w => w.StartsWith('#')), kept.Count(k => k.StartsWith('#')));
+        }
+        // The socket name keeps both its directory's start and its file name.
+        int name = narrow[0].IndexOf("NAME", StringComparison.Ordinal);
+        var app = Assert.Single(narrow, l => l.Contains("#1003", StringComparison.Ordinal) && l.Contains("conn", StringComparison.Ordinal));
+        Assert.True(app.Length - name >= 16, $"NAME cut to {app.Length - name} columns while commands were whole: {app}");
+        Assert.StartsWith("/run/", app[name..], StringComparison.Ordinal);
+        Assert.EndsWith("/app.sock", app, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Table_at_200_columns_shows_everything_but_abbreviated_holders()
     {
@@ -197,5 +225,10 @@ public class HumanRendererTests
         Assert.Equal("/run\u2026th.sock", SocketTable.ShortenName("/run/a/very/long/path.sock", 12));
         Assert.Equal("abc", SocketTable.Shorten("abc", 3));
         Assert.Equal("logger[8003]{\u2026}:5 #1022", SocketTable.ShortenEnd("logger[8003]{docker:web-frontend-canary}:5 #1022", 23));
+        // An end with no holder gives up its words, never its inode; the floor keeps pid, fd and inode.
+        Assert.Equal("(holder\u2026) #1168", SocketTable.ShortenEnd("(holder not visible) #1168", 15));
+        Assert.Equal(9, SocketTable.EssentialWidth("(holder not visible) #1168"));
+        Assert.Equal("d\u2026[9000]:11 #1060", SocketTable.ShortenEnd("dbus-daemon[9000]:11 #1060", SocketTable.EssentialWidth("dbus-daemon[9000]:11 #1060")));
+        Assert.Equal("\u2026[7760]:6\u2026 #1001", SocketTable.ShortenEnd("nginx[7760]:6 +8 in 9 procs #1001", SocketTable.EssentialWidth("nginx[7760]:6 +8 in 9 procs #1001")));
     }
 }

@@ -29,6 +29,11 @@ public sealed class ServeUnitTests
         Holders = [new SocketHolder(10, 3)],
     };
 
+    /// <summary>
+    /// 50 callers that all ask while one read is in flight get that one snapshot: one read, the same
+    /// object for all. A source that never shares (one read per caller, even one at a time) fails
+    /// here: it reads 50 times, or keeps callers waiting for their own turn.
+    /// </summary>
     [Fact]
     public async Task ConcurrentCallersShareOneSnapshotAtATime()
     {
@@ -48,17 +53,27 @@ public sealed class ServeUnitTests
             return Inventory();
         }, inv => UnixSocketMeasurements.From(inv, new SockPeer.Views.SocketFilter(), 500), TimeSpan.Zero, _ => { });
 
-        var first = Enumerable.Range(0, 50).Select(_ => Task.Run(source.GetAsync)).ToArray();
-        SpinWait.SpinUntil(() => Volatile.Read(ref reads) == 1, TimeSpan.FromSeconds(30));
+        const int Callers = 50;
+        using var asked = new CountdownEvent(Callers);
+        var calls = Enumerable.Range(0, Callers).Select(_ => Task.Run(() =>
+        {
+            var snapshot = source.GetAsync();
+            asked.Signal();
+            return snapshot;
+        })).ToArray();
+        // Every caller has asked while the first read is still blocked; only then may it finish.
+        bool allAsked = asked.Wait(TimeSpan.FromSeconds(20));
+        SpinWait.SpinUntil(() => Volatile.Read(ref reads) >= 1, TimeSpan.FromSeconds(30));
         release.Set();
-        var snapshots = await Task.WhenAll(first);
+        var snapshots = await Task.WhenAll(calls);
+        Assert.True(allAsked, "callers waited for a snapshot of their own instead of sharing the one in flight");
+        Assert.Equal(1, reads);
         Assert.Equal(1, maxRunning);
         Assert.Equal(1, source.MaxConcurrent);
-        // Callers that came while it was in flight got that one; later ones (min interval 0) a new one.
-        Assert.True(reads <= 50);
-        Assert.All(snapshots, s => Assert.NotNull(s.Measurements));
+        Assert.All(snapshots, s => Assert.Same(snapshots[0], s));
+        // After it, a caller (min interval 0) gets a new one.
         long taken = source.Taken;
-        await source.GetAsync();
+        Assert.NotSame(snapshots[0], await source.GetAsync());
         Assert.Equal(taken + 1, source.Taken);
     }
 

@@ -78,6 +78,12 @@ public sealed class WebConfigTests : IDisposable
     [InlineData("basic_auth_users:\n  alice: plaintext\n", "basic_auth_users.alice is not a bcrypt hash")]
     [InlineData("http_server_config:\n  http2: false\n", "'http_server_config' is not supported")]
     [InlineData("- a list\n", "the top level must be a mapping")]
+    // Found by fuzz/'s webconfig target (fuzz/regressions/webconfig/): YamlDotNet threw ArgumentException or
+    // InvalidOperationException, which the server did not catch (a stack trace instead of one line).
+    [InlineData("...\u0000", "not valid YAML")]
+    [InlineData("!!str[K", "not valid YAML")]
+    [InlineData("\u0000:\u0000:e \u0000", "not valid YAML")]
+    [InlineData("? [nlyc?o\uFFFD\n\n\n\u0002\n\n\u000B\n\n\n\uFFFD\u0000\u0000\u0000\u000B\n\u000B\n\uFFFD$\u000E\uFFFD\uFFFD\uFFFD\n\u0000\u0002", "not valid YAML")]
     public void AMalformedFileIsOneLineAndExit1(string yaml, string message)
     {
         string config = Path.Combine(_dir, "web.yml");
