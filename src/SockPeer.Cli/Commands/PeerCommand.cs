@@ -109,9 +109,11 @@ internal static class PeerCommand
         }
         var rows = SocketViews.Rows(inventory, matched).ToList();
         Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(matched, rows)));
-        Output.Hint(parse, matched.Count == 0
-            ? $"process {pid} holds no Unix socket; 'sockpeer peer INODE' takes a socket inode"
-            : $"these are the sockets of process {pid}; 'sockpeer peer {pid} FD' shows one in detail");
-        return matched.Count == 0 ? ReturnCode.Failure : ReturnCode.Ok;
+        if (matched.Count == 0)
+        {
+            return ReturnCode.Failure; // --json: the empty document, exit 1
+        }
+        Output.Hint(parse, $"these are the sockets of process {pid}; 'sockpeer peer {pid} FD' shows one in detail");
+        return ReturnCode.Ok;
     }
 }
