@@ -219,7 +219,8 @@ public class HeldNamespaceTests
         }
         finally
         {
-            Ns.Run("umount", file);
+            // Lazy: another process's namespace discovery may hold the mount open for a moment.
+            Ns.Run("umount", "--lazy", file);
             Directory.Delete(dir, recursive: true);
         }
     }
