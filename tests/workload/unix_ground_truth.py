@@ -35,6 +35,7 @@ import urllib.request
 
 LOG_FD = None
 UNNAMED_PENDING = {}
+COPIES = {}
 
 
 def log(op, pid=None, **fields):
@@ -511,6 +512,9 @@ def check(entries, watches, args, counts):
         if e["op"] == "close":
             by_inode_close.setdefault(e["inode"], []).append(e)
     accepts = [e for e in entries if e["op"] == "accept"]
+    for e in entries:
+        if e["op"] == "close_copy":
+            COPIES.setdefault(e["inode"], []).append(e)
     report = []
     # The client sends its inode; the server logs it with its accept.
     server_of = {a["client"]: a for a in accepts}
@@ -622,7 +626,10 @@ def check_one(name, lines, conns, accepts, never, args):
                 if fd is not None and fd != a["fd"]:
                     fails.append(f"{tag}: accept shows server fd {fd}, the server got {a['fd']}")
             elif ev == "close":
-                if close["pid"] not in pids:
+                # The releasing close is the last descriptor's: with a forking server the parent's copy
+                # (close_copy) may go after the child's close.
+                closers = {close["pid"]} | {e["pid"] for e in COPIES.get(inode, []) + COPIES.get((c.accept or {}).get("inode"), [])}
+                if not closers & pids:
                     fails.append(f"{tag}: close without the closer's pid {close['pid']}: {sorted(pids)}")
                 if c.accept:
                     if (l.get("peer") or {}).get("inode") != c.accept["inode"]:
