@@ -28,7 +28,15 @@ public sealed class EbpfEventSource : ISocketEventSource
     private readonly ManualResetEventSlim _signal = new();
     private Exception? _drainFailure;
     private readonly Dictionary<int, ProcessInfo> _seenProcesses = [];
-    private Task<IReadOnlyList<SocketEvent>>? _snapshotting;
+    private Task<(IReadOnlyList<SocketEvent> Events, ulong EndedAt)>? _snapshotting;
+    // Facts not translated yet, each with the first snapshot that may translate it (one started after
+    // it arrived): a connect to a listener newer than the snapshot waits for one that has it.
+    private readonly List<(UnixConnectionFact Fact, int After)> _pending = [];
+    private int _snapshotsStarted;
+    private int _snapshotsDone;
+    private bool _snapshotWanted;
+    // A finished snapshot's events with when it ended, held until the kernel's facts of that time are in.
+    private (IReadOnlyList<SocketEvent> Events, ulong EndedAt)? _polled;
     // Listeners of the newest snapshot by name, rebuilt when the snapshot changes.
     private readonly ListenerIndex _listeners = new();
     // Client inodes whose connect the kernel reported and whose close it has not.
@@ -144,7 +152,8 @@ public sealed class EbpfEventSource : ISocketEventSource
             {
                 throw new IOException(failure.Message, failure);
             }
-            TranslateArrived(events);
+            TakeArrived();
+            TranslatePending(events);
             if (_tracker.Lost is var lost && lost > _lostReported)
             {
                 events.Add(new SocketEvent(SocketEventKind.Warning, DateTimeOffset.UtcNow)
@@ -156,17 +165,37 @@ public sealed class EbpfEventSource : ISocketEventSource
                 _lostReported = lost;
             }
             // Snapshots run beside the kernel's events, so a slow one (a busy host) delays no event line.
-            if (_snapshotting is null && _poller.Due)
+            // A kernel event naming a listener the snapshot lacks asks for one now, not at the next tick.
+            if (_snapshotting is null && _polled is null && (_poller.Due || _snapshotWanted))
             {
-                _snapshotting = Task.Run(() => _poller.Next(cancellationToken), CancellationToken.None);
+                if (_snapshotWanted)
+                {
+                    _poller.SnapshotNow();
+                    _snapshotWanted = false;
+                }
+                _snapshotsStarted++;
+                _snapshotting = Task.Run(() =>
+                {
+                    var polled = _poller.Next(cancellationToken);
+                    return (polled, UnixConnectionTracker.MonotonicNow());
+                }, CancellationToken.None);
             }
             if (_snapshotting is { IsCompleted: true } done)
             {
                 _snapshotting = null;
-                var polled = done.GetAwaiter().GetResult();
-                // What the kernel reported while the snapshot was taken comes first, so the snapshot's
-                // version of the same connection is recognised as already reported.
-                TranslateArrived(events);
+                _polled = done.GetAwaiter().GetResult();
+            }
+            // The snapshot's connects and closes are the kernel's to report: its events wait until the
+            // facts of everything made before it ended have been read (at most a drain interval or two).
+            if (_polled is { } finished && _tracker.DeliveredThrough >= finished.EndedAt)
+            {
+                _polled = null;
+                _snapshotsDone = _snapshotsStarted;
+                var polled = finished.Events;
+                // What the kernel reported while the snapshot was taken is marked first, so the
+                // snapshot's version of the same connection is recognised as already reported; it is
+                // translated after the snapshot's events (a listen comes before the connects to it).
+                TakeArrived();
                 foreach (var e in polled)
                 {
                     if (!AlreadyReported(e))
@@ -174,6 +203,7 @@ public sealed class EbpfEventSource : ISocketEventSource
                         events.Add(e with { Source = e.Kind == SocketEventKind.Warning ? Name : "poll" });
                     }
                 }
+                TranslatePending(events);
                 Forget(_poller.Last!);
             }
             if (events.Count == 0)
@@ -184,26 +214,57 @@ public sealed class EbpfEventSource : ISocketEventSource
         return events;
     }
 
-    private void TranslateArrived(List<SocketEvent> events)
+    /// <summary>Moves the facts the drain thread handed over to <see cref="_pending"/>, marking their connections as the kernel's to report.</summary>
+    private void TakeArrived()
     {
         lock (_gate)
         {
             (_batch, _arrived) = (_arrived, _batch);
         }
-        if (_batch.Count == 0)
+        foreach (var f in _batch)
+        {
+            _pending.Add((f, _snapshotsStarted + 1));
+            if ((f.Kind == UnixConnectionFactKind.Connect ? f.Event.Inode : f.ClientInode) is uint client and not 0)
+            {
+                _reported.Add(client);
+            }
+        }
+        _batch.Clear();
+    }
+
+    /// <summary>
+    /// Translates the pending facts in order, up to the first that names a listener the newest snapshot
+    /// lacks while a snapshot taken after it may still bring it (that one is asked for now).
+    /// </summary>
+    private void TranslatePending(List<SocketEvent> events)
+    {
+        if (_pending.Count == 0)
         {
             return;
         }
         var snapshot = _poller.Last!;
-        foreach (var f in _batch)
+        int done = 0;
+        for (; done < _pending.Count; done++)
         {
+            var (f, after) = _pending[done];
+            if (_snapshotsDone < after && ListenerUnknown(f, snapshot))
+            {
+                _snapshotWanted = true;
+                break;
+            }
             if (Translate(f, snapshot) is { } e)
             {
                 events.Add(e);
             }
         }
-        _batch.Clear();
+        _pending.RemoveRange(0, done);
     }
+
+    /// <summary>A connect or accept to a named listener the snapshot does not have (it is newer).</summary>
+    private bool ListenerUnknown(UnixConnectionFact f, SocketInventory snapshot)
+        => f.Kind is UnixConnectionFactKind.Connect or UnixConnectionFactKind.Accept
+           && f.Event.NameBytes is { Length: > 0 }
+           && _listeners.Find(snapshot, f.Event.NameBytes, f.Event.NetNs) is null;
 
     /// <summary>A snapshot's connect, pending, accept or close of a connection the kernel already reported.</summary>
     private bool AlreadyReported(SocketEvent e)
@@ -247,7 +308,7 @@ public sealed class EbpfEventSource : ISocketEventSource
                 // A client that closed before this accept is gone from every snapshot: its connect says who it was.
                 client ??= f.Connect is { } c ? Synthesize(c, c.Inode, k.Inode, null, SocketRole.Client) : null;
                 var listener = FindListener(snapshot, k);
-                server = server with { Listener = listener?.Inode };
+                server = server with { Listener = listener is { Inode: not 0 } ? listener.Inode : null };
                 return client is null
                     ? null // a client from before the start, gone before any snapshot saw it
                     : Event(SocketEventKind.Accept, k, snapshot, client with { Peer = k.Inode, AwaitingAccept = false, PendingOn = null, Role = SocketRole.Client }, server, listener);
@@ -304,10 +365,14 @@ public sealed class EbpfEventSource : ISocketEventSource
         {
             socket = socket with { AwaitingAccept = true, Role = SocketRole.Pending }; // a client that gave up waiting to be accepted
         }
-        var peer = peerInode == 0 ? null : snapshot.Find(peerInode) ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes, SocketRole.Server) : null);
+        // The server end of an accepted connection, also when no snapshot saw it: the accept said who it is.
+        var peer = peerInode == 0 ? null
+            : snapshot.Find(peerInode)
+              ?? (serverEnd ? Synthesize(k, k.Inode, clientInode, k.NameBytes, SocketRole.Server)
+                  : f.Accept is { } a ? Synthesize(a, a.Inode, clientInode, a.NameBytes, SocketRole.Server) : null);
         var listener = connect is not null ? FindListener(snapshot, connect)
             : (peer?.Listener ?? socket.Listener) is uint l ? snapshot.Find(l)
-            : !serverEnd ? FindListener(snapshot, k) // an unnamed client's close carries the listener's name
+            : !serverEnd ? _listeners.Find(snapshot, k.NameBytes, k.NetNs) // an unnamed client's close carries the listener's name
             : null;
         return Event(SocketEventKind.Close, k, snapshot, socket, peer, listener) with
         {
@@ -379,8 +444,22 @@ public sealed class EbpfEventSource : ISocketEventSource
         Holders = inode == k.Inode ? [new SocketHolder(k.Pid, k.Fd)] : [],
     };
 
-    /// <summary>The listener a client reached: same name, and for an abstract name the same namespace.</summary>
-    private UnixSocket? FindListener(SocketInventory snapshot, UnixKernelEvent k) => _listeners.Find(snapshot, k.NameBytes, k.NetNs);
+    /// <summary>
+    /// The listener a client reached: same name, and for an abstract name the same namespace. One that
+    /// no snapshot saw (gone before the snapshot asked for it was taken) is described by the kernel's
+    /// event: its name, with inode 0 and no holders.
+    /// </summary>
+    private UnixSocket? FindListener(SocketInventory snapshot, UnixKernelEvent k)
+        => _listeners.Find(snapshot, k.NameBytes, k.NetNs)
+           ?? (k.NameBytes is { Length: > 0 } name ? new UnixSocket
+           {
+               Role = SocketRole.Listener,
+               Inode = 0,
+               NetNs = k.NetNs,
+               Type = k.Type,
+               State = UnixSocketState.Listening,
+               NameBytes = name,
+           } : null);
 
     /// <inheritdoc/>
     public void Dispose()

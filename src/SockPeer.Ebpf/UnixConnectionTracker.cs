@@ -21,6 +21,7 @@ public sealed class UnixConnectionTracker : IDisposable
     private volatile bool _stopping;
     private int _started;
     private volatile IOException? _failure;
+    private long _deliveredThrough;
 
     private sealed record Subscriber(Action<IReadOnlyList<UnixConnectionFact>> OnFacts, Action<IOException>? OnFailure);
 
@@ -44,6 +45,13 @@ public sealed class UnixConnectionTracker : IDisposable
 
     /// <summary>Events the kernel dropped because the ring buffer was full, since the start.</summary>
     public ulong Lost => _kernel.Lost;
+
+    /// <summary>
+    /// Kernel monotonic time (nanoseconds, as <see cref="MonotonicNow"/>) up to which every event has been
+    /// read and its facts handed to the subscribers (except accepts and closes the matcher holds for
+    /// their connect): a snapshot that ended before it has nothing the subscribers are still to hear of.
+    /// </summary>
+    public ulong DeliveredThrough => (ulong)Interlocked.Read(ref _deliveredThrough);
 
     /// <summary>Why the drain stopped, once it has (reading the ring buffer failed); null while it runs.</summary>
     public IOException? Failure => _failure;
@@ -91,17 +99,18 @@ public sealed class UnixConnectionTracker : IDisposable
         {
             while (!_stopping)
             {
+                ulong readFrom = MonotonicNow(); // every event made before this is in the ring for the poll below
                 _kernel.Poll(DrainInterval, events);
                 var facts = _matcher.Match(events, MonotonicNow());
                 events.Clear();
-                if (facts.Count == 0)
+                if (facts.Count > 0)
                 {
-                    continue;
+                    foreach (var s in _subscribers)
+                    {
+                        s.OnFacts(facts);
+                    }
                 }
-                foreach (var s in _subscribers)
-                {
-                    s.OnFacts(facts);
-                }
+                Interlocked.Exchange(ref _deliveredThrough, (long)readFrom);
             }
         }
         catch (IOException e)
@@ -115,7 +124,7 @@ public sealed class UnixConnectionTracker : IDisposable
     }
 
     /// <summary>CLOCK_MONOTONIC (Stopwatch's clock on Linux, and bpf_ktime_get_ns()'s) in nanoseconds.</summary>
-    private static ulong MonotonicNow() => (ulong)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
+    public static ulong MonotonicNow() => (ulong)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
 
     /// <inheritdoc/>
     public void Dispose()

@@ -83,6 +83,11 @@ public sealed unsafe class UnixKernelEventSource : IDisposable
             why = "the kernel has no BTF (/sys/kernel/btf/vmlinux), which the eBPF program needs";
             return null;
         }
+        if (Privilege.Missing() is { } unprivileged)
+        {
+            why = unprivileged;
+            return null;
+        }
         if (!Tracefs.Ensure(out string? noTracepoints))
         {
             why = noTracepoints!;

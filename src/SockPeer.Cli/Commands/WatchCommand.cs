@@ -25,7 +25,11 @@ internal static class WatchCommand
         Description = "Time between snapshots: 250ms, 2s, 1m (default 1s, at least 50ms)",
         CustomParser = r => Durations.Parse(r, "--interval", MinimumInterval),
     };
-    private static readonly Option<int?> _count = new("--count") { Description = "Stop after N events", CustomParser = ParseCount };
+    private static readonly Option<int?> _count = new("--count")
+    {
+        Description = "Stop after N events that happen after the start (not counting --initial's exists lines, nor warnings)",
+        CustomParser = ParseCount,
+    };
     private static readonly Option<TimeSpan?> _duration = new("--duration")
     {
         Description = "Stop after this long: 30s, 10m, 1h",
@@ -132,7 +136,8 @@ internal static class WatchCommand
             {
                 WriteText(stdout, renderer.Line(e));
             }
-            return e.Kind != SocketEventKind.Warning && count is int n && ++emitted >= n;
+            // --count counts what happened after the start: not the initial state, not warnings.
+            return e.Kind is not (SocketEventKind.Warning or SocketEventKind.Exists) && count is int n && ++emitted >= n;
         }
 
         if (asJson && noEbpf is not null)

@@ -17,8 +17,11 @@ internal sealed class EndText(SocketInventory inventory, IReadOnlySet<int> selec
     private readonly Dictionary<int, string> _processText = [];
 
     /// <summary>What an end with no visible holder says, everywhere.</summary>
-    public string NoHolder(UnixSocket s)
-        => s.InFlight ? "(in flight)" : inventory.ProcessesNotInspected > 0 ? "(holder not visible)" : "(no holder)";
+    public string NoHolder(UnixSocket s) => NoHolder(s, inventory);
+
+    /// <summary>What an end with no visible holder says, everywhere (list, peer, watch): <paramref name="inventory"/> is the snapshot it comes from.</summary>
+    public static string NoHolder(UnixSocket s, SocketInventory? inventory)
+        => s.InFlight ? "(in flight)" : inventory is { ProcessesNotInspected: > 0 } ? "(holder not visible)" : "(no holder)";
 
     public string Of(UnixSocket s)
     {

@@ -12,6 +12,9 @@ namespace SockPeer.Cli.Rendering;
 internal sealed class WatchRenderer(Terminal terminal)
 {
     private const int EventWidth = 9;
+    // Holders gained or lost shown on a line, as list abbreviates many holders: a fork of a
+    // pre-forked server gains hundreds at once.
+    private const int HoldersShown = 4;
     private readonly StringBuilder _line = new(256);
 
     public string Line(SocketEvent e)
@@ -37,7 +40,7 @@ internal sealed class WatchRenderer(Terminal terminal)
         }
         else if (e.Listener is { } l)
         {
-            line.Append(" --> ").Append('#').Append(l.Inode).Append(e.Kind == SocketEventKind.Close ? " (was waiting)" : " (not accepted yet)");
+            line.Append(" --> ").Append(l.Inode == 0 ? "#?" : "#" + l.Inode.ToString(CultureInfo.InvariantCulture)).Append(e.Kind == SocketEventKind.Close ? " (was waiting)" : " (not accepted yet)");
         }
         var named = e.Peer?.NameBytes is not null ? e.Peer : s.NameBytes is not null ? s : e.Listener;
         if (named?.Name is { } name)
@@ -58,22 +61,28 @@ internal sealed class WatchRenderer(Terminal terminal)
         }
         if (e.Kind == SocketEventKind.Holders)
         {
-            foreach (var h in e.HoldersGained)
-            {
-                line.Append("  +");
-                AppendHolder(line, e, h);
-            }
-            foreach (var h in e.HoldersLost)
-            {
-                line.Append("  -");
-                AppendHolder(line, e, h);
-            }
+            AppendHolders(line, e, e.HoldersGained, '+', "gained");
+            AppendHolders(line, e, e.HoldersLost, '-', "lost");
         }
         if (e.ObservedFor is { } observed)
         {
             line.Append(terminal.Paint($"  after {Seconds(observed)}", Terminal.Dim));
         }
         return line.ToString();
+    }
+
+    /// <summary>The first few holders, then how many more (the JSON line has them all).</summary>
+    private static void AppendHolders(StringBuilder line, SocketEvent e, IReadOnlyList<SocketHolder> holders, char sign, string what)
+    {
+        for (int i = 0; i < Math.Min(holders.Count, HoldersShown); i++)
+        {
+            line.Append("  ").Append(sign);
+            AppendHolder(line, e, holders[i]);
+        }
+        if (holders.Count > HoldersShown)
+        {
+            line.Append("  ").Append(sign).Append(holders.Count - HoldersShown).Append(" more ").Append(what);
+        }
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds < 60
@@ -95,7 +104,7 @@ internal sealed class WatchRenderer(Terminal terminal)
     {
         if (s.Holders.Count == 0)
         {
-            line.Append(s.InFlight ? "(in flight)" : "(no holder)");
+            line.Append(EndText.NoHolder(s, e.Snapshot));
         }
         else
         {

@@ -58,6 +58,14 @@ public sealed class SnapshotDiff
     public IReadOnlyList<SocketConnection> Connected { get; private set; } = [];
     /// <summary>Clients first seen waiting in an accept queue (newer records; no server end yet).</summary>
     public IReadOnlyList<SocketConnection> Pending { get; private set; } = [];
+    /// <summary>
+    /// Connections and waiting clients whole for the first time whose client the older snapshot saw
+    /// connected or waiting, but not as this whole connection (a half-read: its peer's record missing,
+    /// or not naming it back). Not evidence of a new connection, and not in <see cref="Connected"/> or
+    /// <see cref="Pending"/>: a consumer that has not announced this client yet (it was half-read since
+    /// it appeared) announces it now (newer records; server null for a waiting client).
+    /// </summary>
+    public IReadOnlyList<SocketConnection> Completed { get; private set; } = [];
     /// <summary>Clients that were waiting and are now accepted (newer records).</summary>
     public IReadOnlyList<SocketConnection> Accepted { get; private set; } = [];
     /// <summary>Connections and waiting clients that went away (older records).</summary>
@@ -69,7 +77,7 @@ public sealed class SnapshotDiff
 
     /// <summary>Nothing changed.</summary>
     public bool IsEmpty => Appeared.Count == 0 && Vanished.Count == 0 && ListenersAppeared.Count == 0 && ListenersGone.Count == 0
-        && Connected.Count == 0 && Pending.Count == 0 && Accepted.Count == 0 && Closed.Count == 0
+        && Connected.Count == 0 && Pending.Count == 0 && Completed.Count == 0 && Accepted.Count == 0 && Closed.Count == 0
         && HoldersChanged.Count == 0 && PendingCountsChanged.Count == 0;
 
     /// <summary>Compares two snapshots of the same scope, <paramref name="older"/> taken first.</summary>
@@ -147,6 +155,7 @@ public sealed class SnapshotDiff
         var pending = new List<SocketConnection>();
         var accepted = new List<SocketConnection>();
         var closed = new List<SocketConnection>();
+        var completed = new List<SocketConnection>();
 
         foreach (var (key, c) in newerConnections)
         {
@@ -162,6 +171,7 @@ public sealed class SnapshotDiff
             // (or not at all): one that named some peer there was a half-read connection, not a new one.
             if (olderById.TryGetValue(c.Client.Key, out var o) && !WasUnconnected(o))
             {
+                completed.Add(c);
                 continue;
             }
             (c.Server is null ? pending : connected).Add(c);
@@ -182,6 +192,7 @@ public sealed class SnapshotDiff
         Pending = pending;
         Accepted = accepted;
         Closed = closed;
+        Completed = completed;
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ public sealed class SnapshotPoller : ISocketEventSource
     private readonly TimeProvider _time;
     // When each socket was first seen, or (for a client) when it was seen to connect; listeners: to listen.
     private readonly Dictionary<SocketKey, DateTimeOffset> _since = [];
+    // Clients whose connection (or wait) was announced, or existed at the start: a connection first
+    // read half and then whole is announced when it is whole, once.
+    private readonly HashSet<SocketKey> _announced = [];
     private readonly Dictionary<WarningCode, DateTimeOffset> _warned = [];
     private HashSet<WarningCode> _warningsBefore = [];
     private readonly List<SocketEvent> _queued = [];
@@ -48,6 +51,19 @@ public sealed class SnapshotPoller : ISocketEventSource
     /// <summary>Whether the next snapshot is due, so that <see cref="Next"/> would not wait.</summary>
     public bool Due => _last is not null && (_queued.Count > 0 || _time.GetTimestamp() >= _nextTick);
 
+    /// <summary>
+    /// Makes the next snapshot due now rather than at the next tick (a kernel event named a socket the
+    /// newest snapshot does not have); later ticks keep the interval from it.
+    /// </summary>
+    public void SnapshotNow()
+    {
+        long now = _time.GetTimestamp();
+        if (_nextTick > now)
+        {
+            _nextTick = now;
+        }
+    }
+
     /// <inheritdoc/>
     public SocketInventory Start(CancellationToken cancellationToken)
     {
@@ -57,6 +73,10 @@ public sealed class SnapshotPoller : ISocketEventSource
         foreach (var s in first.Sockets)
         {
             _since[s.Key] = now;
+            if (s.ConnectionClient == s.Inode)
+            {
+                _announced.Add(s.Key); // there at the start, whole or half: not new later
+            }
         }
         QueueWarnings(first, now);
         _last = first;
@@ -99,12 +119,17 @@ public sealed class SnapshotPoller : ISocketEventSource
         _last = newer;
 
         // Ticks keep their phase; one that overran starts the next at once rather than piling up.
+        // A tick that starts late (a busy host, or a caller that came back late) is not slow: only a
+        // snapshot that itself took longer than the interval is.
         long end = _time.GetTimestamp();
-        _nextTick += Ticks(_interval);
+        _nextTick = Math.Max(_nextTick, tickStart) + Ticks(_interval);
+        TimeSpan took = _time.GetElapsedTime(tickStart, end);
         if (_nextTick < end)
         {
-            TimeSpan took = _time.GetElapsedTime(tickStart, end);
             _nextTick = end;
+        }
+        if (took > _interval)
+        {
             if (!_slowReported)
             {
                 _slowReported = true;
@@ -112,7 +137,7 @@ public sealed class SnapshotPoller : ISocketEventSource
                 {
                     Code = "slow_poll",
                     Message = $"a snapshot took {Milliseconds(took)}, longer than the {Milliseconds(_interval)} interval: "
-                        + $"changes are sampled about every {Milliseconds(took > _interval ? took : _interval)} (reported once)",
+                        + $"changes are sampled about every {Milliseconds(took)} (reported once)",
                 });
             }
         }
@@ -150,16 +175,28 @@ public sealed class SnapshotPoller : ISocketEventSource
         foreach (var c in diff.Connected)
         {
             _since[c.Client.Key] = now;
+            _announced.Add(c.Client.Key);
             events.Add(Event(SocketEventKind.Connect, now, newer, older, c.Client, c.Server, c.Listener));
         }
         foreach (var c in diff.Pending)
         {
             _since[c.Client.Key] = now;
+            _announced.Add(c.Client.Key);
             events.Add(Event(SocketEventKind.Pending, now, newer, older, c.Client, null, c.Listener));
+        }
+        foreach (var c in diff.Completed)
+        {
+            // Half-read until now: seen, never announced. Its time runs from when it was first seen.
+            if (_announced.Add(c.Client.Key))
+            {
+                events.Add(Event(c.Server is null ? SocketEventKind.Pending : SocketEventKind.Connect, now, newer, older, c.Client, c.Server, c.Listener));
+            }
         }
         foreach (var c in diff.Accepted)
         {
-            events.Add(Event(SocketEventKind.Accept, now, newer, older, c.Client, c.Server, c.Listener));
+            // Accepted, but its wait was only ever read half: announced now, as a connection.
+            var kind = _announced.Add(c.Client.Key) ? SocketEventKind.Connect : SocketEventKind.Accept;
+            events.Add(Event(kind, now, newer, older, c.Client, c.Server, c.Listener));
         }
         foreach (var h in diff.HoldersChanged)
         {
@@ -187,6 +224,7 @@ public sealed class SnapshotPoller : ISocketEventSource
         foreach (var s in diff.Vanished)
         {
             _since.Remove(s.Key);
+            _announced.Remove(s.Key);
         }
         return events;
     }

@@ -8,7 +8,7 @@ public class WatchColorTests(SmallListener listener) : IClassFixture<SmallListen
 {
     private const char Esc = '\u001b';
 
-    private string Args => $"watch --initial --count 1 --interval 100ms --path {listener.Path}";
+    private string Args => $"watch --initial --duration 300ms --interval 100ms --path {listener.Path}";
 
     private static Infrastructure.CliResult OnTerminal(string args, string environment = "")
         => SockpeerCli.Bash($$"""

@@ -234,17 +234,24 @@ public class WatchTests
     }
 
     [Fact]
-    public void Count_stops_after_n_events()
+    public void Count_stops_after_n_events_that_happen_after_the_initial_state()
     {
+        // --count counts what happens after the start: --initial's exists lines and warnings are not counted.
         using var server = new SocketDriver();
         for (int i = 0; i < 3; i++)
         {
             server.Listen($"s{i}.sock", backlog: 1, variable: $"s{i}");
         }
         using var watch = new WatchStream("--json", "--initial", "--count", "2", "--interval", Interval, "--path", server.Dir + "/*");
+        watch.WaitFor("the initial state", e => e.Kind() == "exists");
+        for (int i = 3; i < 6; i++)
+        {
+            server.Listen($"s{i}.sock", backlog: 1, variable: $"s{i}");
+        }
         Assert.Equal(0, watch.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.Equal(2, watch.Events.Count(e => e.Kind() != "warning"));
-        Assert.All(watch.Events.Where(e => e.Kind() != "warning"), e => Assert.Equal("exists", e.Kind()));
+        Assert.Equal(3, watch.Events.Count(e => e.Kind() == "exists"));
+        Assert.Equal(2, watch.Events.Count(e => e.Kind() is not ("warning" or "exists")));
+        Assert.All(watch.Events.Where(e => e.Kind() is not ("warning" or "exists")), e => Assert.Equal("listen", e.Kind()));
     }
 
     [Fact]

@@ -71,6 +71,27 @@ public class SnapshotPollerTests
     }
 
     [Fact]
+    public void A_caller_that_comes_back_late_is_not_a_slow_snapshot()
+    {
+        // Issue 22: "a snapshot took 33 ms, longer than the 100 ms interval": the tick's phase was
+        // compared, not what the snapshot took. Here the caller is late by more than an interval each time.
+        var interval = TimeSpan.FromMilliseconds(200);
+        using var poller = Poller(interval);
+        poller.Start(CancellationToken.None);
+        var events = new List<SocketEvent>();
+        for (int i = 0; i < 3; i++)
+        {
+            Thread.Sleep(interval * 3);
+            events.AddRange(poller.Next(CancellationToken.None));
+        }
+        foreach (var slow in events.Where(e => e.Code == "slow_poll"))
+        {
+            var took = System.Text.RegularExpressions.Regex.Match(slow.Message!, @"took (\d+) ms");
+            Assert.True(took.Success && int.Parse(took.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > interval.TotalMilliseconds, slow.Message);
+        }
+    }
+
+    [Fact]
     public void A_cancelled_wait_returns_at_once()
     {
         using var poller = Poller(TimeSpan.FromMinutes(10));
