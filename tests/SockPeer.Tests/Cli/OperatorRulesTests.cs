@@ -124,7 +124,7 @@ public sealed class OperatorRulesTests(OperatorRulesScene scene, ITestOutputHelp
         { "who 127.0.0.1:free", "nothing listens or is bound there now" },
         { "who [::1]:free", "nothing listens or is bound there now" },
         { "who closed-fifo", "nothing listens or is bound there now" },
-        { "peer sleeper", "TYPE" },
+        { "peer sleeper", "holds no Unix socket" },
         { "list --path missing-path", "TYPE" },
         { "graph --path missing-path", "digraph" },
     };
