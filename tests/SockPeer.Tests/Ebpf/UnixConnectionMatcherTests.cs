@@ -75,6 +75,36 @@ public sealed class UnixConnectionMatcherTests
         Assert.Equal("client", accept.Connect?.Command);
     }
 
+    /// <summary>
+    /// Issue 22's unfiltered runs: socket ids are kernel addresses, and a socket freed a moment ago gives
+    /// its address to the next one. The close of a socket the tracker never saw connect waits for its
+    /// connect; a new connection whose client or server end got the same address must not take it as
+    /// its own (it closed the new connection early, with the old socket's peer, and dropped the real close).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_older_sockets_close_held_for_its_connect_is_not_taken_by_a_new_connection_that_reuses_its_id(bool clientEnd)
+    {
+        var m = new UnixConnectionMatcher();
+        // A socket connected before the tracker started (inode 900, peer 901) closes; its id is then reused.
+        var stale = Event(UnixKernelEventKind.Close, 1, 900, 901, clientEnd ? Client : Server, 0x77, 3);
+        Assert.Empty(m.Match([stale], 1 * Ms));
+        var facts = m.Match([Connect(2), Accept(3), ClientClose(4)], 5 * Ms);
+        facts.AddRange(m.Match([], 6 * Ms));
+        Assert.Equal(1, facts.Count(f => f.Kind == UnixConnectionFactKind.Connect));
+        Assert.Equal(1, facts.Count(f => f.Kind == UnixConnectionFactKind.Accept));
+        Assert.Equal(2, facts.Count(f => f.Kind == UnixConnectionFactKind.Close));
+        var old = Assert.Single(facts, f => f.Event.Inode == 900);
+        Assert.Equal(ConnectionEnd.Unknown, old.Closed);
+        Assert.Equal(0u, old.ClientInode);
+        var close = Assert.Single(facts, f => f.Kind == UnixConnectionFactKind.Close && f.Event.Inode == 100);
+        Assert.Equal(ConnectionEnd.Client, close.Closed);
+        Assert.Equal((100u, 200u), (close.ClientInode, close.ServerInode));
+        Assert.True(close.Accepted);
+        Assert.Equal(0, m.Held);
+    }
+
     [Fact]
     public void When_both_closes_race_the_connection_closes_once()
     {
