@@ -31,6 +31,7 @@ public sealed class UnixConnectionMatcher
         public UnixKernelEvent? Connect;
         public UnixKernelEvent? Accept;
         public ulong ClosedAtNs;
+        public ulong ClosedId; // the end that closed first
     }
 
     // Connections by either end's kernel socket id.
@@ -201,7 +202,7 @@ public sealed class UnixConnectionMatcher
     private bool OnClose(UnixKernelEvent k, bool force, List<UnixConnectionFact> facts)
     {
         var c = _byId.GetValueOrDefault(k.SocketId);
-        if (c is not null && Predates(k, c, force))
+        if (c is not null && (Predates(k, c, force) || Reused(k, c)))
         {
             // An older socket's close (one the tracker never saw connect, held for its connect): the
             // kernel reused its freed memory, and so its id, for this connection's socket. Matched, it
@@ -235,6 +236,7 @@ public sealed class UnixConnectionMatcher
         }
         var end = c.ClientId == k.SocketId ? ConnectionEnd.Client : ConnectionEnd.Server;
         c.ClosedAtNs = Math.Max(k.MonotonicNanoseconds, 1);
+        c.ClosedId = k.SocketId;
         _closed.Enqueue(c);
         facts.Add(new UnixConnectionFact
         {
@@ -264,8 +266,16 @@ public sealed class UnixConnectionMatcher
         {
             return c.Connect is { } connect && k.MonotonicNanoseconds < connect.MonotonicNanoseconds;
         }
-        return c.Accept is { } accept ? k.MonotonicNanoseconds < accept.MonotonicNanoseconds : force && c.Connect is not null && c.ClosedAtNs == 0;
+        return c.Accept is { } accept ? k.MonotonicNanoseconds < accept.MonotonicNanoseconds : force && c.Connect is not null;
     }
+
+    /// <summary>
+    /// Whether close <paramref name="k"/> is of a socket that took the address of an end of the closed
+    /// connection <paramref name="c"/> after it closed: that end was the one that closed (an end closes
+    /// once), or it is a server end never accepted.
+    /// </summary>
+    private static bool Reused(UnixKernelEvent k, Connection c)
+        => c.ClosedAtNs != 0 && k.MonotonicNanoseconds > c.ClosedAtNs && (k.SocketId == c.ClosedId || (k.SocketId == c.ServerId && c.Accept is null));
 
     /// <summary>Closed connections past their linger.</summary>
     private void Purge(ulong now)

@@ -105,6 +105,29 @@ public sealed class UnixConnectionMatcherTests
         Assert.Equal(0, m.Held);
     }
 
+    /// <summary>
+    /// The other way round (the 3,000-connection unfiltered run): a client gives up waiting and closes;
+    /// its server half, never accepted, is freed with the listener, and a socket the tracker never saw
+    /// connect (a socketpair) gets its address and closes within the linger. That close is not the old
+    /// connection's server closing ("accepted", 3 s later); nor is a close of the client's reused address.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_close_of_a_socket_that_took_a_closed_connections_address_is_not_that_connections(bool clientEnd)
+    {
+        var m = new UnixConnectionMatcher();
+        var facts = m.Match([Connect(1), ClientClose(2)], 3 * Ms);
+        Assert.Equal(ConnectionEnd.Client, facts[1].Closed);
+        var reused = Event(UnixKernelEventKind.Close, 100, 900, 901, clientEnd ? Client : Server, 0x77, 3);
+        facts = m.Match([reused], 101 * Ms);
+        facts.AddRange(m.Match([], 1000 * Ms)); // past the hold
+        var close = Assert.Single(facts);
+        Assert.Equal(ConnectionEnd.Unknown, close.Closed);
+        Assert.Equal(0u, close.ClientInode);
+        Assert.Null(close.Connect);
+    }
+
     [Fact]
     public void When_both_closes_race_the_connection_closes_once()
     {
