@@ -31,6 +31,7 @@ public sealed class UnixConnectionMatcher
         public UnixKernelEvent? Connect;
         public UnixKernelEvent? Accept;
         public ulong ClosedAtNs;
+        public ulong ClosedId; // the end that closed first
     }
 
     // Connections by either end's kernel socket id.
@@ -201,6 +202,14 @@ public sealed class UnixConnectionMatcher
     private bool OnClose(UnixKernelEvent k, bool force, List<UnixConnectionFact> facts)
     {
         var c = _byId.GetValueOrDefault(k.SocketId);
+        if (c is not null && (Predates(k, c, force) || Reused(k, c)))
+        {
+            // An older socket's close (one the tracker never saw connect, held for its connect): the
+            // kernel reused its freed memory, and so its id, for this connection's socket. Matched, it
+            // would close this connection early with the wrong ends, and drop this connection's own close.
+            facts.Add(new UnixConnectionFact { Kind = UnixConnectionFactKind.Close, Event = k, Closed = ConnectionEnd.Unknown });
+            return true;
+        }
         if (c is null || (c.ServerId == k.SocketId && c.Accept is null))
         {
             // A server end whose accept (and connect) are not read yet, or a connection older than the tracker.
@@ -227,6 +236,7 @@ public sealed class UnixConnectionMatcher
         }
         var end = c.ClientId == k.SocketId ? ConnectionEnd.Client : ConnectionEnd.Server;
         c.ClosedAtNs = Math.Max(k.MonotonicNanoseconds, 1);
+        c.ClosedId = k.SocketId;
         _closed.Enqueue(c);
         facts.Add(new UnixConnectionFact
         {
@@ -241,6 +251,31 @@ public sealed class UnixConnectionMatcher
         });
         return true;
     }
+
+    /// <summary>
+    /// Whether close <paramref name="k"/> was made before the socket of <paramref name="c"/> that has its
+    /// id could have been closed: a client's before its connect returned, a server end's before its
+    /// accept returned (or, when the accept never came, <paramref name="force"/>: a server end that was
+    /// never accepted has no descriptor to close). Socket ids are kernel addresses, reused as soon as a
+    /// socket is freed; under churn a new connection often gets the address of a socket closed a moment
+    /// before, whose close waits for a connect that never comes.
+    /// </summary>
+    private static bool Predates(UnixKernelEvent k, Connection c, bool force)
+    {
+        if (c.ClientId == k.SocketId)
+        {
+            return c.Connect is { } connect && k.MonotonicNanoseconds < connect.MonotonicNanoseconds;
+        }
+        return c.Accept is { } accept ? k.MonotonicNanoseconds < accept.MonotonicNanoseconds : force && c.Connect is not null;
+    }
+
+    /// <summary>
+    /// Whether close <paramref name="k"/> is of a socket that took the address of an end of the closed
+    /// connection <paramref name="c"/> after it closed: that end was the one that closed (an end closes
+    /// once), or it is a server end never accepted.
+    /// </summary>
+    private static bool Reused(UnixKernelEvent k, Connection c)
+        => c.ClosedAtNs != 0 && k.MonotonicNanoseconds > c.ClosedAtNs && (k.SocketId == c.ClosedId || (k.SocketId == c.ServerId && c.Accept is null));
 
     /// <summary>Closed connections past their linger.</summary>
     private void Purge(ulong now)

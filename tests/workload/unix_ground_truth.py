@@ -34,7 +34,6 @@ import time
 import urllib.request
 
 LOG_FD = None
-UNNAMED_PENDING = {}
 COPIES = {}
 
 
@@ -531,7 +530,7 @@ def check(entries, watches, args, counts):
         for l in lines:
             kinds[l.get("event")] = kinds.get(l.get("event"), 0) + 1
         report.append(f"{name} ({args.source}): {len(lines)} lines {dict(sorted(kinds.items()))}; {len(f)} problem(s)"
-                      + (f"; {UNNAMED_PENDING[name]} pending line(s) without their listener" if UNNAMED_PENDING.get(name) else ""))
+          )
     if counts is not None:
         for path in sorted({c.connect["path"] for c in conns.values()}):
             want_c = sum(1 for c in conns.values() if c.connect["path"] == path)
@@ -587,12 +586,11 @@ def check_one(name, lines, conns, accepts, never, args):
             if lived is not None and lived >= two and (not announced or kinds.count("close") != 1):
                 fails.append(f"{tag}: lived over two intervals, events {kinds}")
             for _, l in got:
-                # A pending client's listener comes from the snapshot's pendingOn (src/SockPeer/Joining),
-                # which a listener dump racing the connect leaves null: counted, not failed (reported to the lead).
-                if l["event"] == "connect" and not name_is(l, path):
-                    fails.append(f"{tag}: {l['event']} does not name {path}")
-                elif l["event"] == "pending" and not name_is(l, path):
-                    UNNAMED_PENDING[name] = UNNAMED_PENDING.get(name, 0) + 1
+                # A pending client's listener comes from the snapshot's pendingOn (src/SockPeer/Joining);
+                # a client the kernel still holds in an accept queue always has one.
+                if l["event"] in ("connect", "pending") and not name_is(l, path):
+                    fails.append(f"{tag}: {l['event']} does not name {path}: listener {short(l.get('listener'))} socket {short(l.get('socket'))}"
+                                 + (f" pendingOn {(l.get('socket') or {}).get('pendingOn')}" if l["event"] == "pending" else ""))
             continue
         want = ["connect"] + (["accept"] if c.accept else []) + (["close"] if close else [])
         if sorted(kinds) != sorted(want):

@@ -254,12 +254,61 @@ struct file___f_count {
     atomic_long_t f_count;
 } __attribute__((preserve_access_index));
 
-/* Whether the descriptor table holds the only reference to the file. */
-static __always_inline bool only_reference(struct file *f)
+/* How many references the file has (descriptors in every table that holds it, plus passing ones). */
+static __always_inline __s64 references(struct file *f)
 {
     if (bpf_core_field_exists(f->f_ref))
-        return BPF_CORE_READ(f, f_ref.refcnt.counter) == 0; /* file_ref_t counts one reference as 0 */
-    return BPF_CORE_READ((struct file___f_count *)f, f_count.counter) == 1;
+        return BPF_CORE_READ(f, f_ref.refcnt.counter) + 1; /* file_ref_t counts one reference as 0 */
+    return BPF_CORE_READ((struct file___f_count *)f, f_count.counter);
+}
+
+/*
+ * close(2) of a file that other descriptors also hold, between sys_enter_close and sys_exit_close, by
+ * file. Two processes that share a socket (fork) and close their copies at the same instant each read
+ * two references at sys_enter_close, before either close has dropped its own: neither is "the only
+ * reference", yet the second fput releases the socket, and its close went unreported. A close that
+ * counts the others still in flight for the same file knows their references are going too.
+ */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64);   /* struct file * */
+    __type(value, __u64); /* closes of it in flight */
+} shared_closes SEC(".maps");
+
+/* The file a thread's close(2) counted in shared_closes, until its sys_exit_close. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64);   /* pid_tgid */
+    __type(value, __u64); /* struct file * */
+} counted_close SEC(".maps");
+
+/*
+ * Whether this close drops the last reference: the file's references, less the other closes of it in
+ * flight, are this one's alone. A close(2) counts itself in flight until sys_exit_close; a process's
+ * exit (no syscall exit) only reads the count.
+ */
+static __always_inline bool last_reference(struct file *f, bool syscall)
+{
+    __s64 refs = references(f);
+    if (refs <= 1)
+        return true;
+    __u64 key = (__u64)f;
+    __u64 zero = 0;
+    bpf_map_update_elem(&shared_closes, &key, &zero, BPF_NOEXIST);
+    __u64 *inflight = bpf_map_lookup_elem(&shared_closes, &key);
+    if (!inflight)
+        return false;
+    __s64 others;
+    if (syscall) {
+        others = (__s64)__sync_fetch_and_add(inflight, 1);
+        __u64 id = bpf_get_current_pid_tgid();
+        bpf_map_update_elem(&counted_close, &id, &key, BPF_ANY);
+    } else {
+        others = (__s64)*inflight;
+    }
+    return refs - others <= 1;
 }
 
 /*
@@ -271,7 +320,7 @@ static __always_inline int closing(struct task_struct *task, __u32 fd, __u32 rea
 {
     struct file *f = task_file(task, fd);
     struct socket *sock = unix_stream_socket(f);
-    if (!sock || !only_reference(f))
+    if (!sock || !last_reference(f, reason == SOCKPEER_CLOSE_SYSCALL))
         return 0;
     struct sock *sk = BPF_CORE_READ(sock, sk);
     struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
@@ -284,6 +333,21 @@ SEC("tracepoint/syscalls/sys_enter_close")
 int sockpeer_close_enter(struct trace_event_raw_sys_enter *ctx)
 {
     return closing((struct task_struct *)bpf_get_current_task(), (__u32)ctx->args[0], SOCKPEER_CLOSE_SYSCALL);
+}
+
+/* The close has dropped its reference: it is no longer in flight. Only shared sockets' closes were counted. */
+SEC("tracepoint/syscalls/sys_exit_close")
+int sockpeer_close_exit(struct trace_event_raw_sys_exit *ctx)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    __u64 *key = bpf_map_lookup_elem(&counted_close, &id);
+    if (!key)
+        return 0;
+    __u64 *inflight = bpf_map_lookup_elem(&shared_closes, key);
+    if (inflight)
+        __sync_fetch_and_sub(inflight, 1);
+    bpf_map_delete_elem(&counted_close, &id);
+    return 0;
 }
 
 struct exit_walk {

@@ -7,7 +7,7 @@ namespace SockPeer.Collection;
 
 /// <summary>
 /// Dumps one network namespace over a channel made in it: the main dump (no ICONS, which could cut
-/// it short), then absent-peer recovery, then the listener dump, with the kernel's count of sockets
+/// it short), then absent-peer recovery, then the listener dump, then the waiting clients no listener listed asked again, with the kernel's count of sockets
 /// in use read just before and after for the count check. Keeps one <see cref="DiagDump"/> (and so
 /// one receive buffer) for every snapshot the reader takes.
 /// </summary>
@@ -33,6 +33,7 @@ internal sealed class NamespaceDumper
         warnings.AddRange(main.WarningDetails);
         IReadOnlyList<UnixDiagRecord> records = AbsentPeerRecovery.Recover(channel, _dump, main.Records, netns, warnings);
         ListenerQueues queues = ListenerQueueDump.Read(channel, _dump, records, warnings);
+        (records, queues) = PendingRecheck.Recheck(channel, _dump, records, queues, warnings);
         return new NamespaceDump(netns, records, queues, new NamespaceCount(netns, records.Count, inUseBefore, inUseAfter), warnings);
     }
 

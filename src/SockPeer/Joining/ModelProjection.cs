@@ -43,8 +43,7 @@ internal static class ModelProjection
         bool isPendingClient = indexes.TryGetPendingOn(r.Inode, out uint waitingOn);
         // A client whose server half has no inode yet (not accepted) reports peer 0 like one whose
         // peer closed; only the latter has been shut down by the kernel.
-        bool awaitingAccept = isPendingClient || (peersKnown && r.HasPeer && r.Peer == 0 && (r.Shutdown & 3) != 3
-            && r.State == UnixDiagState.Established && r.Type != (byte)UnixSocketType.Dgram);
+        bool awaitingAccept = isPendingClient || (peersKnown && SocketRoleRules.ReadsAsAwaitingAccept(r));
         uint? peer = peersKnown && r.HasPeer && !awaitingAccept ? r.Peer : null;
         bool pair = false;
         if (peer is uint pp && pp != 0 && r.Name is null && dump.Index.TryGetValue(pp, out int pIndex))

@@ -1,4 +1,5 @@
 using SockPeer.Model;
+using SockPeer.Netlink;
 
 namespace SockPeer.Joining;
 
@@ -69,6 +70,15 @@ internal static class SocketRoleRules
         }
         return self.Named || state == UnixSocketState.Connected ? SocketRole.Bound : SocketRole.Unconnected;
     }
+
+    /// <summary>
+    /// Whether a raw record reads as a client not accepted yet: a connected stream or seqpacket socket
+    /// whose peer has no inode (the server half gets one at accept) and that is not shut down (a peer
+    /// that closed also reads 0, with SHUTDOWN 3). The projection uses it for clients no listener's queue
+    /// lists; the collection uses it to know whom to ask again (Collection/PendingRecheck).
+    /// </summary>
+    public static bool ReadsAsAwaitingAccept(UnixDiagRecord r)
+        => r.HasPeer && r.Peer == 0 && (r.Shutdown & 3) != 3 && r.State == UnixDiagState.Established && r.Type != (byte)UnixSocketType.Dgram;
 
     /// <summary>The in-flight inference's finding: in flight outranks every other role.</summary>
     public static UnixSocket InFlight(UnixSocket socket, uint? queue) => socket with { InFlight = true, InFlightOn = queue, Role = SocketRole.InFlight };

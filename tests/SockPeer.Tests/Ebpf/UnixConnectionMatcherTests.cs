@@ -75,6 +75,59 @@ public sealed class UnixConnectionMatcherTests
         Assert.Equal("client", accept.Connect?.Command);
     }
 
+    /// <summary>
+    /// Issue 22's unfiltered runs: socket ids are kernel addresses, and a socket freed a moment ago gives
+    /// its address to the next one. The close of a socket the tracker never saw connect waits for its
+    /// connect; a new connection whose client or server end got the same address must not take it as
+    /// its own (it closed the new connection early, with the old socket's peer, and dropped the real close).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_older_sockets_close_held_for_its_connect_is_not_taken_by_a_new_connection_that_reuses_its_id(bool clientEnd)
+    {
+        var m = new UnixConnectionMatcher();
+        // A socket connected before the tracker started (inode 900, peer 901) closes; its id is then reused.
+        var stale = Event(UnixKernelEventKind.Close, 1, 900, 901, clientEnd ? Client : Server, 0x77, 3);
+        Assert.Empty(m.Match([stale], 1 * Ms));
+        var facts = m.Match([Connect(2), Accept(3), ClientClose(4)], 5 * Ms);
+        facts.AddRange(m.Match([], 6 * Ms));
+        Assert.Equal(1, facts.Count(f => f.Kind == UnixConnectionFactKind.Connect));
+        Assert.Equal(1, facts.Count(f => f.Kind == UnixConnectionFactKind.Accept));
+        Assert.Equal(2, facts.Count(f => f.Kind == UnixConnectionFactKind.Close));
+        var old = Assert.Single(facts, f => f.Event.Inode == 900);
+        Assert.Equal(ConnectionEnd.Unknown, old.Closed);
+        Assert.Equal(0u, old.ClientInode);
+        var close = Assert.Single(facts, f => f.Kind == UnixConnectionFactKind.Close && f.Event.Inode == 100);
+        Assert.Equal(ConnectionEnd.Client, close.Closed);
+        Assert.Equal((100u, 200u), (close.ClientInode, close.ServerInode));
+        Assert.True(close.Accepted);
+        Assert.Equal(0, m.Held);
+    }
+
+    /// <summary>
+    /// The other way round (the 3,000-connection unfiltered run): a client gives up waiting and closes;
+    /// its server half, never accepted, is freed with the listener, and a socket the tracker never saw
+    /// connect (a socketpair) gets its address and closes within the linger. That close is not the old
+    /// connection's server closing ("accepted", 3 s later); nor is a close of the client's reused address.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_close_of_a_socket_that_took_a_closed_connections_address_is_not_that_connections(bool clientEnd)
+    {
+        var m = new UnixConnectionMatcher();
+        var facts = m.Match([Connect(1), ClientClose(2)], 3 * Ms);
+        Assert.Equal(ConnectionEnd.Client, facts[1].Closed);
+        var reused = Event(UnixKernelEventKind.Close, 100, 900, 901, clientEnd ? Client : Server, 0x77, 3);
+        facts = m.Match([reused], 101 * Ms);
+        facts.AddRange(m.Match([], 1000 * Ms)); // past the hold
+        var close = Assert.Single(facts);
+        Assert.Equal(ConnectionEnd.Unknown, close.Closed);
+        Assert.Equal(0u, close.ClientInode);
+        Assert.Null(close.Connect);
+    }
+
     [Fact]
     public void When_both_closes_race_the_connection_closes_once()
     {

@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""Overhead of `sockpeer watch --source ebpf` on real daemons over Unix sockets (issue 22).
+
+  python3 bench/daemon_overhead.py --sockpeer artifacts/sockpeer/sockpeer [--rounds 5] [--seconds 5] [--only redis,pg,web]
+
+Each daemon runs by hand from a private configuration in a fresh temporary directory, on a Unix
+socket there (nginx's front listens on 127.0.0.1 only, as `ab` speaks TCP); no system service or
+default configuration is used, and every daemon is stopped and the directory removed at the end,
+also on failure or Ctrl-C.
+
+- redis: `redis-server --port 0 --unixsocket DIR/redis.sock`, measured with `redis-benchmark -s`
+  (GET and SET, 50 clients).
+- postgresql: a cluster `initdb`'d in DIR (as the `postgres` user when run as root), socket in DIR,
+  no TCP; `pgbench -S` (select-only, 4 clients, 2 threads) over the socket.
+- nginx + php-fpm: php-fpm's pool on DIR/php.sock, nginx on 127.0.0.1:PORT passing every request to
+  it over that socket (a new Unix connection per request); `ab -c 8` on a one-line PHP page.
+
+Each benchmark runs --rounds times with and without `sockpeer watch --source ebpf > FILE` (no filter:
+the watcher prints every connection of the host), A/B alternated (the order flips every round, so
+drift on a shared machine hits both alike); the report gives the medians and the ratio with/without.
+The load average is printed before and after: read the ratios against it.
+Needs root (eBPF), redis-server redis-tools postgresql postgresql-contrib nginx php-fpm apache2-utils.
+"""
+import argparse
+import glob
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run(argv, **kw):
+    r = subprocess.run(argv, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: exit {r.returncode}: {(r.stderr or r.stdout)[-500:]}")
+    return r
+
+
+def wait_for(pred, what, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Daemons:
+    """Every process started here, stopped in reverse order."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, name, argv, **kw):
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, **kw)
+        self.procs.append((name, p))
+        return p
+
+    def stop_all(self):
+        for name, p in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+        self.procs.clear()
+
+
+# ------------------------------------------------------------------ the daemons
+
+def redis_setup(d, daemons, seconds):
+    sock = os.path.join(d, "redis.sock")
+    daemons.start("redis", ["redis-server", "--port", "0", "--bind", "127.0.0.1", "--unixsocket", sock, "--unixsocketperm", "700",
+                            "--save", "", "--appendonly", "no", "--dir", d, "--daemonize", "no"])
+    wait_for(lambda: os.path.exists(sock), "redis's socket")
+    n = 0
+
+    def bench():
+        nonlocal n
+        # About `seconds` per run: size the request count from a first short run.
+        if n == 0:
+            out = run(["redis-benchmark", "-s", sock, "-t", "get,set", "-n", "20000", "-c", "50", "--csv"]).stdout
+            rate = min(float(v) for k, v in parse_redis(out).items())
+            n = max(20000, int(rate * seconds))
+        out = run(["redis-benchmark", "-s", sock, "-t", "get,set", "-n", str(n), "-c", "50", "--csv"]).stdout
+        return {f"redis {k}": v for k, v in parse_redis(out).items()}
+    return bench
+
+
+def parse_redis(out):
+    rates = {}
+    for line in out.splitlines():
+        m = re.match(r'"(\w+)","([\d.]+)"', line)
+        if m:
+            rates[m.group(1)] = float(m.group(2))
+    if not rates:
+        raise RuntimeError(f"redis-benchmark printed no rate: {out[:300]}")
+    return rates
+
+
+def pg_setup(d, daemons, seconds):
+    bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    data = os.path.join(d, "pg")
+    as_user = []
+    if os.geteuid() == 0:
+        # postgres refuses to run as root: the cluster and its process belong to the postgres user.
+        pw = pwd.getpwnam("postgres")
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    run(as_user + [f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+    daemons.start("postgres", as_user + [f"{bindir}/postgres", "-D", data, "-k", d, "-c", "listen_addresses=", "-c", "fsync=off",
+                                         "-c", "max_connections=50", "-c", "shared_buffers=64MB"])
+    sock = os.path.join(d, ".s.PGSQL.5432")
+    wait_for(lambda: os.path.exists(sock), "postgres's socket")
+    wait_for(lambda: subprocess.run([f"{bindir}/pg_isready", "-h", d, "-U", "postgres"], capture_output=True).returncode == 0, "postgres to accept")
+    run([f"{bindir}/pgbench", "-i", "-s", "4", "-q", "-h", d, "-U", "postgres", "postgres"])
+
+    def bench():
+        out = run([f"{bindir}/pgbench", "-S", "-c", "4", "-j", "2", "-T", str(seconds), "-h", d, "-U", "postgres", "postgres"]).stdout
+        m = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+        if not m:
+            raise RuntimeError(f"pgbench printed no tps: {out[-300:]}")
+        return {"pgbench -S tps": float(m.group(1))}
+    return bench
+
+
+PHP_FPM = """[global]
+pid = {d}/php-fpm.pid
+error_log = {d}/php-fpm.log
+daemonize = no
+[web]
+user = {user}
+group = {group}
+listen = {d}/php.sock
+listen.mode = 0600
+pm = static
+pm.max_children = 4
+"""
+
+NGINX = """daemon off;
+master_process on;
+worker_processes 1;
+user {user} {group};
+pid {d}/nginx.pid;
+error_log {d}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/nginx-body;
+    fastcgi_temp_path {d}/nginx-fastcgi;
+    proxy_temp_path {d}/nginx-proxy;
+    uwsgi_temp_path {d}/nginx-uwsgi;
+    scgi_temp_path {d}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {d}/www;
+        location ~ \\.php$ {{
+            fastcgi_pass unix:{d}/php.sock;
+            fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+            fastcgi_param REQUEST_METHOD $request_method;
+            fastcgi_param QUERY_STRING $query_string;
+        }}
+    }}
+}}
+"""
+
+
+def web_setup(d, daemons, seconds):
+    fpm = sorted(glob.glob("/usr/sbin/php-fpm*"))[-1]
+    os.makedirs(os.path.join(d, "www"))
+    with open(os.path.join(d, "www", "index.php"), "w") as f:
+        f.write("<?php echo 'hello from php-fpm';\n")
+    os.chmod(d, 0o755)
+    user, group = "root", "root"
+    with open(os.path.join(d, "php-fpm.conf"), "w") as f:
+        f.write(PHP_FPM.format(d=d, user=user, group=group))
+    port = free_port()
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(NGINX.format(d=d, user=user, group=group, port=port))
+    daemons.start("php-fpm", [fpm, "-R", "-F", "-y", os.path.join(d, "php-fpm.conf")])
+    wait_for(lambda: os.path.exists(os.path.join(d, "php.sock")), "php-fpm's socket")
+    daemons.start("nginx", ["nginx", "-p", d, "-c", os.path.join(d, "nginx.conf"), "-e", os.path.join(d, "nginx-error.log")])
+    url = f"http://127.0.0.1:{port}/index.php"
+
+    def up():
+        try:
+            return run(["ab", "-n", "1", url]).stdout.count("Complete requests:      1") == 1
+        except RuntimeError:
+            return False
+    wait_for(up, "nginx to answer")
+
+    def bench():
+        out = run(["ab", "-q", "-c", "8", "-t", str(seconds), "-n", "10000000", url]).stdout
+        m = re.search(r"Requests per second:\s+([\d.]+)", out)
+        failed = re.search(r"Failed requests:\s+(\d+)", out)
+        if not m or (failed and int(failed.group(1)) > 0):
+            raise RuntimeError(f"ab: {out[-500:]}")
+        return {"nginx+php-fpm req/s": float(m.group(1))}
+    return bench
+
+
+SETUPS = {"redis": redis_setup, "pg": pg_setup, "web": web_setup}
+
+
+# ------------------------------------------------------------------ the watcher
+
+def start_watcher(sockpeer, out_path):
+    out = open(out_path, "wb")
+    err = open(out_path + ".err", "wb")
+    w = subprocess.Popen([sockpeer, "watch", "--source", "ebpf"], stdout=out, stderr=err, start_new_session=True)
+    out.close()
+    err.close()
+    # Attached once it has printed its first line (the program loads, then the first snapshot).
+    wait_for(lambda: os.path.getsize(out_path) > 0 or w.poll() is not None, "the watcher's first line")
+    if w.poll() is not None:
+        raise RuntimeError(f"the watcher exited: {open(out_path + '.err').read()[:500]}")
+    return w
+
+
+def stop_watcher(w):
+    w.send_signal(signal.SIGINT)
+    try:
+        w.wait(15)
+    except subprocess.TimeoutExpired:
+        w.kill()
+        w.wait()
+
+
+SLOWPATH_EVENT = "/sys/kernel/tracing/events/syscalls/sys_enter_getppid/enable"
+
+
+class Slowpath:
+    """
+    The cost of any syscall tracepoint alone: enabling one (here ftrace's sys_enter_getppid, a
+    syscall nothing here makes, so no event is ever written) sets SYSCALL_WORK_SYSCALL_TRACEPOINT on
+    every task, and every syscall of the host takes the slow entry/exit path, as it does while the
+    eBPF watcher's syscall tracepoints are attached.
+    """
+
+    def __init__(self):
+        with open(SLOWPATH_EVENT, "w") as f:
+            f.write("1")
+
+    def stop(self):
+        with open(SLOWPATH_EVENT, "w") as f:
+            f.write("0")
+
+
+def foreign_syscall_tracepoints():
+    """BPF programs other processes (other sessions' watchers) have on syscall tracepoints: they put every task on the slow path."""
+    try:
+        out = subprocess.run(["bpftool", "perf", "list"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return -1
+    return sum(1 for line in out.splitlines() if "sys_enter" in line or "sys_exit" in line)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sockpeer", default="artifacts/sockpeer/sockpeer")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--only", default="redis,pg,web")
+    ap.add_argument("--with", dest="conditions", default="watch",
+                    help="conditions compared with none: watch (sockpeer watch --source ebpf > file), "
+                         "slowpath (an ftrace syscall tracepoint that never fires: the syscall slow path alone)")
+    args = ap.parse_args()
+    sockpeer = os.path.abspath(args.sockpeer)
+    conditions = ["off"] + args.conditions.split(",")
+    d = tempfile.mkdtemp(prefix="sp-daemons-")
+    os.chmod(d, 0o755)  # the postgres user walks into it
+    daemons = Daemons()
+    results = {}  # metric -> condition -> [values]
+    watch_lines = []
+    foreign = []
+    load_before = os.getloadavg()
+    t0 = time.monotonic()
+    try:
+        for name in args.only.split(","):
+            sub = os.path.join(d, name)
+            os.makedirs(sub)
+            bench = SETUPS[name](sub, daemons, args.seconds)
+            bench()  # warm-up, not counted
+            for r in range(args.rounds):
+                k = r % len(conditions)
+                order = conditions[k:] + conditions[:k]  # rotated every round: drift hits every condition alike
+                if r % 2 == 1:
+                    order.reverse()
+                for cond in order:
+                    out_path = os.path.join(d, f"watch-{name}-{r}.txt")
+                    active = start_watcher(sockpeer, out_path) if cond == "watch" else Slowpath() if cond == "slowpath" else None
+                    try:
+                        if cond == "off":
+                            foreign.append(foreign_syscall_tracepoints())
+                        got = bench()
+                    finally:
+                        if isinstance(active, subprocess.Popen):
+                            stop_watcher(active)
+                            with open(out_path, "rb") as f:
+                                watch_lines.append(sum(1 for _ in f))
+                        elif active:
+                            active.stop()
+                    for m, v in got.items():
+                        results.setdefault(m, {}).setdefault(cond, []).append(v)
+                    print(f"  {name} round {r + 1} {cond}: " + ", ".join(f"{m} {v:,.0f}" for m, v in got.items()), file=sys.stderr, flush=True)
+            daemons.stop_all()
+    finally:
+        daemons.stop_all()
+        if os.path.exists(SLOWPATH_EVENT):
+            with open(SLOWPATH_EVENT, "w") as f:
+                f.write("0")
+        shutil.rmtree(d, ignore_errors=True)
+    load_after = os.getloadavg()
+    busy = sum(1 for x in foreign if x > 0)
+    print(f"rounds {args.rounds} x {args.seconds} s, conditions rotated; load average before {load_before[0]:.1f}/{load_before[1]:.1f}, "
+          f"after {load_after[0]:.1f}/{load_after[1]:.1f} (1/5 min), {os.cpu_count()} CPUs; {time.monotonic() - t0:.0f} s; "
+          f"watcher output {min(watch_lines, default=0)}-{max(watch_lines, default=0)} lines per run; "
+          f"other processes' BPF syscall tracepoints attached during {busy} of {len(foreign)} runs without ours")
+    print()
+    labels = {"off": "none", "watch": "`watch --source ebpf > file`", "slowpath": "syscall slow path only"}
+    print("| benchmark | " + " | ".join(f"{labels[c]} (median)" for c in conditions) + " | " + " | ".join(f"ratio {labels[c]}" for c in conditions[1:]) + " | runs |")
+    print("|---|" + "---:|" * (2 * len(conditions) - 1) + "---|")
+    for m, v in results.items():
+        med = {c: statistics.median(v[c]) for c in conditions}
+        runs = "; ".join(f"{c}: " + ", ".join(f"{x:,.0f}" for x in v[c]) for c in conditions)
+        print(f"| {m} | " + " | ".join(f"{med[c]:,.0f}" for c in conditions) + " | " + " | ".join(f"{med[c] / med['off']:.3f}" for c in conditions[1:]) + f" | {runs} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
