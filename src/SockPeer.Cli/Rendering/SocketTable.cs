@@ -444,6 +444,12 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
                 }
                 if (NameSource(row) is { Name: { } name } source)
                 {
+                    // Bound through a symlinked directory: the name as it resolves now, via the one bound.
+                    if (source.File?.ResolvedPath is { } resolved)
+                    {
+                        sb.Append(resolved).Append(" (via ").Append(name).Append(')');
+                        return sb.ToString();
+                    }
                     sb.Append(name);
                     if (source.File is { Status: SocketFileStatus.Deleted or SocketFileStatus.Replaced } f)
                     {

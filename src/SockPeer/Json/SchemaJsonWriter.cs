@@ -277,6 +277,14 @@ public static class SchemaJsonWriter
             w.WriteString(Names.Device, f.Device);
             w.WriteNumber(Names.Inode, f.Inode);
             w.WriteString(Names.Status, Values.Of(f.Status));
+            if (f.ResolvedPath is { } resolved)
+            {
+                w.WriteString(Names.ResolvedPath, resolved);
+            }
+            else
+            {
+                w.WriteNull(Names.ResolvedPath);
+            }
             w.WriteEndObject();
         }
         else
@@ -361,6 +369,8 @@ public static class SchemaJsonWriter
         public static readonly JsonEncodedText Inode = JsonEncodedText.Encode("inode");
         public static readonly JsonEncodedText Listener = JsonEncodedText.Encode("listener");
         public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText ResolvedPath = JsonEncodedText.Encode("resolvedPath");
+        public static readonly JsonEncodedText NetnsName = JsonEncodedText.Encode("netnsName");
         public static readonly JsonEncodedText NameBytes = JsonEncodedText.Encode("nameBytes");
         public static readonly JsonEncodedText Netns = JsonEncodedText.Encode("netns");
         public static readonly JsonEncodedText Peer = JsonEncodedText.Encode("peer");

@@ -5,6 +5,13 @@ public sealed record SocketFile(uint Major, uint Minor, ulong Inode, SocketFileS
 {
     /// <summary>`MAJ:MIN`.</summary>
     public string Device => $"{Major}:{Minor}";
+
+    /// <summary>
+    /// The name as it resolves now (as the first holder sees it), when a symlinked directory on the way
+    /// makes it another text than the name bound (`/var/run/x.sock` bound, `/run/x.sock` now); null when
+    /// the same, unknown, or the name no longer reaches this file. The path filter matches either.
+    /// </summary>
+    public string? ResolvedPath { get; init; }
 }
 
 /// <summary>One (pid, fd) that holds a socket.</summary>
