@@ -26,6 +26,8 @@ public sealed record UnixSocket
     public ulong Cookie { get; init; }
     /// <summary>Inode of the network namespace the socket lives in, when known.</summary>
     public ulong? NetNs { get; init; }
+    /// <summary>The name of that namespace: its `ip netns` name, else the container's in it; null when it has none.</summary>
+    public string? NetNsName { get; init; }
     /// <summary>Type.</summary>
     public required UnixSocketType Type { get; init; }
     /// <summary>The part it plays (listener, client, server, ...), decided once by the engine; every view reads it.</summary>
@@ -123,6 +125,8 @@ public sealed record ProcessInfo
     public string? User { get; init; }
     /// <summary>Inode of its network namespace, when readable.</summary>
     public ulong? NetNs { get; init; }
+    /// <summary>The name of that namespace: its `ip netns` name, else the container's in it; null when it has none.</summary>
+    public string? NetNsName { get; init; }
     /// <summary>The container or service unit it runs in, from its cgroup; null when none.</summary>
     public Proc.ContainerInfo? Container { get; init; }
 }
