@@ -5,7 +5,7 @@ namespace SockPeer.Inventory;
 /// <summary>A network namespace's `ip netns` name: a file under /run/netns on which its nsfs file is bind-mounted.</summary>
 /// <param name="Name">The file's name (`auditns` for /run/netns/auditns).</param>
 /// <param name="Inode">The namespace's inode, as stat of that file gives it (the nsfs inode, net:[INODE]).</param>
-internal readonly record struct NamedNetNs(string Name, ulong Inode);
+internal readonly record struct MountedNetNsName(string Name, ulong Inode);
 
 /// <summary>
 /// Reads the `ip netns` names: stat of every file under /run/netns, matched to a namespace by the nsfs
@@ -14,9 +14,9 @@ internal readonly record struct NamedNetNs(string Name, ulong Inode);
 /// </summary>
 internal static class NamedNetNsMounts
 {
-    public static IReadOnlyList<NamedNetNs> Find(string runNetns = "/run/netns")
+    public static IReadOnlyList<MountedNetNsName> Find(string runNetns = "/run/netns")
     {
-        var found = new List<NamedNetNs>();
+        var found = new List<MountedNetNsName>();
         try
         {
             if (!Directory.Exists(runNetns))
@@ -27,7 +27,7 @@ internal static class NamedNetNsMounts
             {
                 if (ProcFs.Stat(Libc.AT_FDCWD, ProcFs.Zero(file), follow: true, out _, out _, out ulong inode, out _, out _) == Errno.None)
                 {
-                    found.Add(new NamedNetNs(Path.GetFileName(file), inode));
+                    found.Add(new MountedNetNsName(Path.GetFileName(file), inode));
                 }
             }
         }

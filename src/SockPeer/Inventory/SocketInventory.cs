@@ -58,7 +58,7 @@ public sealed class SocketInventory
             : new(sockets, processes, warnings, PeersKnown) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints, MountedNetNsNames = MountedNetNsNames };
 
     /// <summary>The `ip netns` names read with this snapshot, kept to name again when processes are read later.</summary>
-    internal IReadOnlyList<NamedNetNs> MountedNetNsNames { get; init; } = [];
+    internal IReadOnlyList<MountedNetNsName> MountedNetNsNames { get; init; } = [];
 
     private SocketInventory(SocketInventory from, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
     {

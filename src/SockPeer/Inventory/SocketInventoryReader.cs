@@ -153,7 +153,7 @@ public sealed class SocketInventoryReader
             clock.Lap("endpoints");
         }
 
-        IReadOnlyList<NamedNetNs> mounted = NamedNetNsMounts.Find();
+        IReadOnlyList<MountedNetNsName> mounted = NamedNetNsMounts.Find();
         IReadOnlyList<UnixSocket> named;
         (named, processes) = NetNsNaming.Name(sockets, processes, mounted);
         clock.Lap("netns-names");

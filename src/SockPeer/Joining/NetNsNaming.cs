@@ -15,7 +15,7 @@ internal static class NetNsNaming
 {
     /// <summary>The sockets and processes with their namespaces' names filled in (records unchanged where there is none).</summary>
     public static (IReadOnlyList<UnixSocket> Sockets, IReadOnlyList<ProcessInfo> Processes) Name(
-        IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<NamedNetNs> mounted)
+        IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<MountedNetNsName> mounted)
     {
         var names = Table(processes, mounted);
         if (names.Count == 0)
@@ -40,7 +40,7 @@ internal static class NetNsNaming
     }
 
     /// <summary>Namespace inode to name.</summary>
-    internal static Dictionary<ulong, string> Table(IReadOnlyList<ProcessInfo> processes, IReadOnlyList<NamedNetNs> mounted)
+    internal static Dictionary<ulong, string> Table(IReadOnlyList<ProcessInfo> processes, IReadOnlyList<MountedNetNsName> mounted)
     {
         var names = new Dictionary<ulong, string>();
         // One namespace mounted under several names: the first in ordinal order, so the answer is stable.
