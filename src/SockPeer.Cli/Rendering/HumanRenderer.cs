@@ -122,7 +122,7 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
             line.Append(' ').Append(name);
             if (s.File is { } f)
             {
-                string file = $"(file {f.Status.ToText()}, dev {f.Device} inode {f.Inode})";
+                string file = $"(file {f.Status.ToText()}, dev {f.Device} inode {f.Inode}{(f.ResolvedPath is { } now ? $", now {now}" : "")})";
                 line.Append(' ').Append(f.Status is SocketFileStatus.Deleted or SocketFileStatus.Replaced ? terminal.Paint(file, Terminal.Red) : file);
             }
         }

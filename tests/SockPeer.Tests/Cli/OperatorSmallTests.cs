@@ -32,13 +32,15 @@ public class OperatorSmallTests
     [InlineData("fifo")]
     public void List_of_another_kind_with_an_unmatched_pid_exits_1_with_its_answer_on_stdout(string kind)
     {
-        // A live process of the test's own making with its stdio on /dev/null: it holds no endpoint of any kind.
-        using var sleeper = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh", ["-c", "exec sleep 60 </dev/null >/dev/null 2>&1"]) { UseShellExecute = false })!;
+        // A live process of the test's own making with its stdio on /dev/null and every other inherited
+        // descriptor closed: it holds no endpoint of any kind.
+        const string Script = "import os, time\nfd = os.open('/dev/null', os.O_RDWR)\nfor i in range(3):\n    os.dup2(fd, i)\nos.closerange(3, 65536)\nprint('', end='', flush=True)\ntime.sleep(60)\n";
+        using var sleeper = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-c", Script]) { UseShellExecute = false })!;
         try
         {
             string pid = sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            // Until sh has exec'd, it still holds the test's own stdio.
-            for (int i = 0; i < 200 && File.ReadAllText($"/proc/{pid}/comm").Trim() != "sleep"; i++)
+            // Until it has closed them, it still holds the test's own descriptors.
+            for (int i = 0; i < 500 && Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length > 3; i++)
             {
                 Thread.Sleep(10);
             }
