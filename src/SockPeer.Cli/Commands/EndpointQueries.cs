@@ -62,7 +62,7 @@ internal static class EndpointQueries
             var endpointPids = connections.SelectMany(c => c.Ends).SelectMany(e => e.Holders).Select(h => h.Pid);
             var processes = inventory.ProcessesOf(SocketInventory.HolderPidsOf(sockets).Concat(endpointPids));
             SchemaJsonWriter.WriteList(stdout, inventory, sockets, processes, connections);
-            return ReturnCode.Ok;
+            return NotFound(filter, sockets, connections);
         }
         if (unix)
         {
@@ -77,8 +77,12 @@ internal static class EndpointQueries
         using var endpointsOut = Output.OpenStdout();
         using var writer = Output.Writer(endpointsOut);
         new EndpointRenderer(writer, Terminal.Detect(), inventory).WriteList(connections);
-        return ReturnCode.Ok;
+        return NotFound(filter, sockets, connections);
     }
+
+    /// <summary>The not-found rule of `list`, whatever the kinds: filters given and nothing matched is exit 1 (the answer is on stdout all the same).</summary>
+    private static ReturnCode NotFound(SocketFilter filter, IReadOnlyList<UnixSocket> sockets, IReadOnlyList<EndpointConnection> connections)
+        => !filter.IsEmpty && sockets.Count == 0 && connections.Count == 0 ? ReturnCode.Failure : ReturnCode.Ok;
 
     /// <summary>
     /// `peer PID FD` when FD is not a socket: a pipe, FIFO or pty is answered here, anything else is

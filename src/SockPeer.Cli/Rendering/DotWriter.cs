@@ -80,7 +80,7 @@ internal static class DotWriter
         }
         if (showNetNs && n.NetNs is ulong ns)
         {
-            lines.Add("netns " + ns.ToString(CultureInfo.InvariantCulture));
+            lines.Add("netns " + ns.ToString(CultureInfo.InvariantCulture) + (n.NetNsName is { } nsName ? $" ({nsName})" : ""));
         }
         foreach (var name in n.Listening.Take(MaxListeningShown))
         {

@@ -122,7 +122,7 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
             line.Append(' ').Append(name);
             if (s.File is { } f)
             {
-                string file = $"(file {f.Status.ToText()}, dev {f.Device} inode {f.Inode})";
+                string file = $"(file {f.Status.ToText()}, dev {f.Device} inode {f.Inode}{(f.ResolvedPath is { } now ? $", now {now}" : "")})";
                 line.Append(' ').Append(f.Status is SocketFileStatus.Deleted or SocketFileStatus.Replaced ? terminal.Paint(file, Terminal.Red) : file);
             }
         }
@@ -132,7 +132,7 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
         }
         if (s.NetNs is ulong ns)
         {
-            line.Append(terminal.Paint($" netns {ns}", Terminal.Dim));
+            line.Append(terminal.Paint(s.NetNsName is { } nsName ? $" netns {ns} ({SocketName.Escape(nsName)})" : $" netns {ns}", Terminal.Dim));
         }
         output.WriteLine(line);
         string indent = new(' ', LabelWidth);
@@ -197,6 +197,10 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
                 {
                     line.Append(" user ").Append(cu);
                 }
+                if (c.AcrossNetNs)
+                {
+                    line.Append(' ').Append(terminal.Paint(AcrossNetNs(inventory, c.Client), Terminal.Red));
+                }
             }
             line.Append(' ').Append(c.Client is not null && c.Client.Peer == c.Server.Inode && c.Server.Peer == c.Client.Inode ? "<->" : "-->").Append(' ');
             ends.Append(line, c.Server);
@@ -215,6 +219,15 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
                 output.WriteLine(line);
             }
         }
+    }
+
+    /// <summary>The who mark of a client in another network namespace than the listener: `[from netns NAME]` (its inode when it has no name).</summary>
+    private static string AcrossNetNs(SocketInventory inventory, UnixSocket client)
+    {
+        var process = client.Holders.Count > 0 ? inventory.FindProcess(client.Holders[0].Pid) : null;
+        string? name = process?.NetNs is not null ? process.NetNsName : client.NetNsName;
+        ulong? inode = process?.NetNs ?? client.NetNs;
+        return $"[from netns {(name is not null ? SocketName.Escape(name) : inode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?")}]";
     }
 
     private static void AppendQueues(System.Text.StringBuilder line, UnixSocket s)

@@ -444,6 +444,12 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
                 }
                 if (NameSource(row) is { Name: { } name } source)
                 {
+                    // Bound through a symlinked directory: the name as it resolves now, via the one bound.
+                    if (source.File?.ResolvedPath is { } resolved)
+                    {
+                        sb.Append(resolved).Append(" (via ").Append(name).Append(')');
+                        return sb.ToString();
+                    }
                     sb.Append(name);
                     if (source.File is { Status: SocketFileStatus.Deleted or SocketFileStatus.Replaced } f)
                     {
@@ -460,7 +466,8 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
             case Column.Backlog:
                 return Fill(s) is { } fill ? BacklogText(fill) : "";
             case Column.NetNs:
-                return s.NetNs is ulong ns ? ns.ToString(CultureInfo.InvariantCulture) : "-";
+                // The namespace's name where it has one (`ip netns`, a container's), its inode otherwise.
+                return s.NetNsName is { } nsName ? SocketName.Escape(nsName) : s.NetNs is ulong ns ? ns.ToString(CultureInfo.InvariantCulture) : "-";
             case Column.Container:
                 return _ends.Container(s);
             case Column.File:

@@ -74,6 +74,8 @@ public sealed record GraphNode
     public string? Unit { get; init; }
     /// <summary>The network namespace of the processes; null when unknown or when they differ.</summary>
     public ulong? NetNs { get; init; }
+    /// <summary>The name of that network namespace (`ip netns` name, or the container's; <see cref="UnixSocket.NetNsName"/>); null when none.</summary>
+    public string? NetNsName { get; init; }
     /// <summary>Names of the listening (or bound datagram) sockets the node holds that are the server end of none of its edges (nobody connected, or the connections are handed to other processes), ordered.</summary>
     public IReadOnlyList<string> Listening { get; init; } = [];
     /// <summary>Every (pid, fd) of the node that holds a socket of one of its edges or <see cref="Listening"/>, ordered by pid, fd.</summary>
@@ -91,7 +93,7 @@ public sealed record GraphEdge
     public required string Name { get; init; }
     /// <summary>Connection, socketpair or pending.</summary>
     public required GraphEdgeKind Kind { get; init; }
-    /// <summary>Some connection of the edge has its two ends in different network namespaces.</summary>
+    /// <summary>The connections of the edge have their two ends in different network namespaces (<see cref="Views.NetNsCrossing"/>); an edge never mixes crossing and non-crossing connections.</summary>
     public bool CrossNetNs { get; init; }
     /// <summary>The connections, ordered by client then server inode; their count is the edge's weight.</summary>
     public IReadOnlyList<GraphConnection> Connections { get; init; } = [];

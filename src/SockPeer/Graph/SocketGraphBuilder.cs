@@ -69,7 +69,7 @@ public static class SocketGraphBuilder
     private sealed class Builder(SocketInventory inventory, GraphOptions options)
     {
         private readonly Dictionary<string, NodeBuilder> _nodes = new(StringComparer.Ordinal);
-        private readonly Dictionary<(string From, string To, string Name, GraphEdgeKind Kind), EdgeBuilder> _edges = [];
+        private readonly Dictionary<(string From, string To, string Name, GraphEdgeKind Kind, bool Crosses), EdgeBuilder> _edges = [];
         private readonly Dictionary<int, NodeBuilder> _nodeOfPid = [];
         // (serving socket, node) pairs drawn as the server end of an edge: a listening socket is
         // listed on each other node holding it (nobody connected, or its connections handed to others).
@@ -149,51 +149,18 @@ public static class SocketGraphBuilder
                     var (from, to, connection) = kind == GraphEdgeKind.Pair && string.CompareOrdinal(clientNode.Id, serverNode.Id) > 0
                         ? (serverNode, clientNode, new GraphConnection(server.Inode, client.Inode))
                         : (clientNode, serverNode, new GraphConnection(client.Inode, server.Inode));
-                    var key = (from.Id, to.Id, name, kind);
+                    // Grouped only with connections that agree on crossing namespaces: a host client and
+                    // one from another namespace of the same command are two edges, not one "×2 (across netns)".
+                    bool crosses = NetNsCrossing.Crosses(inventory, client, clientHolders, listener ?? server, serverHolders);
+                    var key = (from.Id, to.Id, name, kind, crosses);
                     if (!_edges.TryGetValue(key, out var edge))
                     {
                         edge = new EdgeBuilder();
                         _edges.Add(key, edge);
                     }
                     edge.Connections.Add(connection);
-                    edge.CrossNetNs |= Crosses(client, clientHolders, listener ?? server, serverHolders);
+                    edge.CrossNetNs = crosses;
                 }
-            }
-        }
-
-        /// <summary>
-        /// Whether the two ends are in different network namespaces: each end's process namespace,
-        /// else its socket's (the listener's for the server: an accepted socket lives in the client's).
-        /// </summary>
-        private bool Crosses(UnixSocket client, List<SocketHolder> clientHolders, UnixSocket server, List<SocketHolder> serverHolders)
-        {
-            foreach (var c in NetNsOf(client, clientHolders))
-            {
-                foreach (var s in NetNsOf(server, serverHolders))
-                {
-                    if (c != s)
-                    {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        }
-
-        private IEnumerable<ulong> NetNsOf(UnixSocket socket, List<SocketHolder> holders)
-        {
-            bool any = false;
-            foreach (var h in holders)
-            {
-                if (inventory.FindProcess(h.Pid)?.NetNs is ulong ns)
-                {
-                    any = true;
-                    yield return ns;
-                }
-            }
-            if (!any && socket.NetNs is ulong own)
-            {
-                yield return own;
             }
         }
 
@@ -282,6 +249,7 @@ public static class SocketGraphBuilder
                 .ThenBy(e => index[e.Key.To])
                 .ThenBy(e => e.Key.Name, StringComparer.Ordinal)
                 .ThenBy(e => e.Key.Kind)
+                .ThenBy(e => e.Key.Crosses)
                 .Select(e => new GraphEdge
                 {
                     From = e.Key.From,
@@ -312,6 +280,7 @@ public static class SocketGraphBuilder
                 Container = allKnown ? Same(known, p => p.Container is { Runtime: not "systemd" } c ? SocketName.Escape(c.Name ?? c.Id ?? c.Runtime) : null) : null,
                 Unit = allKnown ? Same(known, p => p.Container is { Runtime: "systemd", Name: { } u } ? SocketName.Escape(u) : null) : null,
                 NetNs = allKnown && known.Select(p => p.NetNs).Distinct().ToList() is [ulong ns] ? ns : null,
+                NetNsName = allKnown && known.Select(p => p.NetNs).Distinct().ToList() is [ulong] && known[0].NetNsName is { } nsName ? SocketName.Escape(nsName) : null,
                 Listening = [.. n.Listening],
                 Sockets = [.. n.Sockets.OrderBy(s => s.Key.Pid).ThenBy(s => s.Key.Fd).Select(s => s.Value)],
             };

@@ -29,6 +29,34 @@ internal static unsafe partial class ProcFs
         return OpenDirectory(Libc.AT_FDCWD, z);
     }
 
+    /// <summary>
+    /// The directory <paramref name="pathZ"/> with every symlink on the way resolved, as the kernel names
+    /// it from this process's root (opened with O_PATH, then its /proc/self/fd link read: realpath
+    /// without a libc buffer); null when it cannot be opened.
+    /// </summary>
+    internal static byte[]? ResolveDirectory(ReadOnlySpan<byte> pathZ)
+    {
+        int fd;
+        fixed (byte* p = pathZ)
+        {
+            fd = Libc.openat(Libc.AT_FDCWD, p, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+        }
+        if (fd < 0)
+        {
+            return null;
+        }
+        try
+        {
+            Span<byte> link = stackalloc byte[4096];
+            int n = ReadLink(Libc.AT_FDCWD, Zero($"/proc/self/fd/{fd}"), link);
+            return n > 0 && n < link.Length && link[0] == (byte)'/' ? link[..n].ToArray() : null;
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+
     internal static int GetDents(int fd, Span<byte> buffer)
     {
         fixed (byte* p = buffer)

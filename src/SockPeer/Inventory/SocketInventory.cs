@@ -49,7 +49,16 @@ public sealed class SocketInventory
 
     /// <summary>This snapshot's sockets with other processes and warnings.</summary>
     internal SocketInventory With(IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
-        => new(this, processes, warnings) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints };
+        => new(this, processes, warnings) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints, MountedNetNsNames = MountedNetNsNames };
+
+    /// <summary>This snapshot with its sockets renamed (<see cref="Joining.NetNsNaming"/>), other processes and warnings.</summary>
+    internal SocketInventory With(IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
+        => ReferenceEquals(sockets, Sockets)
+            ? With(processes, warnings)
+            : new(sockets, processes, warnings, PeersKnown) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints, MountedNetNsNames = MountedNetNsNames };
+
+    /// <summary>The `ip netns` names read with this snapshot, kept to name again when processes are read later.</summary>
+    internal IReadOnlyList<MountedNetNsName> MountedNetNsNames { get; init; } = [];
 
     private SocketInventory(SocketInventory from, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
     {

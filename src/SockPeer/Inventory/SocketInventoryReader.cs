@@ -153,6 +153,11 @@ public sealed class SocketInventoryReader
             clock.Lap("endpoints");
         }
 
+        IReadOnlyList<MountedNetNsName> mounted = NamedNetNsMounts.Find();
+        IReadOnlyList<UnixSocket> named;
+        (named, processes) = NetNsNaming.Name(sockets, processes, mounted);
+        clock.Lap("netns-names");
+
         List<InventoryWarning> warnings = [.. dumped.Warnings];
         if (heldDumped is not null)
         {
@@ -169,8 +174,9 @@ public sealed class SocketInventoryReader
         {
             warnings.AddRange(endpoints.Warnings);
         }
-        return new SocketInventory(sockets, processes, warnings, raw.PeersKnown)
+        return new SocketInventory(named, processes, warnings, raw.PeersKnown)
         {
+            MountedNetNsNames = mounted,
             Endpoints = endpoints?.Set,
             ProcessesNotInspected = holders.Scan?.ProcessesDenied ?? 0,
             Timings = new SnapshotTimings(dumpTime, scanTime, clock.Total - dumpTime - scanTime) { Passes = clock.Passes },
@@ -226,7 +232,9 @@ public sealed class SocketInventoryReader
         all.AddRange(inventory.Processes);
         all.AddRange(ContainerNaming.Name(read.Values, DockerNames.Find));
         all.Sort((a, b) => a.Pid.CompareTo(b.Pid));
-        return inventory.With(all, inventory.WarningDetails);
+        // The processes read now may be what names a container's namespace: name again, over every process.
+        var (sockets, processes) = NetNsNaming.Name(inventory.Sockets, all, inventory.MountedNetNsNames);
+        return inventory.With(sockets, processes, inventory.WarningDetails);
     }
 
     /// <summary>Times the passes of one snapshot, each from the end of the one before.</summary>

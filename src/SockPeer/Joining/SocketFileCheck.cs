@@ -18,6 +18,12 @@ internal interface ISocketFileProbe
 
     /// <summary>stat of the absolute path <paramref name="name"/> from this process's root.</summary>
     Errno StatHere(byte[] name, out FileIdentity file);
+
+    /// <summary>
+    /// The absolute directory <paramref name="directory"/> with its symlinks resolved now, as process
+    /// <paramref name="pid"/> sees it (0: from here); null when it cannot be told.
+    /// </summary>
+    byte[]? ResolveDirectory(int pid, byte[] directory) => null;
 }
 
 /// <summary>Stats through procfs mounted at <paramref name="procRoot"/>.</summary>
@@ -36,6 +42,35 @@ internal sealed class ProcSocketFileProbe(string procRoot) : ISocketFileProbe
 
     /// <inheritdoc/>
     public Errno StatHere(byte[] name, out FileIdentity file) => Stat(ProcFs.Zero(name), out file);
+
+    /// <inheritdoc/>
+    public byte[]? ResolveDirectory(int pid, byte[] directory)
+    {
+        if (pid <= 0)
+        {
+            return ProcFs.ResolveDirectory(ProcFs.Zero(directory));
+        }
+        // Through the holder's root; the kernel names the result from ours, so a holder under another
+        // root (a container) gets that root's prefix taken off, and a result outside it means nothing there.
+        Span<byte> rootLink = stackalloc byte[4096];
+        int n = ProcFs.ReadLink(Libc.AT_FDCWD, ProcFs.Zero($"{procRoot}/{pid}/root"), rootLink);
+        if (n <= 0 || rootLink[0] != (byte)'/')
+        {
+            return null;
+        }
+        byte[] prefix = System.Text.Encoding.ASCII.GetBytes($"{procRoot}/{pid}/root");
+        byte[]? resolved = ProcFs.ResolveDirectory(ProcFs.Zero([.. prefix, .. directory]));
+        ReadOnlySpan<byte> root = rootLink[..n];
+        if (resolved is null || root.SequenceEqual("/"u8))
+        {
+            return resolved;
+        }
+        if (resolved.AsSpan().SequenceEqual(root))
+        {
+            return "/"u8.ToArray();
+        }
+        return resolved.AsSpan().StartsWith(root) && resolved[root.Length] == (byte)'/' ? resolved[root.Length..] : null;
+    }
 
     private static Errno Stat(byte[] pathZ, out FileIdentity file)
     {
@@ -56,6 +91,7 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
     // Keyed by the holder, the exact name bytes (Latin-1 maps each byte to its own char) and the file
     // identity: sockets bound to the same path at different times have different files and answers.
     private readonly Dictionary<(int, string, uint, uint), SocketFileStatus> _cache = [];
+    private readonly Dictionary<(int, string), string?> _resolved = [];
 
     /// <summary>A check that answers Unknown to everything (file checks turned off).</summary>
     public static SocketFileCheck Disabled => new(null);
@@ -76,6 +112,40 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
         SocketFileStatus status = Resolve(probe, name, device, inode, pid);
         _cache[key] = status;
         return status;
+    }
+
+    /// <summary>
+    /// The socket file: its identity, <see cref="Check"/>'s status, and, while the name still reaches
+    /// the file, the name as it resolves now when a symlinked directory makes that another text
+    /// (<see cref="SocketFile.ResolvedPath"/>).
+    /// </summary>
+    public SocketFile File(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
+    {
+        var status = Check(name, device, inode, holders);
+        string? resolved = null;
+        if (probe is not null && status == SocketFileStatus.Ok && name is { Length: > 1 } && name[0] == (byte)'/')
+        {
+            int pid = holders.Count > 0 ? holders[0].Pid : 0;
+            var key = (pid, System.Text.Encoding.Latin1.GetString(name));
+            if (!_resolved.TryGetValue(key, out resolved))
+            {
+                _resolved[key] = resolved = ResolvedPath(probe, name, pid);
+            }
+        }
+        return new SocketFile(device >> 20, device & 0xFFFFF, inode, status) { ResolvedPath = resolved };
+    }
+
+    // The directory resolved, the last component as bound (it is the socket itself, never a link followed).
+    private static string? ResolvedPath(ISocketFileProbe probe, byte[] name, int pid)
+    {
+        int slash = Array.LastIndexOf(name, (byte)'/');
+        byte[] directory = slash == 0 ? "/"u8.ToArray() : name[..slash];
+        if (probe.ResolveDirectory(pid, directory) is not { } real)
+        {
+            return null;
+        }
+        byte[] full = real is [(byte)'/'] ? [.. real, .. name.AsSpan(slash + 1)] : [.. real, .. name.AsSpan(slash)];
+        return full.AsSpan().SequenceEqual(name) ? null : SocketName.Display(full);
     }
 
     private static SocketFileStatus Resolve(ISocketFileProbe probe, byte[] name, uint device, uint inode, int pid)

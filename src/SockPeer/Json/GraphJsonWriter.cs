@@ -63,6 +63,7 @@ public static class GraphJsonWriter
         {
             w.WriteNull("netns");
         }
+        WriteStringOrNull(w, "netnsName", n.NetNsName);
         WriteStringOrNull(w, "unit", n.Unit);
         w.WriteStartArray("listening");
         foreach (var name in n.Listening)

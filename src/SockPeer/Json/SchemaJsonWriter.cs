@@ -82,6 +82,7 @@ public static class SchemaJsonWriter
                 WriteSocket(w, c.Server);
                 w.WritePropertyName("client");
                 WriteSocketOrNull(w, c.Client);
+                w.WriteBoolean("acrossNetns", c.AcrossNetNs);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -224,6 +225,18 @@ public static class SchemaJsonWriter
         }
     }
 
+    private static void WriteStringOrNull(Utf8JsonWriter w, JsonEncodedText name, string? value)
+    {
+        if (value is null)
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteString(name, value);
+        }
+    }
+
     private static void WriteNullable(Utf8JsonWriter w, JsonEncodedText name, ulong? value)
     {
         if (value is ulong v)
@@ -256,6 +269,7 @@ public static class SchemaJsonWriter
         w.WriteNumber(Names.Inode, s.Inode);
         w.WriteNumber(Names.Cookie, s.Cookie);
         WriteNullable(w, Names.Netns, s.NetNs);
+        WriteStringOrNull(w, Names.NetnsName, s.NetNsName);
         w.WriteString(Names.Type, Values.Of(s.Type));
         w.WriteString(Names.State, Values.Of(s.State));
         w.WriteString(Names.Role, Values.Of(s.Role));
@@ -277,6 +291,14 @@ public static class SchemaJsonWriter
             w.WriteString(Names.Device, f.Device);
             w.WriteNumber(Names.Inode, f.Inode);
             w.WriteString(Names.Status, Values.Of(f.Status));
+            if (f.ResolvedPath is { } resolved)
+            {
+                w.WriteString(Names.ResolvedPath, resolved);
+            }
+            else
+            {
+                w.WriteNull(Names.ResolvedPath);
+            }
             w.WriteEndObject();
         }
         else
@@ -361,6 +383,8 @@ public static class SchemaJsonWriter
         public static readonly JsonEncodedText Inode = JsonEncodedText.Encode("inode");
         public static readonly JsonEncodedText Listener = JsonEncodedText.Encode("listener");
         public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText ResolvedPath = JsonEncodedText.Encode("resolvedPath");
+        public static readonly JsonEncodedText NetnsName = JsonEncodedText.Encode("netnsName");
         public static readonly JsonEncodedText NameBytes = JsonEncodedText.Encode("nameBytes");
         public static readonly JsonEncodedText Netns = JsonEncodedText.Encode("netns");
         public static readonly JsonEncodedText Peer = JsonEncodedText.Encode("peer");
@@ -430,6 +454,7 @@ public static class SchemaJsonWriter
             w.WriteString("user", p.User);
         }
         WriteNullable(w, Names.Netns, p.NetNs);
+        WriteStringOrNull(w, Names.NetnsName, p.NetNsName);
         if (p.Container is { } c)
         {
             w.WriteStartObject("container");

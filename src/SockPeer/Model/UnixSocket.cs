@@ -5,6 +5,13 @@ public sealed record SocketFile(uint Major, uint Minor, ulong Inode, SocketFileS
 {
     /// <summary>`MAJ:MIN`.</summary>
     public string Device => $"{Major}:{Minor}";
+
+    /// <summary>
+    /// The name as it resolves now (as the first holder sees it), when a symlinked directory on the way
+    /// makes it another text than the name bound (`/var/run/x.sock` bound, `/run/x.sock` now); null when
+    /// the same, unknown, or the name no longer reaches this file. The path filter matches either.
+    /// </summary>
+    public string? ResolvedPath { get; init; }
 }
 
 /// <summary>One (pid, fd) that holds a socket.</summary>
@@ -19,6 +26,8 @@ public sealed record UnixSocket
     public ulong Cookie { get; init; }
     /// <summary>Inode of the network namespace the socket lives in, when known.</summary>
     public ulong? NetNs { get; init; }
+    /// <summary>The name of that namespace: its `ip netns` name, else the container's in it; null when it has none.</summary>
+    public string? NetNsName { get; init; }
     /// <summary>Type.</summary>
     public required UnixSocketType Type { get; init; }
     /// <summary>The part it plays (listener, client, server, ...), decided once by the engine; every view reads it.</summary>
@@ -116,6 +125,8 @@ public sealed record ProcessInfo
     public string? User { get; init; }
     /// <summary>Inode of its network namespace, when readable.</summary>
     public ulong? NetNs { get; init; }
+    /// <summary>The name of that namespace: its `ip netns` name, else the container's in it; null when it has none.</summary>
+    public string? NetNsName { get; init; }
     /// <summary>The container or service unit it runs in, from its cgroup; null when none.</summary>
     public Proc.ContainerInfo? Container { get; init; }
 }

@@ -15,7 +15,11 @@ public sealed record PeerReport(UnixSocket Socket, UnixSocket? Peer, UnixSocket?
 }
 
 /// <summary>One connection to a listening or bound socket: the server end and the client end.</summary>
-public sealed record WhoConnection(UnixSocket Server, UnixSocket? Client);
+public sealed record WhoConnection(UnixSocket Server, UnixSocket? Client)
+{
+    /// <summary>The client is in another network namespace than the listener (<see cref="NetNsCrossing"/>).</summary>
+    public bool AcrossNetNs { get; init; }
+}
 
 /// <summary>What a socket path reaches now, and everything connected to it.</summary>
 public sealed record WhoReport(
@@ -193,7 +197,7 @@ public static class SocketQueries
                 foreach (uint c in l.Clients)
                 {
                     var client = inventory.Find(c);
-                    connections.Add(new WhoConnection(l, client));
+                    connections.Add(new WhoConnection(l, client) { AcrossNetNs = NetNsCrossing.Crosses(inventory, l, client) });
                     ends.Add(client);
                 }
             }
@@ -203,7 +207,7 @@ public static class SocketQueries
             if (s.Listener is uint li && listenerInodes.Contains(li))
             {
                 var client = SocketViews.Peer(inventory, s);
-                connections.Add(new WhoConnection(s, client));
+                connections.Add(new WhoConnection(s, client) { AcrossNetNs = NetNsCrossing.Crosses(inventory, s, client) });
                 ends.Add(s);
                 ends.Add(client);
             }

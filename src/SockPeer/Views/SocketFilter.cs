@@ -43,7 +43,7 @@ public sealed record SocketFilter
         {
             return false;
         }
-        if (Name is { } glob && !glob.Matches(s.Name) && !(other is not null && glob.Matches(other.Name)))
+        if (Name is { } glob && !NameMatches(glob, s) && !(other is not null && NameMatches(glob, other)))
         {
             return false;
         }
@@ -52,6 +52,14 @@ public sealed record SocketFilter
             return false;
         }
         return true;
+    }
+
+    /// <summary>Whether <paramref name="s"/>'s name matches, as bound or as it resolves now (<see cref="SocketFile.ResolvedPath"/>).</summary>
+    public static bool NameMatches(NameGlob glob, UnixSocket s)
+    {
+        ArgumentNullException.ThrowIfNull(glob);
+        ArgumentNullException.ThrowIfNull(s);
+        return glob.Matches(s.Name) || (s.File?.ResolvedPath is { } resolved && glob.Matches(resolved));
     }
 
     /// <summary>Whether one of <see cref="Pids"/> holds <paramref name="s"/>.</summary>

@@ -1,0 +1,59 @@
+using SockPeer.Tests.Infrastructure;
+using Xunit;
+
+namespace SockPeer.Tests.Cli;
+
+/// <summary>Issue 23's small things: descending sort completion; the not-found rule for every --kind.</summary>
+public class OperatorSmallTests
+{
+    private static List<string> Suggest(string line)
+    {
+        var r = SockpeerCli.Run($"[suggest:{line.Length}]", line);
+        Assert.Equal(0, r.ExitCode);
+        return [.. r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+    }
+
+    [Fact]
+    public void Sort_completion_after_a_minus_offers_descending_columns()
+    {
+        var all = Suggest("list --sort -");
+        Assert.Contains("-recvq", all);
+        Assert.Contains("-name", all);
+        Assert.All(all, s => Assert.StartsWith("-", s, StringComparison.Ordinal));
+        Assert.Equal(["-recvq"], Suggest("list --sort -rec"));
+        Assert.Contains("name,-recvq", Suggest("list --sort name,-r"));
+    }
+
+    [Theory]
+    [InlineData("pipe")]
+    [InlineData("tcp")]
+    [InlineData("udp")]
+    [InlineData("pty")]
+    [InlineData("fifo")]
+    public void List_of_another_kind_with_an_unmatched_pid_exits_1_with_its_answer_on_stdout(string kind)
+    {
+        // A live process of the test's own making with its stdio on /dev/null and every other inherited
+        // descriptor closed: it holds no endpoint of any kind.
+        const string Script = "import os, time\nfd = os.open('/dev/null', os.O_RDWR)\nfor i in range(3):\n    os.dup2(fd, i)\nos.closerange(3, 65536)\nprint('', end='', flush=True)\ntime.sleep(60)\n";
+        using var sleeper = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-c", Script]) { UseShellExecute = false })!;
+        try
+        {
+            string pid = sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Until it has closed them, it still holds the test's own descriptors.
+            for (int i = 0; i < 500 && Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length > 3; i++)
+            {
+                Thread.Sleep(10);
+            }
+            var r = SockpeerCli.Run("list", "--kind", kind, "--pid", pid);
+            Assert.True(r.ExitCode == 1, $"list --kind {kind} --pid {pid}: exit {r.ExitCode}, stdout {r.Stdout}, stderr {r.Stderr}");
+            Assert.DoesNotContain("sockpeer:", r.Stderr.Split('\n').Where(l => !l.StartsWith("sockpeer: warning", StringComparison.Ordinal)), StringComparer.Ordinal);
+            var json = SockpeerCli.Run("list", "--kind", kind, "--pid", pid, "--json");
+            Assert.Equal(1, json.ExitCode);
+            Assert.NotEmpty(json.Stdout);
+        }
+        finally
+        {
+            sleeper.Kill();
+        }
+    }
+}
