@@ -95,7 +95,7 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
         run.Handles.TryAdd(ns.Inode, ns);
         try
         {
-            using IDiagChannel channel = ns.OpenChannel();
+            using IDiagChannel channel = ns.OpenChannel(options.Iterators);
             NamespaceFamiliesDump d = dumper.DumpNamespace(channel, ns.Inode, "");
             run.Builder.Add(d.Unix);
             run.Warnings.AddRange(d.Unix.Warnings);

@@ -59,7 +59,7 @@ internal sealed class NetNsHandle : IDisposable
     /// the socket stays bound to the namespace it was made in and works from any thread afterwards.
     /// </summary>
     /// <exception cref="DiagUnavailableException">The namespace cannot be entered (EPERM without CAP_SYS_ADMIN).</exception>
-    public IDiagChannel OpenChannel()
+    public IDiagChannel OpenChannel(Inventory.ISnapshotIterators? iterators = null)
     {
         IDiagChannel? channel = null;
         Exception? failure = null;
@@ -67,7 +67,7 @@ internal sealed class NetNsHandle : IDisposable
         {
             try
             {
-                channel = EnterAndOpen();
+                channel = EnterAndOpen(iterators);
             }
             catch (Exception e) when (e is DiagUnavailableException or IOException)
             {
@@ -84,7 +84,7 @@ internal sealed class NetNsHandle : IDisposable
         return channel!;
     }
 
-    private IDiagChannel EnterAndOpen()
+    private IDiagChannel EnterAndOpen(Inventory.ISnapshotIterators? iterators)
     {
         byte[] self = ProcFs.Zero("/proc/thread-self/ns/net");
         int home;
@@ -110,7 +110,7 @@ internal sealed class NetNsHandle : IDisposable
         DiagUnavailableException? openFailure = null;
         try
         {
-            channel = NetlinkDiagChannel.Open();
+            channel = NetlinkDiagChannel.Open(iterators);
         }
         catch (DiagUnavailableException e)
         {

@@ -44,12 +44,15 @@ public sealed class SocketInventory
     /// <summary>Processes whose fd tables could not be read: sockets they hold show fewer (or no) holders.</summary>
     public int ProcessesNotInspected { get; init; }
 
+    /// <summary>What read the kernel for this snapshot.</summary>
+    public SnapshotCollector Collector { get; init; }
+
     /// <summary>Pipes, FIFOs, ptys, TCP and UDP endpoints, when <see cref="InventoryOptions.Endpoints"/> asked for them.</summary>
     public SockPeer.Endpoints.EndpointSet? Endpoints { get; init; }
 
     /// <summary>This snapshot's sockets with other processes and warnings.</summary>
     internal SocketInventory With(IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
-        => new(this, processes, warnings) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints };
+        => new(this, processes, warnings) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints, Collector = Collector };
 
     private SocketInventory(SocketInventory from, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
     {

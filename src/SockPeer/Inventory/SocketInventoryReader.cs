@@ -34,7 +34,7 @@ public sealed class SocketInventoryReader
     public SocketInventoryReader(InventoryOptions? options = null)
     {
         _options = options ?? new InventoryOptions();
-        _channels = _options.Channels ?? new KernelDiagChannelFactory();
+        _channels = _options.Channels ?? new KernelDiagChannelFactory(_options.Iterators);
         _families = new EndpointFamilies(_options.Endpoints);
         var dumper = new FamilyDumper(_dumper, _families);
         _dumps = new NamespaceDumps(_options, _channels, dumper);
@@ -173,6 +173,7 @@ public sealed class SocketInventoryReader
         {
             Endpoints = endpoints?.Set,
             ProcessesNotInspected = holders.Scan?.ProcessesDenied ?? 0,
+            Collector = _options.Iterators is null ? SnapshotCollector.Procfs : SnapshotCollector.Bpf,
             Timings = new SnapshotTimings(dumpTime, scanTime, clock.Total - dumpTime - scanTime) { Passes = clock.Passes },
         };
     }
