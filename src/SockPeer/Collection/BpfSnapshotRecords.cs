@@ -15,6 +15,14 @@ internal sealed record UnixIteratorRead(IReadOnlyList<UnixDiagRecord> Records, L
 /// <param name="Processes">Processes (thread groups) whose descriptor tables were read.</param>
 internal sealed record FdIteratorRead(List<ProcScanner.Found> Holders, List<ProcScanner.NetNsLink> NetNsLinks, int Processes);
 
+/// <summary>A parser fed an iterator's output as it is read.</summary>
+internal interface IIteratorParser
+{
+    /// <summary>Parses the whole records at the start of <paramref name="data"/>; returns how many bytes they took (the rest is a record cut by the read).</summary>
+    /// <exception cref="BpfRecordException">A record is of an unknown kind or malformed.</exception>
+    int Feed(ReadOnlySpan<byte> data);
+}
+
 /// <summary>
 /// Parses the records of the bpf collector's iterators (layout: src/SockPeer.Ebpf/bpf/unix_snapshot.h).
 /// Every record starts with a 16-bit kind and a 16-bit length, little-endian, lengths multiples of 4.
@@ -37,28 +45,74 @@ internal static class BpfSnapshotRecords
     private const byte HasVfs = 1, HasPeer = 2, HasName = 4;
     private const byte StateListen = 10;
 
-    /// <summary>Parses an <c>iter/unix</c> read.</summary>
+    /// <summary>Parses a whole <c>iter/unix</c> read.</summary>
     /// <exception cref="BpfRecordException">A record is truncated, of an unknown kind or malformed.</exception>
     public static UnixIteratorRead ParseUnix(ReadOnlySpan<byte> data)
     {
-        var records = new List<UnixDiagRecord>(Math.Max(16, data.Length / 64));
-        var icons = new Dictionary<uint, uint[]>();
-        var partial = new HashSet<uint>();
-        uint waitingFor = 0;
-        var waiting = new List<uint>();
-        void EndQueue()
+        var parser = new UnixParser();
+        int consumed = parser.Feed(data);
+        return consumed == data.Length ? parser.Finish() : throw new BpfRecordException($"the last {data.Length - consumed} bytes are a record cut off");
+    }
+
+    /// <summary>Parses a whole <c>iter/task_file</c> read.</summary>
+    /// <exception cref="BpfRecordException">A record is truncated, of an unknown kind or malformed.</exception>
+    public static FdIteratorRead ParseFds(ReadOnlySpan<byte> data)
+    {
+        var parser = new FdParser();
+        int consumed = parser.Feed(data);
+        return consumed == data.Length ? parser.Finish() : throw new BpfRecordException($"the last {data.Length - consumed} bytes are a record cut off");
+    }
+
+    /// <summary>
+    /// Parses <c>iter/unix</c> records as they are read, so that no copy of the whole output is kept:
+    /// <see cref="Feed"/> takes what has been read and consumes the whole records in it.
+    /// </summary>
+    internal sealed class UnixParser : IIteratorParser
+    {
+        private readonly List<UnixDiagRecord> _records = new(1024);
+        private readonly Dictionary<uint, uint[]> _icons = [];
+        private readonly HashSet<uint> _partial = [];
+        private readonly List<uint> _waiting = [];
+        private uint _waitingFor;
+
+        /// <inheritdoc />
+        public int Feed(ReadOnlySpan<byte> data)
         {
-            if (waitingFor != 0)
+            int consumed = 0;
+            while (data.Length - consumed >= 4)
             {
-                icons[waitingFor] = [.. waiting];
-                waiting.Clear();
-                waitingFor = 0;
+                ReadOnlySpan<byte> rest = data[consumed..];
+                var (kind, length) = Header(rest);
+                if (length > rest.Length)
+                {
+                    break; // the rest of it comes with the next read
+                }
+                Record(kind, rest[..length]);
+                consumed += length;
+            }
+            return consumed;
+        }
+
+        /// <summary>Everything fed.</summary>
+        public UnixIteratorRead Finish()
+        {
+            EndQueue();
+            return new UnixIteratorRead(_records, new ListenerQueues(_icons, _partial));
+        }
+
+        private void EndQueue()
+        {
+            if (_waitingFor != 0)
+            {
+                _icons[_waitingFor] = [.. _waiting];
+                _waiting.Clear();
+                _waitingFor = 0;
             }
         }
-        while (!data.IsEmpty)
+
+        private void Record(ushort kind, ReadOnlySpan<byte> r)
         {
-            var (kind, length) = Header(data);
-            ReadOnlySpan<byte> r = data[..length];
+            int length = r.Length;
             switch (kind)
             {
                 case KindSocket:
@@ -76,7 +130,7 @@ internal static class BpfSnapshotRecords
                     }
                     byte state = r[41];
                     uint inode = BinaryPrimitives.ReadUInt32LittleEndian(r[4..]);
-                    records.Add(new UnixDiagRecord
+                    _records.Add(new UnixDiagRecord
                     {
                         Inode = inode,
                         Cookie = BinaryPrimitives.ReadUInt64LittleEndian(r[8..]),
@@ -98,7 +152,7 @@ internal static class BpfSnapshotRecords
                     });
                     if (state == StateListen)
                     {
-                        waitingFor = inode; // its WAITING records follow it
+                        _waitingFor = inode; // its WAITING records follow it
                     }
                     break;
                 }
@@ -107,17 +161,17 @@ internal static class BpfSnapshotRecords
                 {
                     Need(length, WaitingLength, kind);
                     uint listener = BinaryPrimitives.ReadUInt32LittleEndian(r[4..]);
-                    if (listener != waitingFor)
+                    if (listener != _waitingFor)
                     {
-                        Throw($"queue record for listener {listener} follows socket {waitingFor}");
+                        Throw($"queue record for listener {listener} follows socket {_waitingFor}");
                     }
                     if (kind == KindWaiting)
                     {
-                        waiting.Add(BinaryPrimitives.ReadUInt32LittleEndian(r[8..]));
+                        _waiting.Add(BinaryPrimitives.ReadUInt32LittleEndian(r[8..]));
                     }
                     else
                     {
-                        partial.Add(listener);
+                        _partial.Add(listener);
                     }
                     break;
                 }
@@ -125,44 +179,54 @@ internal static class BpfSnapshotRecords
                     Throw($"record kind {kind} is not an iter/unix record");
                     break;
             }
-            data = data[length..];
         }
-        EndQueue();
-        return new UnixIteratorRead(records, new ListenerQueues(icons, partial));
     }
 
-    /// <summary>Parses an <c>iter/task_file</c> read.</summary>
-    /// <exception cref="BpfRecordException">A record is truncated, of an unknown kind or malformed.</exception>
-    public static FdIteratorRead ParseFds(ReadOnlySpan<byte> data)
+    /// <summary>Parses <c>iter/task_file</c> records as they are read.</summary>
+    internal sealed class FdParser : IIteratorParser
     {
-        var holders = new List<ProcScanner.Found>(Math.Max(16, data.Length / FdLength));
-        var netns = new List<ProcScanner.NetNsLink>();
-        int processes = 0;
-        while (!data.IsEmpty)
+        private readonly List<ProcScanner.Found> _holders = new(1024);
+        private readonly List<ProcScanner.NetNsLink> _netns = [];
+        private int _processes;
+
+        /// <inheritdoc />
+        public int Feed(ReadOnlySpan<byte> data)
         {
-            var (kind, length) = Header(data);
-            Need(length, FdLength, kind);
-            int pid = BinaryPrimitives.ReadInt32LittleEndian(data[4..]);
-            int fd = BinaryPrimitives.ReadInt32LittleEndian(data[8..]);
-            uint inode = BinaryPrimitives.ReadUInt32LittleEndian(data[12..]);
-            switch (kind)
+            int consumed = 0;
+            while (data.Length - consumed >= 4)
             {
-                case KindFd:
-                    holders.Add(new ProcScanner.Found(inode, pid, fd, 0));
+                ReadOnlySpan<byte> r = data[consumed..];
+                var (kind, length) = Header(r);
+                if (length > r.Length)
+                {
                     break;
-                case KindNetNsFd:
-                    netns.Add(new ProcScanner.NetNsLink(inode, pid, fd));
-                    break;
-                case KindTask:
-                    processes++;
-                    break;
-                default:
-                    Throw($"record kind {kind} is not an iter/task_file record");
-                    break;
+                }
+                Need(length, FdLength, kind);
+                int pid = BinaryPrimitives.ReadInt32LittleEndian(r[4..]);
+                int fd = BinaryPrimitives.ReadInt32LittleEndian(r[8..]);
+                uint inode = BinaryPrimitives.ReadUInt32LittleEndian(r[12..]);
+                switch (kind)
+                {
+                    case KindFd:
+                        _holders.Add(new ProcScanner.Found(inode, pid, fd, 0));
+                        break;
+                    case KindNetNsFd:
+                        _netns.Add(new ProcScanner.NetNsLink(inode, pid, fd));
+                        break;
+                    case KindTask:
+                        _processes++;
+                        break;
+                    default:
+                        Throw($"record kind {kind} is not an iter/task_file record");
+                        break;
+                }
+                consumed += length;
             }
-            data = data[length..];
+            return consumed;
         }
-        return new FdIteratorRead(holders, netns, processes);
+
+        /// <summary>Everything fed.</summary>
+        public FdIteratorRead Finish() => new(_holders, _netns, _processes);
     }
 
     private static (ushort Kind, int Length) Header(ReadOnlySpan<byte> data)
@@ -173,9 +237,9 @@ internal static class BpfSnapshotRecords
         }
         ushort kind = BinaryPrimitives.ReadUInt16LittleEndian(data);
         int length = BinaryPrimitives.ReadUInt16LittleEndian(data[2..]);
-        if (length < 4 || length % 4 != 0 || length > data.Length)
+        if (length < 4 || length % 4 != 0)
         {
-            Throw($"record kind {kind} has length {length} ({data.Length} bytes left)");
+            Throw($"record kind {kind} has length {length}");
         }
         return (kind, length);
     }

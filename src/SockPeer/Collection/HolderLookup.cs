@@ -45,7 +45,7 @@ internal sealed class HolderLookup(InventoryOptions options)
         return Task.Factory.StartNew(() => scanner.ScanFds(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private byte[] _fdIterator = [];
+    private readonly byte[] _fdIterator = new byte[64 * 1024];
 
     /// <summary>The descriptor pass of the bpf collector.</summary>
     /// <exception cref="IOException">The iterator could not be made or read (holders are then unknown, and the warning says why).</exception>
@@ -57,8 +57,9 @@ internal sealed class HolderLookup(InventoryOptions options)
             throw new IOException($"the bpf collector's descriptor iterator could not be made: {ErrnoText.Describe((Errno)(-fd))}");
         }
         using var iterator = new SafeFd(fd);
-        int n = IteratorFile.ReadAll(iterator, ref _fdIterator);
-        return FdScan.FromIterator(BpfSnapshotRecords.ParseFds(_fdIterator.AsSpan(0, n)));
+        var parser = new BpfSnapshotRecords.FdParser();
+        IteratorFile.Read(iterator, _fdIterator, parser);
+        return FdScan.FromIterator(parser.Finish());
     }
 
     /// <summary>Waits for the walk and keeps the holders of the sockets in <paramref name="dump"/>.</summary>

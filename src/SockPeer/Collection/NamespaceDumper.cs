@@ -20,7 +20,7 @@ internal sealed class NamespaceDumper
 
     private readonly DiagDump _dump = new();
     private byte[] _protocols = new byte[8192];
-    private byte[] _iterator = [];
+    private readonly byte[] _iterator = new byte[64 * 1024];
 
     /// <summary>The dumper's reusable netlink buffers, for passes that query single sockets.</summary>
     public DiagDump Dump => _dump;
@@ -50,6 +50,11 @@ internal sealed class NamespaceDumper
         long inUseAfter = ReadUnixInUse(protocolsPath);
         IReadOnlyList<UnixDiagRecord> records = AbsentPeerRecovery.Recover(channel, _dump, dumped, netns, warnings);
         ListenerQueues queues = iterated?.Queues ?? ListenerQueueDump.Read(channel, _dump, records, warnings);
+        if (iterated is { Queues.Partial.Count: > 0 and int partial })
+        {
+            warnings.Add(new InventoryWarning(WarningCode.PendingPartial, $"{partial} listener(s) have more pending connections than the BPF iterator walks (4,096); "
+                + "their pending counts are exact, their lists of pending clients are partial") { Count = partial, NetNs = netns });
+        }
         return new NamespaceDump(netns, records, queues, new NamespaceCount(netns, records.Count, inUseBefore, inUseAfter), warnings);
     }
 
@@ -59,8 +64,9 @@ internal sealed class NamespaceDumper
     {
         try
         {
-            int n = IteratorFile.ReadAll(iterator, ref _iterator);
-            return BpfSnapshotRecords.ParseUnix(_iterator.AsSpan(0, n));
+            var parser = new BpfSnapshotRecords.UnixParser();
+            IteratorFile.Read(iterator, _iterator, parser);
+            return parser.Finish();
         }
         catch (IOException e)
         {

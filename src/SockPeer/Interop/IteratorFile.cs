@@ -4,23 +4,20 @@ namespace SockPeer.Interop;
 internal static unsafe class IteratorFile
 {
     /// <summary>
-    /// Reads <paramref name="fd"/> to the end into <paramref name="buffer"/> (grown as needed, kept by the
-    /// caller for the next read); returns the byte count.
+    /// Reads <paramref name="fd"/> to the end through <paramref name="buffer"/> (kept by the caller for the
+    /// next read), handing <paramref name="parser"/> what has been read; a record a read cut in two is
+    /// handed again whole with the next one. Nothing of the whole output is kept here.
     /// </summary>
-    /// <exception cref="IOException">read(2) failed (EAGAIN from a concurrent change is retried by the kernel's seq_file, not here).</exception>
-    public static int ReadAll(SafeFd fd, ref byte[] buffer)
+    /// <exception cref="IOException">read(2) failed, or the output ended inside a record.</exception>
+    public static void Read(SafeFd fd, byte[] buffer, Collection.IIteratorParser parser)
     {
-        int total = 0;
+        int held = 0;
         while (true)
         {
-            if (buffer.Length - total < 64 * 1024)
-            {
-                Array.Resize(ref buffer, Math.Max(buffer.Length * 2, total + 128 * 1024));
-            }
             nint n;
-            fixed (byte* p = &buffer[total])
+            fixed (byte* p = &buffer[held])
             {
-                n = Libc.read(fd.Fd, p, (nuint)(buffer.Length - total));
+                n = Libc.read(fd.Fd, p, (nuint)(buffer.Length - held));
             }
             if (n < 0)
             {
@@ -33,9 +30,16 @@ internal static unsafe class IteratorFile
             }
             if (n == 0)
             {
-                return total;
+                if (held > 0)
+                {
+                    throw new IOException($"a BPF iterator's output ended inside a record ({held} bytes left)");
+                }
+                return;
             }
-            total += (int)n;
+            int filled = held + (int)n;
+            int used = parser.Feed(buffer.AsSpan(0, filled));
+            held = filled - used;
+            buffer.AsSpan(used, held).CopyTo(buffer);
         }
     }
 }
