@@ -5,25 +5,23 @@ using SockPeer.Inventory;
 namespace SockPeer.Ebpf;
 
 /// <summary>
-/// The bpf collector's kernel side: the snapshot program (bpf/unix_snapshot.bpf.c, CO-RE, embedded)
-/// loaded once, its two iterators attached, and an iterator descriptor made on each read. Nothing is
-/// traced: an iterator runs only while its descriptor is read. Loading costs the verifier and CO-RE's
-/// reading of the kernel's BTF (tens of milliseconds), so a process that takes many snapshots keeps
-/// one instance.
+/// The bpf collector's kernel side: the descriptor program (bpf/holders.bpf.c, CO-RE, embedded)
+/// loaded once, its iterator attached, and an iterator descriptor made on each read. Nothing is
+/// traced: the iterator runs only while its descriptor is read. Loading costs the verifier and
+/// CO-RE's reading of the kernel's BTF (tens of milliseconds), so a process that takes many
+/// snapshots keeps one instance.
 /// </summary>
 public sealed unsafe class SnapshotIterators : ISnapshotIterators, IDisposable
 {
-    private const string ProgramResource = "unix_snapshot.bpf.o";
+    private const string ProgramResource = "holders.bpf.o";
     private readonly Libbpf _bpf;
     private nint _obj;
-    private nint _unix;
-    private nint _taskFile;
+    private readonly nint _taskFile;
 
-    private SnapshotIterators(Libbpf bpf, nint obj, nint unix, nint taskFile)
+    private SnapshotIterators(Libbpf bpf, nint obj, nint taskFile)
     {
         _bpf = bpf;
         _obj = obj;
-        _unix = unix;
         _taskFile = taskFile;
     }
 
@@ -38,7 +36,7 @@ public sealed unsafe class SnapshotIterators : ISnapshotIterators, IDisposable
         using Stream? program = typeof(SnapshotIterators).Assembly.GetManifestResourceStream(ProgramResource);
         if (program is null)
         {
-            why = "this build has no BPF snapshot program (clang, bpftool and libbpf-dev were missing when it was built)";
+            why = "this build has no BPF collector program (clang, bpftool and libbpf-dev were missing when it was built)";
             return null;
         }
         if (!File.Exists("/sys/kernel/btf/vmlinux"))
@@ -66,15 +64,15 @@ public sealed unsafe class SnapshotIterators : ISnapshotIterators, IDisposable
         }
         if (obj == 0)
         {
-            why = $"the BPF snapshot program could not be opened: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastSystemError())}";
+            why = $"the BPF collector program could not be opened: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastSystemError())}";
             return null;
         }
-        nint unix = 0, taskFile = 0;
+        nint taskFile = 0;
         try
         {
             if (bpf.ObjectLoad(obj) is int err and not 0)
             {
-                why = $"the kernel refused the BPF snapshot program: {Marshal.GetPInvokeErrorMessage(Math.Abs(err))}";
+                why = $"the kernel refused the BPF collector program: {Marshal.GetPInvokeErrorMessage(Math.Abs(err))}";
                 return null;
             }
             for (nint prog = bpf.ObjectNextProgram(obj, 0); prog != 0; prog = bpf.ObjectNextProgram(obj, prog))
@@ -86,11 +84,7 @@ public sealed unsafe class SnapshotIterators : ISnapshotIterators, IDisposable
                     why = $"the BPF iterator {name} could not be attached: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastSystemError())}";
                     return null;
                 }
-                if (name == "sockpeer_unix")
-                {
-                    unix = link;
-                }
-                else if (name == "sockpeer_task_file")
+                if (name == "sockpeer_task_file")
                 {
                     taskFile = link;
                 }
@@ -99,23 +93,19 @@ public sealed unsafe class SnapshotIterators : ISnapshotIterators, IDisposable
                     bpf.LinkDestroy(link);
                 }
             }
-            if (unix == 0 || taskFile == 0)
+            if (taskFile == 0)
             {
-                why = "the BPF snapshot program lacks an iterator";
+                why = "the BPF collector program lacks its iterator";
                 return null;
             }
-            var iterators = new SnapshotIterators(bpf, obj, unix, taskFile);
+            var iterators = new SnapshotIterators(bpf, obj, taskFile);
             obj = 0;
-            unix = taskFile = 0;
+            taskFile = 0;
             why = "";
             return iterators;
         }
         finally
         {
-            if (unix != 0)
-            {
-                bpf.LinkDestroy(unix);
-            }
             if (taskFile != 0)
             {
                 bpf.LinkDestroy(taskFile);
@@ -126,9 +116,6 @@ public sealed unsafe class SnapshotIterators : ISnapshotIterators, IDisposable
             }
         }
     }
-
-    /// <inheritdoc />
-    public int OpenUnixSockets() => Create(_unix);
 
     /// <inheritdoc />
     public int OpenFileDescriptors() => Create(_taskFile);
@@ -147,7 +134,6 @@ public sealed unsafe class SnapshotIterators : ISnapshotIterators, IDisposable
         {
             return;
         }
-        _bpf.LinkDestroy(_unix);
         _bpf.LinkDestroy(_taskFile);
         _bpf.ObjectClose(_obj);
         _obj = 0;

@@ -20,8 +20,8 @@ fi
 mkdir -p "$out"
 "$bpftool" btf dump file /sys/kernel/btf/vmlinux format c > "$out/vmlinux.h"
 llvm_strip=$(command -v llvm-strip || command -v llvm-strip-14 || true)
-# unix_events: watch's event source; unix_snapshot: the bpf collector's iterators.
-for program in unix_events unix_snapshot; do
+# unix_events: watch's event source; holders: the bpf collector's descriptor iterator.
+for program in unix_events holders; do
     "$clang" -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$out" -I"$here" -c "$here/$program.bpf.c" -o "$out/$program.bpf.o.tmp"
     # Debug info is for the verifier's messages and BTF; strip DWARF to keep the binary small.
     if [ -n "$llvm_strip" ]; then

@@ -95,7 +95,7 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
         run.Handles.TryAdd(ns.Inode, ns);
         try
         {
-            using IDiagChannel channel = ns.OpenChannel(options.Iterators);
+            using IDiagChannel channel = ns.OpenChannel();
             NamespaceFamiliesDump d = dumper.DumpNamespace(channel, ns.Inode, "");
             run.Builder.Add(d.Unix);
             run.Warnings.AddRange(d.Unix.Warnings);

@@ -33,7 +33,7 @@ internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFacto
         {
             try
             {
-                using IDiagChannel channel = channels.OpenForDump();
+                using IDiagChannel channel = channels.Open();
                 Add(dumper.DumpNamespace(channel, plan.Current, options.ProcRoot + "/thread-self/net/protocols"));
             }
             catch (DiagUnavailableException e)
@@ -54,7 +54,7 @@ internal sealed class NamespaceDumps(InventoryOptions options, IDiagChannelFacto
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                using IDiagChannel channel = ns.OpenChannel(options.Iterators);
+                using IDiagChannel channel = ns.OpenChannel();
                 string protocols = ns.SamplePid > 0 ? $"{options.ProcRoot}/{ns.SamplePid}/net/protocols" : "";
                 Add(dumper.DumpNamespace(channel, ns.Inode, protocols));
             }

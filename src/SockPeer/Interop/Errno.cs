@@ -13,8 +13,6 @@ internal enum Errno
     ESRCH = 3,
     /// <summary>Interrupted system call.</summary>
     EINTR = 4,
-    /// <summary>I/O error.</summary>
-    EIO = 5,
     /// <summary>Bad file descriptor.</summary>
     EBADF = 9,
     /// <summary>Try again.</summary>

@@ -59,7 +59,7 @@ internal sealed class NetNsHandle : IDisposable
     /// the socket stays bound to the namespace it was made in and works from any thread afterwards.
     /// </summary>
     /// <exception cref="DiagUnavailableException">The namespace cannot be entered (EPERM without CAP_SYS_ADMIN).</exception>
-    public IDiagChannel OpenChannel(Inventory.ISnapshotIterators? iterators = null)
+    public IDiagChannel OpenChannel()
     {
         IDiagChannel? channel = null;
         Exception? failure = null;
@@ -67,7 +67,7 @@ internal sealed class NetNsHandle : IDisposable
         {
             try
             {
-                channel = EnterAndOpen(iterators);
+                channel = EnterAndOpen();
             }
             catch (Exception e) when (e is DiagUnavailableException or IOException)
             {
@@ -84,7 +84,7 @@ internal sealed class NetNsHandle : IDisposable
         return channel!;
     }
 
-    private IDiagChannel EnterAndOpen(Inventory.ISnapshotIterators? iterators)
+    private IDiagChannel EnterAndOpen()
     {
         byte[] self = ProcFs.Zero("/proc/thread-self/ns/net");
         int home;
@@ -110,7 +110,7 @@ internal sealed class NetNsHandle : IDisposable
         DiagUnavailableException? openFailure = null;
         try
         {
-            channel = NetlinkDiagChannel.Open(iterators);
+            channel = NetlinkDiagChannel.Open();
         }
         catch (DiagUnavailableException e)
         {

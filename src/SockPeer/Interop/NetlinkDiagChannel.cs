@@ -9,31 +9,9 @@ internal sealed unsafe class NetlinkDiagChannel : IDiagChannel
 
     private NetlinkDiagChannel(SafeFd fd) => _fd = fd;
 
-    /// <inheritdoc />
-    public SafeFd? UnixIterator { get; private init; }
-
-    /// <inheritdoc />
-    public Errno UnixIteratorError { get; private init; }
-
-    /// <summary>
-    /// Opens a channel in the calling thread's network namespace and, with <paramref name="iterators"/>,
-    /// the unix iterator of the same namespace.
-    /// </summary>
+    /// <summary>Opens a channel in the calling thread's network namespace.</summary>
     /// <exception cref="DiagUnavailableException">The kernel refused the netlink socket.</exception>
-    internal static NetlinkDiagChannel Open(Inventory.ISnapshotIterators? iterators = null)
-    {
-        SafeFd socket = OpenSocket();
-        if (iterators is null)
-        {
-            return new NetlinkDiagChannel(socket);
-        }
-        int iterator = iterators.OpenUnixSockets();
-        return iterator >= 0
-            ? new NetlinkDiagChannel(socket) { UnixIterator = new SafeFd(iterator) }
-            : new NetlinkDiagChannel(socket) { UnixIteratorError = (Errno)(-iterator) };
-    }
-
-    private static SafeFd OpenSocket()
+    internal static NetlinkDiagChannel Open()
     {
         int fd = Libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, Libc.NETLINK_SOCK_DIAG);
         if (fd < 0)
@@ -45,7 +23,7 @@ internal sealed unsafe class NetlinkDiagChannel : IDiagChannel
         // A larger kernel-side buffer makes ENOBUFS (dropped replies) unlikely on busy hosts.
         int size = 1 << 20;
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, &size, sizeof(int));
-        return handle;
+        return new NetlinkDiagChannel(handle);
     }
 
     public Errno Send(ReadOnlySpan<byte> request)
@@ -108,19 +86,12 @@ internal sealed unsafe class NetlinkDiagChannel : IDiagChannel
         }
     }
 
-    public void Dispose()
-    {
-        _fd.Dispose();
-        UnixIterator?.Dispose();
-    }
+    public void Dispose() => _fd.Dispose();
 }
 
 /// <summary>Opens channels in the calling thread's network namespace.</summary>
-internal sealed class KernelDiagChannelFactory(Inventory.ISnapshotIterators? iterators = null) : IDiagChannelFactory
+internal sealed class KernelDiagChannelFactory : IDiagChannelFactory
 {
     /// <inheritdoc />
     public IDiagChannel Open() => NetlinkDiagChannel.Open();
-
-    /// <inheritdoc />
-    public IDiagChannel OpenForDump() => NetlinkDiagChannel.Open(iterators);
 }

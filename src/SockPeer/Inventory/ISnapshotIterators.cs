@@ -1,20 +1,17 @@
 namespace SockPeer.Inventory;
 
 /// <summary>
-/// The kernel side of the bpf collector: BPF iterators loaded once and read on each snapshot. The engine
-/// reads the iterators and parses their records; an implementation (SockPeer.Ebpf's
+/// The kernel side of the bpf collector: a BPF iterator loaded once and read on each snapshot. The
+/// engine reads the iterator and parses its records; an implementation (SockPeer.Ebpf's
 /// <c>SnapshotIterators</c>) only loads the program and creates iterator descriptors.
 /// </summary>
 public interface ISnapshotIterators
 {
     /// <summary>
-    /// Creates an iterator over the AF_UNIX sockets of the calling thread's network namespace (it is
-    /// bound to the namespace it was created in). Returns its descriptor, which the caller reads to the
-    /// end and closes, or a negative errno.
+    /// Creates an iterator over every process's descriptors (<c>iter/task_file</c>; socket and
+    /// network-namespace descriptors are written). Returns its descriptor, which the caller reads to
+    /// the end and closes, or a negative errno.
     /// </summary>
-    int OpenUnixSockets();
-
-    /// <summary>Creates an iterator over every process's descriptors (socket and network-namespace ones are written); a descriptor or a negative errno.</summary>
     int OpenFileDescriptors();
 }
 
@@ -23,6 +20,6 @@ public enum SnapshotCollector
 {
     /// <summary>sock_diag dumps per network namespace and the /proc/PID/fd walk.</summary>
     Procfs,
-    /// <summary>BPF iterators: <c>iter/unix</c> per network namespace and one <c>iter/task_file</c> pass for every process's descriptors.</summary>
+    /// <summary>sock_diag dumps per network namespace and one BPF <c>iter/task_file</c> pass for every process's descriptors.</summary>
     Bpf,
 }

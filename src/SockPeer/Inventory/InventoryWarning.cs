@@ -46,8 +46,6 @@ public enum WarningCode
     InFlightQueueUnknown,
     /// <summary>Sockets taken to be in flight that an uninspected process may hold instead.</summary>
     InFlightUnverified,
-    /// <summary>The bpf collector could not read something (an iterator in one namespace, or the descriptor pass); it was read through procfs instead.</summary>
-    CollectorFellBack,
 }
 
 /// <summary>
@@ -95,7 +93,6 @@ public static class WarningCodeText
         WarningCode.InFlightAmbiguous => "in_flight_ambiguous",
         WarningCode.InFlightQueueUnknown => "in_flight_queue_unknown",
         WarningCode.InFlightUnverified => "in_flight_unverified",
-        WarningCode.CollectorFellBack => "collector_fell_back",
         _ => "unknown",
     };
 }

@@ -34,7 +34,7 @@ public sealed class SocketInventoryReader
     public SocketInventoryReader(InventoryOptions? options = null)
     {
         _options = options ?? new InventoryOptions();
-        _channels = _options.Channels ?? new KernelDiagChannelFactory(_options.Iterators);
+        _channels = _options.Channels ?? new KernelDiagChannelFactory();
         _families = new EndpointFamilies(_options.Endpoints);
         var dumper = new FamilyDumper(_dumper, _families);
         _dumps = new NamespaceDumps(_options, _channels, dumper);

@@ -6,7 +6,7 @@ using Xunit;
 namespace SockPeer.Tests.Collection;
 
 /// <summary>
-/// The bpf collector (BPF iterators) and the procfs collector (sock_diag and the /proc walk) give the
+/// The bpf collector (a BPF iter/task_file pass for holders) and the procfs collector (the /proc walk) give the
 /// same answer: on one real scene with every kind of socket and queue, several network namespaces,
 /// fork-shared sockets, pending clients, a socket in flight, deleted and replaced files and a few
 /// thousand connections, `list --json --collector bpf` and `--collector procfs` agree on every field
