@@ -745,7 +745,11 @@ def build_tools(pop: str, sockpeer: Path | None, floor: Path, args, extra: dict)
     tools = []
     if sockpeer:
         tools += [Tool("sockpeer list", [str(sockpeer), "list"], sockpeer=True),
-                  Tool("sockpeer list --json", [str(sockpeer), "list", "--json"], sockpeer=True)]
+                  Tool("sockpeer list --json", [str(sockpeer), "list", "--json"], sockpeer=True),
+                  # The two collectors named: auto above picks one (bpf on A and B as root, procfs on C).
+                  Tool("sockpeer list --collector procfs", [str(sockpeer), "list", "--collector", "procfs"], sockpeer=True),
+                  Tool("sockpeer list --collector bpf", [str(sockpeer), "list", "--collector", "bpf"], sockpeer=True)
+                  if os.geteuid() == 0 else Tool("sockpeer list --collector bpf", [], sockpeer=True, skipped="needs root")]
     else:
         tools += [Tool("sockpeer list", [], sockpeer=True, skipped="no sockpeer binary"),
                   Tool("sockpeer list --json", [], sockpeer=True, skipped="no sockpeer binary")]

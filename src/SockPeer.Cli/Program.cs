@@ -13,6 +13,8 @@ internal static class Program
         GlobalOptions.AddTo(root);
         FilterOptions.AddTo(root);
         root.Options.Add(Snapshot.NetNs);
+        root.Options.Add(Snapshot.Collector);
+        Snapshot.Collector.AcceptOnlyFromAmong([.. SockPeer.Ebpf.CollectorSelection.Names]);
         root.Options.Add(ListCommand.Kind);
         root.SetAction(ListCommand.Run);
 

@@ -24,6 +24,9 @@ internal sealed partial record ServeOptions
     public string Source { get; init; } = "poll";
     public InventoryOptions Inventory { get; init; } = new() { NetNs = NetNsScope.All };
 
+    /// <summary>--collector: auto, bpf or procfs; null takes $SOCKPEER_COLLECTOR, else auto.</summary>
+    public string? Collector { get; init; }
+
     /// <summary>Reads the options; throws <see cref="UsageException"/> with one line for a bad value.</summary>
     public static ServeOptions From(ParseResult parse)
     {
@@ -67,9 +70,15 @@ internal sealed partial record ServeOptions
         {
             throw new UsageException($"--source takes poll, ebpf or auto, not '{source}'");
         }
+        string? collector = parse.GetValue(CollectorOption);
+        if (collector is not (null or "auto" or "bpf" or "procfs"))
+        {
+            throw new UsageException($"--collector takes auto, bpf or procfs, not '{collector}'");
+        }
         return new ServeOptions
         {
             Source = source,
+            Collector = collector,
             Listen = ParseListen(parse.GetValue(ListenOption) ?? ""),
             WebConfigFile = parse.GetValue(WebConfigOption),
             MinInterval = ParseDuration("--min-interval", parse.GetValue(MinIntervalOption) ?? "1s", allowZero: true),

@@ -21,13 +21,16 @@ internal static class BenchRoles
         var count = new Argument<int>("count") { Description = "snapshots to take (at least 2)" };
         var command = new Command(Resnapshot) { Hidden = true };
         command.Arguments.Add(count);
-        command.SetAction(p => Run(Math.Max(2, p.GetValue(count))));
+        command.SetAction(p => Run(Math.Max(2, p.GetValue(count)), p));
         return command;
     }
 
-    private static int Run(int count)
+    private static int Run(int count, ParseResult parse)
     {
-        var reader = new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.All });
+        long loading = Stopwatch.GetTimestamp();
+        var options = Snapshot.ReaderOptions(parse, manySnapshots: true); // loads the bpf collector's program, when it runs
+        double loadMs = Stopwatch.GetElapsedTime(loading).TotalMilliseconds;
+        var reader = new SocketInventoryReader(options);
         int middle = count >= 200 ? 100 : count / 2;
         var times = new double[count];
         var passes = new Dictionary<string, List<double>>();
@@ -68,7 +71,7 @@ internal static class BenchRoles
             }
         }
         var json = new StringBuilder();
-        json.Append(CultureInfo.InvariantCulture, $"{{\"snapshots\":{count},\"sockets\":{sockets},\"first_ms\":{times[0]:F2},\"steady_median_ms\":{Median(times.AsSpan(1)):F2},");
+        json.Append(CultureInfo.InvariantCulture, $"{{\"collector\":\"{(options.Iterators is null ? "procfs" : "bpf")}\",\"load_ms\":{loadMs:F2},\"snapshots\":{count},\"sockets\":{sockets},\"first_ms\":{times[0]:F2},\"steady_median_ms\":{Median(times.AsSpan(1)):F2},");
         json.Append(CultureInfo.InvariantCulture, $"\"rss_after_first_mib\":{Mib(rssFirst):F1},\"rss_middle_at\":{middle},\"rss_after_middle_mib\":{Mib(rssMiddle):F1},\"rss_after_last_mib\":{Mib(rssLast):F1},\"passes_median_ms\":{{");
         bool firstPass = true;
         foreach (var (name, list) in passes)

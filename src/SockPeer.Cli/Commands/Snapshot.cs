@@ -13,6 +13,41 @@ internal static class Snapshot
         DefaultValueFactory = _ => "all",
     };
 
+    public static readonly Option<string> Collector = new("--collector")
+    {
+        Description = "What reads the kernel: auto (default: BPF iterators where they load and pay, else procfs), bpf, or procfs (sock_diag and /proc); $SOCKPEER_COLLECTOR sets the default",
+        Recursive = true,
+        HelpName = "auto|bpf|procfs",
+    };
+
+    /// <summary>
+    /// The reader's options from --netns and --collector; <paramref name="manySnapshots"/>: the reader is
+    /// kept for many snapshots (watch), so the bpf collector's load is paid once.
+    /// </summary>
+    public static InventoryOptions ReaderOptions(ParseResult parse, bool manySnapshots)
+    {
+        string scope = parse.GetValue(NetNs) ?? "all";
+        var options = scope switch
+        {
+            "all" => new InventoryOptions { NetNs = NetNsScope.All },
+            "current" => new InventoryOptions { NetNs = NetNsScope.Current },
+            _ when scope.Length > 0 && (char.IsAsciiDigit(scope[0]) || scope[0] == '/') => new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = scope },
+            _ => throw new CliException($"--netns takes all, current, a namespace inode or a path, not '{scope}'", ReturnCode.Usage),
+        };
+        try
+        {
+            return options with { Iterators = SockPeer.Ebpf.CollectorSelection.Open(parse.GetValue(Collector), manySnapshots) };
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message, ReturnCode.Usage);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
     public static SocketInventory Take(ParseResult parse) => Take(parse, processDetails: true, out _);
 
     /// <summary>
@@ -33,14 +68,7 @@ internal static class Snapshot
     /// <summary>As above, with the endpoint kinds besides Unix sockets that <paramref name="endpoints"/> asks for.</summary>
     public static SocketInventory Take(ParseResult parse, bool processDetails, out SocketInventoryReader reader, SockPeer.Endpoints.EndpointKinds endpoints)
     {
-        string scope = parse.GetValue(NetNs) ?? "all";
-        var options = scope switch
-        {
-            "all" => new InventoryOptions { NetNs = NetNsScope.All },
-            "current" => new InventoryOptions { NetNs = NetNsScope.Current },
-            _ when scope.Length > 0 && (char.IsAsciiDigit(scope[0]) || scope[0] == '/') => new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = scope },
-            _ => throw new CliException($"--netns takes all, current, a namespace inode or a path, not '{scope}'", ReturnCode.Usage),
-        };
+        var options = ReaderOptions(parse, manySnapshots: false);
         if (int.TryParse(Environment.GetEnvironmentVariable("SOCKPEER_THREADS"), out int threads) && threads > 0)
         {
             options = options with { Parallelism = threads };
@@ -50,7 +78,7 @@ internal static class Snapshot
         if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
         {
             var t = inventory.Timings;
-            Output.Error($"sockpeer: stats: dump {t.Dump.TotalMilliseconds:F1} ms, scan {t.Scan.TotalMilliseconds:F1} ms, join {t.Join.TotalMilliseconds:F1} ms, "
+            Output.Error($"sockpeer: stats: {inventory.Collector.ToString().ToLowerInvariant()} collector, dump {t.Dump.TotalMilliseconds:F1} ms, scan {t.Scan.TotalMilliseconds:F1} ms, join {t.Join.TotalMilliseconds:F1} ms, "
                 + $"{inventory.Sockets.Count} sockets, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, heap {GC.GetTotalMemory(false) >> 20} MiB, gen0 GCs {GC.CollectionCount(0)}");
         }
         return inventory;

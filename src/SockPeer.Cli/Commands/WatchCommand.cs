@@ -70,18 +70,6 @@ internal static class WatchCommand
         return null;
     }
 
-    private static InventoryOptions ReaderOptions(ParseResult parse)
-    {
-        string scope = parse.GetValue(Snapshot.NetNs) ?? "all";
-        return scope switch
-        {
-            "all" => new InventoryOptions { NetNs = NetNsScope.All },
-            "current" => new InventoryOptions { NetNs = NetNsScope.Current },
-            _ when scope.Length > 0 && (char.IsAsciiDigit(scope[0]) || scope[0] == '/') => new InventoryOptions { NetNs = NetNsScope.One, NetNsTarget = scope },
-            _ => throw new CliException($"--netns takes all, current, a namespace inode or a path, not '{scope}'", ReturnCode.Usage),
-        };
-    }
-
     private static int Run(ParseResult parse) => CommandRunner.Run(() =>
     {
         GlobalOptions.Reject(parse, "watch", GlobalOptions.Table);
@@ -103,7 +91,7 @@ internal static class WatchCommand
         var stdout = new FileDescriptorStream(1);
         var buffer = new ArrayBufferWriter<byte>(4096);
         var renderer = new WatchRenderer(Terminal.Detect());
-        var reader = new SocketInventoryReader(ReaderOptions(parse));
+        var reader = new SocketInventoryReader(Snapshot.ReaderOptions(parse, manySnapshots: true));
         string? noEbpf = null;
         ISocketEventSource? kernel = null;
         if (parse.GetValue(_source) != "poll")

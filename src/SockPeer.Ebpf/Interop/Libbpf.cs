@@ -28,6 +28,8 @@ internal sealed unsafe class Libbpf
     public readonly delegate* unmanaged<nint, void> RingBufferFree;
     public readonly delegate* unmanaged<int, void*, void*, int> MapLookupElem;
     public readonly delegate* unmanaged<int, void*, void*, ulong, int> MapUpdateElem;
+    public readonly delegate* unmanaged<nint, int> LinkFd;
+    public readonly delegate* unmanaged<int, int> IterCreate;
 
     private Libbpf(nint handle)
     {
@@ -48,6 +50,8 @@ internal sealed unsafe class Libbpf
         RingBufferFree = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(handle, "ring_buffer__free");
         MapLookupElem = (delegate* unmanaged<int, void*, void*, int>)NativeLibrary.GetExport(handle, "bpf_map_lookup_elem");
         MapUpdateElem = (delegate* unmanaged<int, void*, void*, ulong, int>)NativeLibrary.GetExport(handle, "bpf_map_update_elem");
+        LinkFd = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(handle, "bpf_link__fd");
+        IterCreate = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(handle, "bpf_iter_create");
     }
 
     private static Libbpf? _loaded;

@@ -19,10 +19,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 mkdir -p "$out"
 "$bpftool" btf dump file /sys/kernel/btf/vmlinux format c > "$out/vmlinux.h"
-"$clang" -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$out" -I"$here" -c "$here/unix_events.bpf.c" -o "$out/unix_events.bpf.o.tmp"
-# Debug info is for the verifier's messages and BTF; strip DWARF to keep the binary small.
 llvm_strip=$(command -v llvm-strip || command -v llvm-strip-14 || true)
-if [ -n "$llvm_strip" ]; then
-    "$llvm_strip" -g "$out/unix_events.bpf.o.tmp"
-fi
-mv "$out/unix_events.bpf.o.tmp" "$out/unix_events.bpf.o"
+# unix_events: watch's event source; holders: the bpf collector's descriptor iterator.
+for program in unix_events holders; do
+    "$clang" -g -O2 -target bpf -D__TARGET_ARCH_x86 -I"$out" -I"$here" -c "$here/$program.bpf.c" -o "$out/$program.bpf.o.tmp"
+    # Debug info is for the verifier's messages and BTF; strip DWARF to keep the binary small.
+    if [ -n "$llvm_strip" ]; then
+        "$llvm_strip" -g "$out/$program.bpf.o.tmp"
+    fi
+    mv "$out/$program.bpf.o.tmp" "$out/$program.bpf.o"
+done

@@ -34,9 +34,32 @@ internal sealed class HolderLookup(InventoryOptions options)
         {
             return null;
         }
+        if (options.Iterators is { } iterators && (options.Endpoints & ~(Endpoints.EndpointKinds.Tcp | Endpoints.EndpointKinds.Udp)) == 0)
+        {
+            // The bpf collector: one iter/task_file pass finds every socket and namespace descriptor.
+            // Pipes, FIFOs and ptys are named by their /proc links, so asking for them walks /proc.
+            return Task.Factory.StartNew(() => ReadFdIterator(iterators), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
         // The endpoint kinds' links (pipes, FIFOs, ptys) are kept by the same walk, only when asked for.
         var scanner = new ProcScanner(options.ProcRoot, options.Parallelism) { Links = options.Endpoints };
         return Task.Factory.StartNew(() => scanner.ScanFds(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    private readonly byte[] _fdIterator = new byte[64 * 1024];
+
+    /// <summary>The descriptor pass of the bpf collector.</summary>
+    /// <exception cref="IOException">The iterator could not be made or read (holders are then unknown, and the warning says why).</exception>
+    private FdScan ReadFdIterator(ISnapshotIterators iterators)
+    {
+        int fd = iterators.OpenFileDescriptors();
+        if (fd < 0)
+        {
+            throw new IOException($"the bpf collector's descriptor iterator could not be made: {ErrnoText.Describe((Errno)(-fd))}");
+        }
+        using var iterator = new SafeFd(fd);
+        var parser = new BpfSnapshotRecords.FdParser();
+        IteratorFile.Read(iterator, _fdIterator, parser);
+        return FdScan.FromIterator(parser.Finish());
     }
 
     /// <summary>Waits for the walk and keeps the holders of the sockets in <paramref name="dump"/>.</summary>

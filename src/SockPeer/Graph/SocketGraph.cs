@@ -115,6 +115,9 @@ public sealed record SocketGraph
     public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>The warnings of the snapshot the graph was built from, with their codes and pids.</summary>
     public IReadOnlyList<SockPeer.Inventory.InventoryWarning> WarningDetails { get; init; } = [];
+
+    /// <summary>What read the kernel for the snapshot the graph was drawn from.</summary>
+    public SockPeer.Inventory.SnapshotCollector Collector { get; init; }
 }
 
 /// <summary>Text forms of the graph enums, as JSON and the writers use them.</summary>

@@ -260,7 +260,7 @@ public static class SocketGraphBuilder
                     Connections = [.. e.Value.Connections.OrderBy(c => c.Client).ThenBy(c => c.Server)],
                 })
                 .ToList();
-            return new SocketGraph { Nodes = nodes, Edges = edges, Warnings = inventory.Warnings, WarningDetails = inventory.WarningDetails };
+            return new SocketGraph { Nodes = nodes, Edges = edges, Warnings = inventory.Warnings, WarningDetails = inventory.WarningDetails, Collector = inventory.Collector };
         }
 
         private GraphNode Finish(NodeBuilder n)

@@ -26,6 +26,11 @@ public sealed record InventoryOptions
     public SockPeer.Endpoints.EndpointKinds Endpoints { get; init; }
     /// <summary>Which network namespaces to dump.</summary>
     public NetNsScope NetNs { get; init; } = NetNsScope.Current;
+    /// <summary>
+    /// The bpf collector's iterators; null reads through sock_diag and /proc (the procfs collector).
+    /// Everything after the collection (joins, roles, views) is the same for both.
+    /// </summary>
+    public ISnapshotIterators? Iterators { get; init; }
     /// <summary>With <see cref="NetNsScope.One"/>: a namespace inode, or a path such as /run/netns/NAME or /proc/PID/ns/net.</summary>
     public string? NetNsTarget { get; init; }
 }

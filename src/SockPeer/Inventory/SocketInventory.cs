@@ -44,18 +44,21 @@ public sealed class SocketInventory
     /// <summary>Processes whose fd tables could not be read: sockets they hold show fewer (or no) holders.</summary>
     public int ProcessesNotInspected { get; init; }
 
+    /// <summary>What read the kernel for this snapshot.</summary>
+    public SnapshotCollector Collector { get; init; }
+
     /// <summary>Pipes, FIFOs, ptys, TCP and UDP endpoints, when <see cref="InventoryOptions.Endpoints"/> asked for them.</summary>
     public SockPeer.Endpoints.EndpointSet? Endpoints { get; init; }
 
     /// <summary>This snapshot's sockets with other processes and warnings.</summary>
     internal SocketInventory With(IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
-        => new(this, processes, warnings) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints, MountedNetNsNames = MountedNetNsNames };
+        => new(this, processes, warnings) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints, MountedNetNsNames = MountedNetNsNames, Collector = Collector };
 
     /// <summary>This snapshot with its sockets renamed (<see cref="Joining.NetNsNaming"/>), other processes and warnings.</summary>
     internal SocketInventory With(IReadOnlyList<UnixSocket> sockets, IReadOnlyList<ProcessInfo> processes, IReadOnlyList<InventoryWarning> warnings)
         => ReferenceEquals(sockets, Sockets)
             ? With(processes, warnings)
-            : new(sockets, processes, warnings, PeersKnown) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints, MountedNetNsNames = MountedNetNsNames };
+            : new(sockets, processes, warnings, PeersKnown) { Timings = Timings, ProcessesNotInspected = ProcessesNotInspected, Endpoints = Endpoints, MountedNetNsNames = MountedNetNsNames, Collector = Collector };
 
     /// <summary>The `ip netns` names read with this snapshot, kept to name again when processes are read later.</summary>
     internal IReadOnlyList<MountedNetNsName> MountedNetNsNames { get; init; } = [];

@@ -179,6 +179,7 @@ public sealed class SocketInventoryReader
             MountedNetNsNames = mounted,
             Endpoints = endpoints?.Set,
             ProcessesNotInspected = holders.Scan?.ProcessesDenied ?? 0,
+            Collector = _options.Iterators is null ? SnapshotCollector.Procfs : SnapshotCollector.Bpf,
             Timings = new SnapshotTimings(dumpTime, scanTime, clock.Total - dumpTime - scanTime) { Passes = clock.Passes },
         };
     }

@@ -25,6 +25,7 @@ public static class GraphJsonWriter
     {
         w.WriteStartObject();
         w.WriteNumber("schema", SchemaJsonWriter.SchemaVersion);
+        SchemaJsonWriter.WriteCollector(w, graph.Collector);
         w.WriteStartArray("nodes");
         foreach (var n in graph.Nodes)
         {

@@ -95,6 +95,7 @@ public static class SchemaJsonWriter
         using var w = new Utf8JsonWriter(output, Options);
         w.WriteStartObject();
         w.WriteNumber("schema", SchemaVersion);
+        WriteCollector(w, inventory.Collector);
         w.WriteStartObject("summary");
         w.WriteNumber("total", summary.Total);
         w.WriteStartArray("types");
@@ -148,6 +149,7 @@ public static class SchemaJsonWriter
         using var w = new Utf8JsonWriter(output, Options);
         w.WriteStartObject();
         w.WriteNumber("schema", SchemaVersion);
+        WriteCollector(w, inventory.Collector);
         body(w);
         w.WriteStartArray("processes");
         foreach (var p in processes)
@@ -160,6 +162,10 @@ public static class SchemaJsonWriter
         w.Flush();
         output.WriteByte((byte)'\n');
     }
+
+    /// <summary><c>collector</c>: what read the kernel for the snapshot, <c>bpf</c> or <c>procfs</c>.</summary>
+    internal static void WriteCollector(Utf8JsonWriter w, SnapshotCollector collector)
+        => w.WriteString("collector", collector == SnapshotCollector.Bpf ? "bpf" : "procfs");
 
     private static void WriteSockets(Utf8JsonWriter w, string name, IReadOnlyList<UnixSocket> sockets)
     {

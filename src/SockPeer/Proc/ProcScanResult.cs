@@ -1,3 +1,4 @@
+using SockPeer.Collection;
 using SockPeer.Model;
 
 namespace SockPeer.Proc;
@@ -32,6 +33,16 @@ internal sealed class ProcScanResult
 internal sealed class FdScan
 {
     internal FdScan(List<ProcScanner.FdWorker> workers) => Workers = workers;
+
+    /// <summary>What the bpf collector's <c>iter/task_file</c> pass found, as the walk's result (no process is denied to it).</summary>
+    internal static FdScan FromIterator(FdIteratorRead read)
+    {
+        var worker = new ProcScanner.FdWorker(-1);
+        worker.Holders.AddRange(read.Holders);
+        worker.NetNsLinks.AddRange(read.NetNsLinks);
+        worker.Scanned = read.Processes;
+        return new FdScan([worker]);
+    }
 
     internal List<ProcScanner.FdWorker> Workers { get; }
 }
