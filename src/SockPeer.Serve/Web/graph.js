@@ -130,8 +130,16 @@
     return crowded ? cut(n.label) : nodeText(n);
   }
 
-  function edgeText(e) {
-    var text = (e.kind === 'pending' ? 'pending ' : '') + e.name;
+  // An edge's label: a long path cut to its last part (the whole name shows on hover and in the details).
+  function edgeLabel(e) {
+    var name = e.name;
+    var slash = name.lastIndexOf('/');
+    if (name.length > LABEL_MAX && slash > 0) { name = '\u2026' + name.slice(slash); }
+    return edgeText(e, cut(name));
+  }
+
+  function edgeText(e, name) {
+    var text = (e.kind === 'pending' ? 'pending ' : '') + (name === undefined ? e.name : name);
     if (e.connections > 1) { text += ' \u00d7' + e.connections; }
     return text;
   }
@@ -182,7 +190,7 @@
       doc.edges.forEach(function (e) {
         var id = edgeId(e);
         seen[id] = true;
-        var data = { id: id, source: e.from, target: e.to, text: edgeText(e), kind: e.kind, crossNetns: e.crossNetns, doc: e };
+        var data = { id: id, source: e.from, target: e.to, text: edgeLabel(e), kind: e.kind, crossNetns: e.crossNetns, doc: e };
         var el = cy.getElementById(id);
         if (el.empty()) { cy.add({ group: 'edges', data: data }); changed = true; } else { el.data(data); }
       });

@@ -93,8 +93,11 @@ public sealed class GraphPageLayoutBrowserTests : IDisposable
             "ids => { const s = window.sockpeer; if (!s || s.state.refreshes < 1) return false; " +
             "return ids.every(id => s.cy.getElementById(id).nonempty()); }",
             expected, new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds, PollingInterval = 200 });
-        // Then one more refresh: a steady host must keep its picture (and the test sees the settled one).
+        // Then one more refresh: a steady host keeps its picture (and the test sees the settled one).
+        const string Positions = "() => window.sockpeer.cy.nodes().map(n => n.id() + ' ' + Math.round(n.position('x')) + ' ' + Math.round(n.position('y'))).sort().join(',')";
+        string before = await page.EvaluateAsync<string>(Positions);
         await page.EvaluateAsync("() => window.sockpeer.refresh ? window.sockpeer.refresh() : new Promise(r => setTimeout(r, 5500))");
+        Assert.Equal(before, await page.EvaluateAsync<string>(Positions));
 
         var drawn = await page.EvaluateAsync<JsonElement>("""
             () => {
@@ -129,6 +132,14 @@ public sealed class GraphPageLayoutBrowserTests : IDisposable
         Assert.True(drawn.GetProperty("outside").GetArrayLength() == 0, $"nodes out of view: {drawn.GetProperty("outside")}");
         double font = drawn.GetProperty("smallestFont").GetDouble();
         Assert.True(font >= 9, $"labels drawn at {font.ToString("0.0", CultureInfo.InvariantCulture)} px");
+
+        // Hovering a process shows its full label (a group's member shows only its pid).
+        int hovered = _scene.Connections("web")[0].Client.Pid;
+        var at = await page.EvaluateAsync<JsonElement>(
+            "id => { const s = window.sockpeer; const p = s.cy.getElementById(id).renderedPosition(); const r = s.cy.container().getBoundingClientRect(); return { x: r.left + p.x, y: r.top + p.y }; }", $"p/{hovered}");
+        await page.Mouse.MoveAsync(at.GetProperty("x").GetSingle(), at.GetProperty("y").GetSingle());
+        await page.WaitForSelectorAsync("#tip:not([hidden])", new PageWaitForSelectorOptions { Timeout = 10_000 });
+        Assert.StartsWith($"php-fpm[{hovered}]", await page.TextContentAsync("#tip"), StringComparison.Ordinal);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
