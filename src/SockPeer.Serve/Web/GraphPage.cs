@@ -11,7 +11,8 @@ using SockPeer.Serve.Snapshots;
 namespace SockPeer.Serve.Web;
 
 /// <summary>
-/// The live graph: GET / (the page), its script, style sheet and the vendored Cytoscape.js, all
+/// The live graph: GET / (the page), its script, style sheet and the vendored Cytoscape.js with its
+/// fCoSE layout (and fCoSE's layout-base and cose-base), all
 /// embedded in the executable (an offline host needs nothing else), and GET /api/graph, the graph
 /// document (docs/schema.md) of the last snapshot with list's filters and <c>group</c> as query
 /// parameters. Every response carries a Content-Security-Policy that allows only this server's own
@@ -30,6 +31,12 @@ internal static class GraphPage
         ("/graph.css", "text/css; charset=utf-8", "web/graph.css"),
         ("/vendor/cytoscape.min.js", "text/javascript; charset=utf-8", "web/vendor/cytoscape.min.js"),
         ("/vendor/cytoscape.LICENSE", "text/plain; charset=utf-8", "web/vendor/cytoscape.LICENSE"),
+        ("/vendor/layout-base.js", "text/javascript; charset=utf-8", "web/vendor/layout-base.js"),
+        ("/vendor/layout-base.LICENSE", "text/plain; charset=utf-8", "web/vendor/layout-base.LICENSE"),
+        ("/vendor/cose-base.js", "text/javascript; charset=utf-8", "web/vendor/cose-base.js"),
+        ("/vendor/cose-base.LICENSE", "text/plain; charset=utf-8", "web/vendor/cose-base.LICENSE"),
+        ("/vendor/cytoscape-fcose.js", "text/javascript; charset=utf-8", "web/vendor/cytoscape-fcose.js"),
+        ("/vendor/cytoscape-fcose.LICENSE", "text/plain; charset=utf-8", "web/vendor/cytoscape-fcose.LICENSE"),
     ];
 
     /// <summary>Adds the page's routes to the server's table (replacing the plain index at /).</summary>

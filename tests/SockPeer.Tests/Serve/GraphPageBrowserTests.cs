@@ -180,8 +180,18 @@ public sealed class GraphPageBrowserTests : IDisposable
         var index = await http.GetAsync(new Uri("/", UriKind.Relative));
         Assert.StartsWith("text/html", index.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
         Assert.Contains("script-src 'self'", string.Join(";", index.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
-        string vendored = Path.Combine(SockpeerCli.RepoRoot, "src", "SockPeer.Serve", "Web", "vendor", "cytoscape.min.js");
-        Assert.Equal(await File.ReadAllBytesAsync(vendored), await http.GetByteArrayAsync(new Uri("vendor/cytoscape.min.js", UriKind.Relative)));
+        // Every vendored script and licence is served as it is in the sources (and the page loads every script).
+        string vendor = Path.Combine(SockpeerCli.RepoRoot, "src", "SockPeer.Serve", "Web", "vendor");
+        string page = await index.Content.ReadAsStringAsync();
+        foreach (string file in Directory.GetFiles(vendor).Where(f => f.EndsWith(".js", StringComparison.Ordinal) || f.EndsWith(".LICENSE", StringComparison.Ordinal)))
+        {
+            string name = Path.GetFileName(file);
+            Assert.Equal(await File.ReadAllBytesAsync(file), await http.GetByteArrayAsync(new Uri($"vendor/{name}", UriKind.Relative)));
+            if (name.EndsWith(".js", StringComparison.Ordinal))
+            {
+                Assert.Contains($"src=\"vendor/{name}\"", page, StringComparison.Ordinal);
+            }
+        }
     }
 
     public void Dispose()
