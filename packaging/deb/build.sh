@@ -47,6 +47,15 @@ install -m 0644 docs/schema.md docs/sockpeer.schema.json "$pkg/usr/share/doc/soc
     echo "Copyright: 2026 SockPeer developers"
     echo "License: Expat"
     sed -n '3,$p' LICENSE | sed -e 's/^$/./' -e 's/^/ /'
+    # sockpeer-serve embeds the live page's JavaScript (src/SockPeer.Serve/Web/vendor/VENDORED.md).
+    for lib in cytoscape.min cytoscape-fcose cose-base layout-base; do
+        licence="src/SockPeer.Serve/Web/vendor/${lib%.min}.LICENSE"
+        echo
+        echo "Files: src/SockPeer.Serve/Web/vendor/$lib.js"
+        echo "Copyright: $(grep -m1 '^Copyright' "$licence" | sed 's/^Copyright *//')"
+        echo "License: Expat"
+        grep -v '^Copyright\|^MIT License' "$licence" | sed -e '/./,$!d' -e 's/^$/./' -e 's/^/ /'
+    done
 } > "$pkg/usr/share/doc/sockpeer/copyright"
 # The package's own changelog; the project's history is in CHANGELOG.md.
 {
