@@ -55,8 +55,7 @@ internal static class ModelProjection
         SocketFile? file = null;
         if (r.HasVfs)
         {
-            var status = files.Check(r.Name, r.VfsDevice, r.VfsInode, holders);
-            file = new SocketFile(r.VfsDevice >> 20, r.VfsDevice & 0xFFFFF, r.VfsInode, status);
+            file = files.File(r.Name, r.VfsDevice, r.VfsInode, holders);
         }
         var type = r.Type switch { 1 => UnixSocketType.Stream, 2 => UnixSocketType.Dgram, 5 => UnixSocketType.SeqPacket, _ => UnixSocketType.Unknown };
         var state = r.State switch { UnixDiagState.Listen => UnixSocketState.Listening, UnixDiagState.Established => UnixSocketState.Connected, _ => UnixSocketState.Unconnected };

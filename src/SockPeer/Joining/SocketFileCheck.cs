@@ -4,7 +4,15 @@ using SockPeer.Model;
 namespace SockPeer.Joining;
 
 /// <summary>The identity of a file as stat gives it: device numbers and inode.</summary>
-internal readonly record struct FileIdentity(uint Major, uint Minor, ulong Inode);
+internal readonly record struct FileIdentity(uint Major, uint Minor, ulong Inode)
+{
+    /// <summary>st_mode (type and permission bits); null when the probe did not read it.</summary>
+    public ushort? Mode { get; init; }
+    /// <summary>Owner uid; null when the probe did not read it.</summary>
+    public uint? Uid { get; init; }
+    /// <summary>Owner gid; null when the probe did not read it.</summary>
+    public uint? Gid { get; init; }
+}
 
 /// <summary>
 /// The I/O the socket-file status needs: stat a path without following a final symlink, either as
@@ -39,8 +47,8 @@ internal sealed class ProcSocketFileProbe(string procRoot) : ISocketFileProbe
 
     private static Errno Stat(byte[] pathZ, out FileIdentity file)
     {
-        Errno errno = ProcFs.Stat(Libc.AT_FDCWD, pathZ, follow: false, out uint major, out uint minor, out ulong ino, out _, out _);
-        file = new FileIdentity(major, minor, ino);
+        Errno errno = PathStat.Lstat(pathZ, out var st);
+        file = new FileIdentity(st.Major, st.Minor, st.Inode) { Mode = errno == Errno.None ? st.Mode : null, Uid = errno == Errno.None ? st.Uid : null, Gid = errno == Errno.None ? st.Gid : null };
         return errno;
     }
 }
@@ -55,17 +63,31 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
 {
     // Keyed by the holder, the exact name bytes (Latin-1 maps each byte to its own char) and the file
     // identity: sockets bound to the same path at different times have different files and answers.
-    private readonly Dictionary<(int, string, uint, uint), SocketFileStatus> _cache = [];
+    private readonly Dictionary<(int, string, uint, uint), (SocketFileStatus Status, FileIdentity Found)> _cache = [];
 
     /// <summary>A check that answers Unknown to everything (file checks turned off).</summary>
     public static SocketFileCheck Disabled => new(null);
 
     /// <summary>The status of the file at <paramref name="name"/>, bound with kernel dev_t <paramref name="device"/> and <paramref name="inode"/>.</summary>
     public SocketFileStatus Check(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
+        => File(name, device, inode, holders).Status;
+
+    /// <summary>
+    /// The socket file bound with kernel dev_t <paramref name="device"/> and <paramref name="inode"/>: its
+    /// status, and its mode and owner when the path reaches it (status Ok).
+    /// </summary>
+    public SocketFile File(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
+    {
+        var (status, found) = Lookup(name, device, inode, holders);
+        var file = new SocketFile(device >> 20, device & 0xFFFFF, inode, status);
+        return status == SocketFileStatus.Ok ? file with { Mode = found.Mode is ushort m ? (ushort)(m & 0xFFF) : null, Uid = found.Uid, Gid = found.Gid } : file;
+    }
+
+    private (SocketFileStatus, FileIdentity) Lookup(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
     {
         if (probe is null || name is not { Length: > 0 } || name[0] == 0)
         {
-            return SocketFileStatus.Unknown;
+            return (SocketFileStatus.Unknown, default);
         }
         int pid = holders.Count > 0 ? holders[0].Pid : 0;
         var key = (pid, System.Text.Encoding.Latin1.GetString(name), device, inode);
@@ -73,12 +95,12 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
         {
             return cached;
         }
-        SocketFileStatus status = Resolve(probe, name, device, inode, pid);
-        _cache[key] = status;
-        return status;
+        var answer = Resolve(probe, name, device, inode, pid);
+        _cache[key] = answer;
+        return answer;
     }
 
-    private static SocketFileStatus Resolve(ISocketFileProbe probe, byte[] name, uint device, uint inode, int pid)
+    private static (SocketFileStatus, FileIdentity) Resolve(ISocketFileProbe probe, byte[] name, uint device, uint inode, int pid)
     {
         bool relative = name[0] != (byte)'/';
         Errno errno = Errno.EACCES;
@@ -95,12 +117,12 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
         {
             bool same = found.Inode == inode && found.Major == device >> 20 && found.Minor == (device & 0xFFFFF);
             // A relative path is resolved from the holder's cwd now, which may not be where it was bound.
-            return same ? SocketFileStatus.Ok : relative ? SocketFileStatus.Unknown : SocketFileStatus.Replaced;
+            return (same ? SocketFileStatus.Ok : relative ? SocketFileStatus.Unknown : SocketFileStatus.Replaced, found);
         }
         if ((errno is Errno.ENOENT or Errno.ENOTDIR) && !relative)
         {
-            return SocketFileStatus.Deleted;
+            return (SocketFileStatus.Deleted, default);
         }
-        return SocketFileStatus.Unknown;
+        return (SocketFileStatus.Unknown, default);
     }
 }

@@ -5,6 +5,12 @@ public sealed record SocketFile(uint Major, uint Minor, ulong Inode, SocketFileS
 {
     /// <summary>`MAJ:MIN`.</summary>
     public string Device => $"{Major}:{Minor}";
+    /// <summary>The file's permission bits (07777), read where the path reaches the file (<see cref="SocketFileStatus.Ok"/>); null otherwise.</summary>
+    public ushort? Mode { get; init; }
+    /// <summary>The file's owner uid, when <see cref="Mode"/> is known.</summary>
+    public uint? Uid { get; init; }
+    /// <summary>The file's group gid, when <see cref="Mode"/> is known.</summary>
+    public uint? Gid { get; init; }
 }
 
 /// <summary>One (pid, fd) that holds a socket.</summary>
