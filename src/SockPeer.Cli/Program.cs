@@ -22,6 +22,8 @@ internal static class Program
         root.Subcommands.Add(ListCommand.Build());
         root.Subcommands.Add(PeerCommand.Build());
         root.Subcommands.Add(WhoCommand.Build());
+        root.Subcommands.Add(CheckCommand.Build());
+        root.Subcommands.Add(CheckCommand.BuildTryRole());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(WatchCommand.Build());
         root.Subcommands.Add(GraphCommand.Build());

@@ -60,6 +60,14 @@ internal static class Help
               sockpeer who @/tmp/.X11-unix/X0            an abstract name
               sockpeer who -q /run/systemd/notify && echo served
             """,
+        ["check"] = """
+            Examples:
+              sockpeer check /run/app.sock               would a connect succeed? the verdict, the errno, why, the fix
+              sockpeer check /run/app.sock --as www-data the same for another user (EACCES: which directory or file denies)
+              sockpeer check /run/app.sock --from 4242   as process 4242 sees the path (its mount namespace, root, user)
+              sockpeer check @name --type dgram --try    an abstract name; --try also makes the real connect
+              sockpeer check -q /run/app.sock && echo reachable
+            """,
         ["demo"] = """
             Examples:
               sockpeer demo                              the scene, then 'sockpeer peer' on the client's fd

@@ -31,6 +31,12 @@ internal enum Errno
     EMFILE = 24,
     /// <summary>Function not implemented.</summary>
     ENOSYS = 38,
+    /// <summary>File name too long.</summary>
+    ENAMETOOLONG = 36,
+    /// <summary>Too many levels of symbolic links.</summary>
+    ELOOP = 40,
+    /// <summary>Protocol wrong type for socket.</summary>
+    EPROTOTYPE = 91,
     /// <summary>Message too long.</summary>
     EMSGSIZE = 90,
     /// <summary>Protocol not supported.</summary>
@@ -39,12 +45,25 @@ internal enum Errno
     EAFNOSUPPORT = 97,
     /// <summary>No buffer space available.</summary>
     ENOBUFS = 105,
+    /// <summary>Connection refused.</summary>
+    ECONNREFUSED = 111,
     /// <summary>Stale handle (wrong socket cookie).</summary>
     ESTALE = 116,
 }
 
 internal static class ErrnoText
 {
+    /// <summary>The symbolic name (<c>ECONNREFUSED</c>), or <c>errno N</c> for one not listed.</summary>
+    internal static string Name(Errno errno) => errno switch
+    {
+        Errno.None => "0",
+        Errno.EPERM or Errno.ENOENT or Errno.ESRCH or Errno.EINTR or Errno.EBADF or Errno.EAGAIN or Errno.ENOMEM or Errno.EACCES
+            or Errno.ENOTDIR or Errno.EINVAL or Errno.ENOTTY or Errno.EMFILE or Errno.ENAMETOOLONG or Errno.ENOSYS or Errno.ELOOP
+            or Errno.EPROTOTYPE or Errno.EMSGSIZE or Errno.EPROTONOSUPPORT or Errno.EAFNOSUPPORT or Errno.ENOBUFS or Errno.ECONNREFUSED
+            or Errno.ESTALE => errno.ToString(),
+        _ => $"errno {(int)errno}",
+    };
+
     internal static string Describe(Errno errno) => errno switch
     {
         Errno.None => "no error",

@@ -4,7 +4,15 @@ using SockPeer.Model;
 namespace SockPeer.Joining;
 
 /// <summary>The identity of a file as stat gives it: device numbers and inode.</summary>
-internal readonly record struct FileIdentity(uint Major, uint Minor, ulong Inode);
+internal readonly record struct FileIdentity(uint Major, uint Minor, ulong Inode)
+{
+    /// <summary>st_mode (type and permission bits); null when the probe did not read it.</summary>
+    public ushort? Mode { get; init; }
+    /// <summary>Owner uid; null when the probe did not read it.</summary>
+    public uint? Uid { get; init; }
+    /// <summary>Owner gid; null when the probe did not read it.</summary>
+    public uint? Gid { get; init; }
+}
 
 /// <summary>
 /// The I/O the socket-file status needs: stat a path without following a final symlink, either as
@@ -74,8 +82,8 @@ internal sealed class ProcSocketFileProbe(string procRoot) : ISocketFileProbe
 
     private static Errno Stat(byte[] pathZ, out FileIdentity file)
     {
-        Errno errno = ProcFs.Stat(Libc.AT_FDCWD, pathZ, follow: false, out uint major, out uint minor, out ulong ino, out _, out _);
-        file = new FileIdentity(major, minor, ino);
+        Errno errno = PathStat.Lstat(pathZ, out var st);
+        file = new FileIdentity(st.Major, st.Minor, st.Inode) { Mode = errno == Errno.None ? st.Mode : null, Uid = errno == Errno.None ? st.Uid : null, Gid = errno == Errno.None ? st.Gid : null };
         return errno;
     }
 }
@@ -90,7 +98,7 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
 {
     // Keyed by the holder, the exact name bytes (Latin-1 maps each byte to its own char) and the file
     // identity: sockets bound to the same path at different times have different files and answers.
-    private readonly Dictionary<(int, string, uint, uint), SocketFileStatus> _cache = [];
+    private readonly Dictionary<(int, string, uint, uint), (SocketFileStatus Status, FileIdentity Found)> _cache = [];
     private readonly Dictionary<(int, string), string?> _resolved = [];
 
     /// <summary>A check that answers Unknown to everything (file checks turned off).</summary>
@@ -98,32 +106,23 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
 
     /// <summary>The status of the file at <paramref name="name"/>, bound with kernel dev_t <paramref name="device"/> and <paramref name="inode"/>.</summary>
     public SocketFileStatus Check(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
-    {
-        if (probe is null || name is not { Length: > 0 } || name[0] == 0)
-        {
-            return SocketFileStatus.Unknown;
-        }
-        int pid = holders.Count > 0 ? holders[0].Pid : 0;
-        var key = (pid, System.Text.Encoding.Latin1.GetString(name), device, inode);
-        if (_cache.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
-        SocketFileStatus status = Resolve(probe, name, device, inode, pid);
-        _cache[key] = status;
-        return status;
-    }
+        => File(name, device, inode, holders).Status;
 
     /// <summary>
-    /// The socket file: its identity, <see cref="Check"/>'s status, and, while the name still reaches
-    /// the file, the name as it resolves now when a symlinked directory makes that another text
-    /// (<see cref="SocketFile.ResolvedPath"/>).
+    /// The socket file bound with kernel dev_t <paramref name="device"/> and <paramref name="inode"/>: its
+    /// status, and while the path reaches it (status Ok) its mode and owner, and the name as it resolves
+    /// now when a symlinked directory makes that another text (<see cref="SocketFile.ResolvedPath"/>).
     /// </summary>
     public SocketFile File(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
     {
-        var status = Check(name, device, inode, holders);
+        var (status, found) = Lookup(name, device, inode, holders);
+        var file = new SocketFile(device >> 20, device & 0xFFFFF, inode, status);
+        if (status != SocketFileStatus.Ok)
+        {
+            return file;
+        }
         string? resolved = null;
-        if (probe is not null && status == SocketFileStatus.Ok && name is { Length: > 1 } && name[0] == (byte)'/')
+        if (probe is not null && name is { Length: > 1 } && name[0] == (byte)'/')
         {
             int pid = holders.Count > 0 ? holders[0].Pid : 0;
             var key = (pid, System.Text.Encoding.Latin1.GetString(name));
@@ -132,7 +131,24 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
                 _resolved[key] = resolved = ResolvedPath(probe, name, pid);
             }
         }
-        return new SocketFile(device >> 20, device & 0xFFFFF, inode, status) { ResolvedPath = resolved };
+        return file with { Mode = found.Mode is ushort m ? (ushort)(m & 0xFFF) : null, Uid = found.Uid, Gid = found.Gid, ResolvedPath = resolved };
+    }
+
+    private (SocketFileStatus, FileIdentity) Lookup(byte[]? name, uint device, uint inode, IReadOnlyList<SocketHolder> holders)
+    {
+        if (probe is null || name is not { Length: > 0 } || name[0] == 0)
+        {
+            return (SocketFileStatus.Unknown, default);
+        }
+        int pid = holders.Count > 0 ? holders[0].Pid : 0;
+        var key = (pid, System.Text.Encoding.Latin1.GetString(name), device, inode);
+        if (_cache.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+        var answer = Resolve(probe, name, device, inode, pid);
+        _cache[key] = answer;
+        return answer;
     }
 
     // The directory resolved, the last component as bound (it is the socket itself, never a link followed).
@@ -148,7 +164,7 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
         return full.AsSpan().SequenceEqual(name) ? null : SocketName.Display(full);
     }
 
-    private static SocketFileStatus Resolve(ISocketFileProbe probe, byte[] name, uint device, uint inode, int pid)
+    private static (SocketFileStatus, FileIdentity) Resolve(ISocketFileProbe probe, byte[] name, uint device, uint inode, int pid)
     {
         bool relative = name[0] != (byte)'/';
         Errno errno = Errno.EACCES;
@@ -165,12 +181,12 @@ internal sealed class SocketFileCheck(ISocketFileProbe? probe)
         {
             bool same = found.Inode == inode && found.Major == device >> 20 && found.Minor == (device & 0xFFFFF);
             // A relative path is resolved from the holder's cwd now, which may not be where it was bound.
-            return same ? SocketFileStatus.Ok : relative ? SocketFileStatus.Unknown : SocketFileStatus.Replaced;
+            return (same ? SocketFileStatus.Ok : relative ? SocketFileStatus.Unknown : SocketFileStatus.Replaced, found);
         }
         if ((errno is Errno.ENOENT or Errno.ENOTDIR) && !relative)
         {
-            return SocketFileStatus.Deleted;
+            return (SocketFileStatus.Deleted, default);
         }
-        return SocketFileStatus.Unknown;
+        return (SocketFileStatus.Unknown, default);
     }
 }

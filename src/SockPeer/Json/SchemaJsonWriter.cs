@@ -255,6 +255,19 @@ public static class SchemaJsonWriter
         }
     }
 
+    /// <summary>Permission bits as a four-digit octal string (<c>"0755"</c>), or null.</summary>
+    internal static void WriteMode(Utf8JsonWriter w, string name, ushort? mode)
+    {
+        if (mode is ushort m)
+        {
+            w.WriteString(name, "0" + Convert.ToString(m & 0xFFF, 8).PadLeft(3, '0'));
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+
     private static void WriteInodes(Utf8JsonWriter w, JsonEncodedText name, IReadOnlyList<uint> inodes)
     {
         w.WriteStartArray(name);
@@ -305,6 +318,9 @@ public static class SchemaJsonWriter
             {
                 w.WriteNull(Names.ResolvedPath);
             }
+            WriteMode(w, "mode", f.Mode);
+            WriteNullable(w, Names.Uid, f.Uid);
+            WriteNullable(w, Names.Gid, f.Gid);
             w.WriteEndObject();
         }
         else
@@ -408,6 +424,7 @@ public static class SchemaJsonWriter
         public static readonly JsonEncodedText Status = JsonEncodedText.Encode("status");
         public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
         public static readonly JsonEncodedText Uid = JsonEncodedText.Encode("uid");
+        public static readonly JsonEncodedText Gid = JsonEncodedText.Encode("gid");
     }
 
     /// <summary>The enum values as encoded text, from the model's own ToText.</summary>

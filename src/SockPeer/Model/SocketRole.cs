@@ -52,4 +52,11 @@ public static class SocketRoleText
 
     /// <summary>A socket other processes connect or send to by its name: a listener or a datagram server.</summary>
     public static bool Serves(this SocketRole role) => role is SocketRole.Listener or SocketRole.DatagramServer;
+
+    /// <summary>
+    /// The socket a name (a socket file or an abstract name) is bound to, which a connect() to that name
+    /// reaches: one that serves, or a bound stream or seqpacket socket that does not listen (yet). Not an
+    /// accepted socket, which carries its listener's name without being bound to it.
+    /// </summary>
+    public static bool HoldsName(this SocketRole role) => role.Serves() || role == SocketRole.Bound;
 }

@@ -12,6 +12,13 @@ public sealed record SocketFile(uint Major, uint Minor, ulong Inode, SocketFileS
     /// the same, unknown, or the name no longer reaches this file. The path filter matches either.
     /// </summary>
     public string? ResolvedPath { get; init; }
+
+    /// <summary>The file's permission bits (07777), read where the path reaches the file (<see cref="SocketFileStatus.Ok"/>); null otherwise.</summary>
+    public ushort? Mode { get; init; }
+    /// <summary>The file's owner uid, when <see cref="Mode"/> is known.</summary>
+    public uint? Uid { get; init; }
+    /// <summary>The file's group gid, when <see cref="Mode"/> is known.</summary>
+    public uint? Gid { get; init; }
 }
 
 /// <summary>One (pid, fd) that holds a socket.</summary>

@@ -171,6 +171,39 @@ public static class SocketQueries
 
     private static bool IsServer(UnixSocket s) => s.Role.Serves();
 
+    /// <summary>
+    /// The socket bound to the socket file (<paramref name="major"/>:<paramref name="minor"/>, <paramref name="inode"/>)
+    /// as stat gives it, the one a connect() through that file reaches (<see cref="SocketRoleText.HoldsName"/>); null when none is.
+    /// </summary>
+    public static UnixSocket? BoundAt(SocketInventory inventory, uint major, uint minor, ulong inode)
+    {
+        ArgumentNullException.ThrowIfNull(inventory);
+        foreach (var s in inventory.Sockets)
+        {
+            if (s.Role.HoldsName() && s.File is { } f && f.Inode == inode && f.Major == major && f.Minor == minor)
+            {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Every socket bound to one of <paramref name="names"/> (exact bytes; abstract names with their leading NUL), in every namespace of the snapshot.</summary>
+    public static IReadOnlyList<UnixSocket> BoundToName(SocketInventory inventory, IReadOnlyList<byte[]> names)
+    {
+        ArgumentNullException.ThrowIfNull(inventory);
+        ArgumentNullException.ThrowIfNull(names);
+        var found = new List<UnixSocket>();
+        foreach (var s in inventory.Sockets)
+        {
+            if (s.Role.HoldsName() && s.NameBytes is { } n && names.Any(name => n.AsSpan().SequenceEqual(name)))
+            {
+                found.Add(s);
+            }
+        }
+        return found;
+    }
+
     private static WhoReport Connected(SocketInventory inventory, string path, List<UnixSocket> listeners, List<UnixSocket> stale)
     {
         var connections = new List<WhoConnection>();

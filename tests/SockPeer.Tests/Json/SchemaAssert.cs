@@ -32,6 +32,7 @@ public static class SchemaAssert
             var root = doc.RootElement;
             def = root.ValueKind != JsonValueKind.Object ? "list"
                 : root.TryGetProperty("sockets", out _) ? "list"
+                : root.TryGetProperty("verdict", out _) ? "check"
                 : root.TryGetProperty("listeners", out _) || root.TryGetProperty("path", out _) ? "who"
                 : root.TryGetProperty("nodes", out _) ? "graph"
                 : root.TryGetProperty("summary", out _) ? "summary"
