@@ -1,4 +1,3 @@
-using System.Globalization;
 using SockPeer.Inventory;
 
 namespace SockPeer.Ebpf;
@@ -7,9 +6,9 @@ namespace SockPeer.Ebpf;
 /// Which collector reads the kernel: <c>auto</c>, <c>bpf</c> or <c>procfs</c> (<c>--collector</c>, or
 /// <see cref="EnvironmentVariable"/> when none is given). <c>auto</c> runs the bpf collector where it
 /// loads and pays: always for a reader that takes many snapshots (the load is paid once), and for a
-/// single snapshot when the host holds at least <see cref="SingleSnapshotBreakEven"/> sockets, below
-/// which loading the program costs more than the /proc walk it saves. Where it does not load,
-/// <c>auto</c> quietly takes procfs (the JSON says which ran) and <c>bpf</c> is an error.
+/// single snapshot when the host's processes hold at least <see cref="SingleSnapshotBreakEven"/>
+/// descriptors, below which loading the program costs more than the /proc walk it saves. Where it
+/// does not load, <c>auto</c> quietly takes procfs (the JSON says which ran) and <c>bpf</c> is an error.
 /// </summary>
 public static class CollectorSelection
 {
@@ -20,10 +19,11 @@ public static class CollectorSelection
     public static readonly IReadOnlyList<string> Names = ["auto", "bpf", "procfs"];
 
     /// <summary>
-    /// Sockets in use (all families, /proc/net/sockstat) from which one snapshot is faster with the
-    /// bpf collector, program load included (measured in bench/RESULTS.md, "Issue 24").
+    /// Descriptors held by the host's processes from which one snapshot is faster with the bpf
+    /// collector, program load included: on population A (40,000 socket descriptors) the two took the
+    /// same time, the 60 ms load eating what the walk saved (bench/RESULTS.md, "Issue 24").
     /// </summary>
-    public const int SingleSnapshotBreakEven = 3000;
+    public const int SingleSnapshotBreakEven = 40_000;
 
     /// <summary>
     /// The iterators to read through, or null for procfs. <paramref name="requested"/> null takes
@@ -41,29 +41,13 @@ public static class CollectorSelection
             case "bpf":
                 return SnapshotIterators.TryLoad(out string why) ?? throw new InvalidOperationException($"the bpf collector cannot run here: {why}");
             case "auto":
-                return manySnapshots || SocketsInUse() >= SingleSnapshotBreakEven ? SnapshotIterators.TryLoad(out _) : null;
+                if (Interop.Privilege.Missing() is not null)
+                {
+                    return null; // not counting descriptors it could not use
+                }
+                return manySnapshots || Interop.DescriptorCount.AtLeast(SingleSnapshotBreakEven) >= SingleSnapshotBreakEven ? SnapshotIterators.TryLoad(out _) : null;
             default:
                 throw new ArgumentException($"--collector takes auto, bpf or procfs, not '{name}'", nameof(requested));
         }
-    }
-
-    /// <summary>"sockets: used N" of /proc/net/sockstat: every socket of every family, host-wide; 0 when unreadable.</summary>
-    private static int SocketsInUse()
-    {
-        try
-        {
-            foreach (string line in File.ReadLines("/proc/net/sockstat"))
-            {
-                if (line.StartsWith("sockets: used ", StringComparison.Ordinal)
-                    && int.TryParse(line.AsSpan(14), NumberStyles.None, CultureInfo.InvariantCulture, out int used))
-                {
-                    return used;
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-        return 0;
     }
 }
