@@ -58,5 +58,11 @@ internal static class Program
         {
             return (int)ReturnCode.Ok; // output closed while writing help or version
         }
+        catch (InvalidOperationException) when (args.Length > 0 && args[0].StartsWith("[suggest", StringComparison.Ordinal))
+        {
+            // System.CommandLine's completer throws inside some words ("--sort=r" completed mid-word, "-s -"):
+            // the shell gets no suggestion, never a stack trace.
+            return (int)ReturnCode.Ok;
+        }
     }
 }

@@ -25,6 +25,17 @@ public class OperatorSmallTests
     }
 
     [Theory]
+    [InlineData("list --sort=r", 12)]
+    [InlineData("list -s -", 9)]
+    public void Completion_inside_a_word_the_parser_cannot_complete_gives_no_suggestion_not_a_stack_trace(string line, int position)
+    {
+        var r = SockpeerCli.Run($"[suggest:{position}]", line);
+        Assert.Equal(0, r.ExitCode);
+        Assert.DoesNotContain("Unhandled exception", r.Stdout + r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Stdout + r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("pipe")]
     [InlineData("tcp")]
     [InlineData("udp")]
