@@ -28,7 +28,7 @@ internal sealed partial record ServeOptions
         Description = "poll (default): metrics from snapshots; ebpf: also count every connect and accept from the kernel (sockpeer_unix_connects_total, sockpeer_unix_accepts_total; needs root or CAP_BPF and CAP_PERFMON, and kernel BTF); auto: ebpf where it can load",
         DefaultValueFactory = _ => "poll",
     };
-    public static readonly Option<string?> CollectorOption = new("--collector") { Description = "What reads the kernel: auto (default: BPF iterators where they load, else procfs), bpf, or procfs; $SOCKPEER_COLLECTOR sets the default" };
+    public static readonly Option<string?> CollectorOption = new("--collector") { Description = "How holders are found: bpf (one BPF pass over every process's descriptors; root), procfs (the /proc walk), or auto (default: bpf where it loads); $SOCKPEER_COLLECTOR sets the default" };
     public static readonly Option<string> NetNsOption = new("--netns") { Description = "Network namespaces to cover: all (default), current, a namespace inode, or a path like /run/netns/NAME", DefaultValueFactory = _ => "all" };
     public static readonly Option<string?> PidOption = new("--pid") { Description = "Only sockets with PID at either end (PID,PID for several)" };
     public static readonly Option<string?> PathOption = new("--path") { Description = "Only sockets whose name (or peer's name) matches the glob" };

@@ -15,7 +15,7 @@ internal static class Snapshot
 
     public static readonly Option<string> Collector = new("--collector")
     {
-        Description = "What reads the kernel: auto (default: BPF iterators where they load and pay, else procfs), bpf, or procfs (sock_diag and /proc); $SOCKPEER_COLLECTOR sets the default",
+        Description = "How holders are found: bpf (one BPF pass over every process's descriptors; root), procfs (the /proc walk), or auto (default: bpf where it loads and pays); $SOCKPEER_COLLECTOR sets the default",
         Recursive = true,
         HelpName = "auto|bpf|procfs",
     };
