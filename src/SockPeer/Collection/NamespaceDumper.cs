@@ -32,8 +32,13 @@ internal sealed class NamespaceDumper
         long inUseAfter = ReadUnixInUse(protocolsPath);
         warnings.AddRange(main.WarningDetails);
         IReadOnlyList<UnixDiagRecord> records = AbsentPeerRecovery.Recover(channel, _dump, main.Records, netns, warnings);
+        int warned = warnings.Count;
         ListenerQueues queues = ListenerQueueDump.Read(channel, _dump, records, warnings);
-        (records, queues) = PendingRecheck.Recheck(channel, _dump, records, queues, warnings);
+        if (!warnings.Skip(warned).Any(w => w.Code == WarningCode.PendingUnknown))
+        {
+            // Only when the queues could be read: asking again what was refused once costs and mends nothing.
+            (records, queues) = PendingRecheck.Recheck(channel, _dump, records, queues, warnings);
+        }
         return new NamespaceDump(netns, records, queues, new NamespaceCount(netns, records.Count, inUseBefore, inUseAfter), warnings);
     }
 

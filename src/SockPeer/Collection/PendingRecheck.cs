@@ -123,13 +123,23 @@ internal static class PendingRecheck
                 listedBy[c] = listener;
             }
         }
+        // A client some dumped server end names as its peer was accepted while the dump ran (a torn
+        // read): torn-read mending joins the two, no question to the kernel needed.
+        var namedAsPeer = new HashSet<uint>();
+        foreach (var r in records)
+        {
+            if (r.HasPeer && r.Peer != 0)
+            {
+                namedAsPeer.Add(r.Peer);
+            }
+        }
         var unlisted = new List<uint>();
         var seen = new HashSet<uint>();
         var skipped = new HashSet<uint>();
         skippedListeners = [];
         foreach (var r in records)
         {
-            if (!SocketRoleRules.ReadsAsAwaitingAccept(r) || !seen.Add(r.Inode))
+            if (!SocketRoleRules.ReadsAsAwaitingAccept(r) || namedAsPeer.Contains(r.Inode) || !seen.Add(r.Inode))
             {
                 continue;
             }

@@ -39,8 +39,8 @@ public sealed class EbpfAgreementTests
         using var serve = ServeProcess.Start(["--source", "ebpf", "--path", server.Dir + "/*"]);
         using var http = serve.Client();
         serve.WaitHealthy(http);
-        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.Dir + "/*");
-        watch.WaitFor("the watch to start", e => true);
+        using var watch = new WatchStream("--source", "ebpf", "--json", "--initial", "--path", server.Dir + "/*");
+        watch.WaitFor("the listener's exists line", e => e.Is("exists", "socket", listener));
 
         // One ring buffer and one drain thread in serve, whatever consumes its events.
         Assert.Equal(1, Threads(serve.Pid, "sockpeer ebpf"));

@@ -23,9 +23,10 @@ public sealed class EbpfWatchTests
     {
         using var server = UnixKernelEventSourceTests.Server();
         string path = server.Socket("s").Path!;
-        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.Dir + "/*");
-        // The first line comes once the program is attached and the first snapshot taken.
-        watch.WaitFor("the listener's watch to start", e => true);
+        using var watch = new WatchStream("--source", "ebpf", "--json", "--initial", "--path", server.Dir + "/*");
+        // The listener's exists line comes once the program is attached and the first snapshot taken
+        // (not any line: a warning a host happens to give is no sign that the watch has started).
+        watch.WaitFor("the listener's exists line", e => e.Is("exists", "socket", server.Socket("s").Inode));
         var client = ChildProcess.Run("python3", ["-c", """
             import os, socket, sys, time
             print(os.getpid(), flush=True)
@@ -76,8 +77,8 @@ public sealed class EbpfWatchTests
         using var server = UnixKernelEventSourceTests.Server();
         // The kernel keeps what begins with WORKDIR/s (the glob's literal start), so the flood on
         // WORKDIR/s-flood fills the ring; the watcher's own filter then drops it unprinted.
-        using var watch = new WatchStream("--source", "ebpf", "--json", "--path", server.Dir + "/s*.sock");
-        watch.WaitFor("the watch to start", e => true);
+        using var watch = new WatchStream("--source", "ebpf", "--json", "--initial", "--path", server.Dir + "/s*.sock");
+        watch.WaitFor("the listener's exists line", e => e.Is("exists", "socket", server.Socket("s").Inode));
         // Stopped, the watcher reads nothing: 20,000 connections (60,000 events of 216 bytes) overflow
         // its 8 MiB ring buffer.
         watch.Signal("STOP");

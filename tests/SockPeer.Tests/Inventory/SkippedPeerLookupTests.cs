@@ -73,7 +73,8 @@ public class SkippedPeerLookupTests
             _ => { },
             seq => Nl.Record(seq, 8001, peer: 8002),
             seq => Nl.Record(seq, 8002, peer: 8001),
-            seq => Nl.Record(seq, 8003, peer: 0));
+            // Its peer closed: the kernel shuts a socket down both ways when its peer goes (else peer 0 reads as waiting to be accepted).
+            seq => Nl.Record(seq, 8003, peer: 0, shutdown: 3));
 
         Assert.Single(channel.Requests);
     }

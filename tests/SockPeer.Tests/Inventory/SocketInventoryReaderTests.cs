@@ -45,7 +45,7 @@ public sealed class SocketInventoryReaderTests : IDisposable
         _proc.Process(4242, 100, "app", ["app"], 1000, (3, Socket));
         var inventory = FakeHostReader(1).Read();
 
-        Assert.Equal(["plan", "dump", "count-check", "holders", "mend", "index", "project", "in-flight", "containers"],
+        Assert.Equal(["plan", "dump", "count-check", "holders", "mend", "index", "project", "in-flight", "containers", "netns-names"],
             inventory.Timings.Passes.Select(p => p.Name));
         var t = inventory.Timings;
         Assert.Equal(t.Dump + t.Scan + t.Join, t.Passes.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Elapsed));

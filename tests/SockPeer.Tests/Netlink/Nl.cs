@@ -77,14 +77,14 @@ internal static class Nl
 
     /// <summary>A whole SOCK_DIAG_BY_FAMILY message for a stream socket, with SHUTDOWN as the kernel always sends it.</summary>
     public static byte[] Record(uint seq, uint inode, ulong? cookie = null, byte type = 1, byte state = UnixDiagState.Established,
-        uint? peer = null, ushort flags = Multi, params byte[][] extra)
+        uint? peer = null, ushort flags = Multi, byte shutdown = 0, params byte[][] extra)
     {
         var attributes = new List<byte[]>(extra);
         if (peer is uint p)
         {
             attributes.Add(Attr(UnixDiagAttribute.Peer, U32(p)));
         }
-        attributes.Add(Attr(UnixDiagAttribute.Shutdown, [0]));
+        attributes.Add(Attr(UnixDiagAttribute.Shutdown, [shutdown]));
         return Message(NetlinkMessageReader.TypeSockDiagByFamily, flags, seq,
             DiagPayload(type, state, inode, cookie ?? inode, [.. attributes]));
     }
