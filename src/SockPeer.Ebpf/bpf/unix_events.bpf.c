@@ -263,20 +263,27 @@ static __always_inline __s64 references(struct file *f)
 }
 
 /*
- * close(2) of a file that other descriptors also hold, between sys_enter_close and sys_exit_close, by
- * file. Two processes that share a socket (fork) and close their copies at the same instant each read
- * two references at sys_enter_close, before either close has dropped its own: neither is "the only
- * reference", yet the second fput releases the socket, and its close went unreported. A close that
- * counts the others still in flight for the same file knows their references are going too.
+ * close(2) of a socket file that other descriptors also hold. Two processes that share a socket (fork)
+ * and close their copies at the same instant each read two references at sys_enter_close, and the
+ * second close releases it (on this kernel inside close(2) itself, so sys_exit_close is too late to
+ * look). Each shared close therefore first counts itself in flight for the file, then reads the
+ * references: the file's references less the closes counted before it that are still in flight are
+ * its own when it is the last. Two closes can both find so (the one that counted first reads after the
+ * other's release); the first to claim the file reports it, once. The entry lives while a close of the
+ * file is in flight.
  */
+#define SHARED_CLAIMED (1ULL << 32)
+
+/* Not an LRU map: an LRU may evict an entry still in flight (its CPU's free list ran dry), and the
+   close counted in it would be forgotten. Entries go when their last close exits. */
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 16384);
     __type(key, __u64);   /* struct file * */
-    __type(value, __u64); /* closes of it in flight */
+    __type(value, __u64); /* closes of it in flight (low 32 bits), SHARED_CLAIMED once reported */
 } shared_closes SEC(".maps");
 
-/* The file a thread's close(2) counted in shared_closes, until its sys_exit_close. */
+/* The file whose shared close a thread counted, from sys_enter_close to sys_exit_close. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 16384);
@@ -285,48 +292,52 @@ struct {
 } counted_close SEC(".maps");
 
 /*
- * Whether this close drops the last reference: the file's references, less the other closes of it in
- * flight, are this one's alone. A close(2) counts itself in flight until sys_exit_close; a process's
- * exit (no syscall exit) only reads the count.
+ * A connected or listening socket is reported once, by the close that releases it. Only the first end
+ * of a connection to go is reported: the second finds its peer already released (TCP_CLOSE; a peer
+ * not yet accepted is TCP_ESTABLISHED, so a client closing before accept is reported).
  */
+static __always_inline int report_close(struct socket *sock, __u32 fd, __u32 reason, struct task_struct *task)
+{
+    struct sock *sk = BPF_CORE_READ(sock, sk);
+    struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+    if (peer ? BPF_CORE_READ(peer, __sk_common.skc_state) == TCP_CLOSE : BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
+        return 0;
+    return emit(SOCKPEER_EVENT_CLOSE, fd, sock, reason, task);
+}
+
+/* Whether this reference is the file's last; a close(2) (<syscall>) counts itself in flight first. */
 static __always_inline bool last_reference(struct file *f, bool syscall)
 {
-    __s64 refs = references(f);
-    if (refs <= 1)
+    if (references(f) <= 1)
         return true;
     __u64 key = (__u64)f;
     __u64 zero = 0;
-    bpf_map_update_elem(&shared_closes, &key, &zero, BPF_NOEXIST);
-    __u64 *inflight = bpf_map_lookup_elem(&shared_closes, &key);
-    if (!inflight)
+    if (syscall)
+        bpf_map_update_elem(&shared_closes, &key, &zero, BPF_NOEXIST); /* an exit only reads: it never exits a close */
+    __u64 *state = bpf_map_lookup_elem(&shared_closes, &key);
+    if (!state)
         return false;
     __s64 others;
     if (syscall) {
-        others = (__s64)__sync_fetch_and_add(inflight, 1);
+        others = (__s64)(__sync_fetch_and_add(state, 1) & 0xffffffff);
         __u64 id = bpf_get_current_pid_tgid();
         bpf_map_update_elem(&counted_close, &id, &key, BPF_ANY);
     } else {
-        others = (__s64)*inflight;
+        others = (__s64)(*state & 0xffffffff);
     }
-    return refs - others <= 1;
+    /* Read after counting: a close counted before this one has dropped its reference or will. */
+    if (references(f) - others > 1)
+        return false;
+    return !(__sync_fetch_and_or(state, SHARED_CLAIMED) & SHARED_CLAIMED);
 }
 
-/*
- * A connected or listening socket whose file has no other reference: this close releases it. Only the
- * first end of a connection to go is reported: the second finds its peer already released
- * (TCP_CLOSE; a peer not yet accepted is TCP_ESTABLISHED, so a client closing before accept is reported).
- */
 static __always_inline int closing(struct task_struct *task, __u32 fd, __u32 reason)
 {
     struct file *f = task_file(task, fd);
     struct socket *sock = unix_stream_socket(f);
     if (!sock || !last_reference(f, reason == SOCKPEER_CLOSE_SYSCALL))
         return 0;
-    struct sock *sk = BPF_CORE_READ(sock, sk);
-    struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
-    if (peer ? BPF_CORE_READ(peer, __sk_common.skc_state) == TCP_CLOSE : BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
-        return 0;
-    return emit(SOCKPEER_EVENT_CLOSE, fd, sock, reason, task);
+    return report_close(sock, fd, reason, task);
 }
 
 SEC("tracepoint/syscalls/sys_enter_close")
@@ -335,18 +346,19 @@ int sockpeer_close_enter(struct trace_event_raw_sys_enter *ctx)
     return closing((struct task_struct *)bpf_get_current_task(), (__u32)ctx->args[0], SOCKPEER_CLOSE_SYSCALL);
 }
 
-/* The close has dropped its reference: it is no longer in flight. Only shared sockets' closes were counted. */
+/* The close has dropped its reference: no longer in flight; the file's entry goes with the last. */
 SEC("tracepoint/syscalls/sys_exit_close")
 int sockpeer_close_exit(struct trace_event_raw_sys_exit *ctx)
 {
     __u64 id = bpf_get_current_pid_tgid();
-    __u64 *key = bpf_map_lookup_elem(&counted_close, &id);
-    if (!key)
+    __u64 *counted = bpf_map_lookup_elem(&counted_close, &id);
+    if (!counted)
         return 0;
-    __u64 *inflight = bpf_map_lookup_elem(&shared_closes, key);
-    if (inflight)
-        __sync_fetch_and_sub(inflight, 1);
+    __u64 key = *counted;
     bpf_map_delete_elem(&counted_close, &id);
+    __u64 *state = bpf_map_lookup_elem(&shared_closes, &key);
+    if (state && (__sync_fetch_and_sub(state, 1) & 0xffffffff) == 1)
+        bpf_map_delete_elem(&shared_closes, &key);
     return 0;
 }
 
