@@ -28,43 +28,8 @@ public sealed unsafe class SnapshotIterators : ISnapshotIterators, IDisposable
     /// <summary>Loads and attaches the iterators; null with the reason (one sentence) when they cannot be used here.</summary>
     public static SnapshotIterators? TryLoad(out string why)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!EmbeddedProgram.TryOpen(ProgramResource, "BPF collector program", null, out nint obj, out Libbpf? bpf, out why))
         {
-            why = "BPF iterators need Linux";
-            return null;
-        }
-        using Stream? program = typeof(SnapshotIterators).Assembly.GetManifestResourceStream(ProgramResource);
-        if (program is null)
-        {
-            why = "this build has no BPF collector program (clang, bpftool and libbpf-dev were missing when it was built)";
-            return null;
-        }
-        if (!File.Exists("/sys/kernel/btf/vmlinux"))
-        {
-            why = "the kernel has no BTF (/sys/kernel/btf/vmlinux), which the BPF collector needs";
-            return null;
-        }
-        if (Privilege.Missing() is { } unprivileged)
-        {
-            why = unprivileged;
-            return null;
-        }
-        var bpf = Libbpf.TryLoad(out string? missing);
-        if (bpf is null)
-        {
-            why = missing!;
-            return null;
-        }
-        byte[] image = new byte[program.Length];
-        program.ReadExactly(image);
-        nint obj;
-        fixed (byte* p = image)
-        {
-            obj = bpf.ObjectOpenMem(p, (nuint)image.Length, null);
-        }
-        if (obj == 0)
-        {
-            why = $"the BPF collector program could not be opened: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastSystemError())}";
             return null;
         }
         nint taskFile = 0;

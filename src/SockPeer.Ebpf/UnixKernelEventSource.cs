@@ -67,48 +67,9 @@ public sealed unsafe class UnixKernelEventSource : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(namePrefix), $"a name has at most {NamePrefixMax} bytes");
         }
-        if (!OperatingSystem.IsLinux())
+        // Checked after the privilege: unprivileged, tracefs (mode 0700) looks unmounted, which is not the reason.
+        if (!EmbeddedProgram.TryOpen(ProgramResource, "eBPF program", () => Tracefs.Ensure(out string? noTracepoints) ? null : noTracepoints, out nint obj, out Libbpf? bpf, out why))
         {
-            why = "eBPF needs Linux";
-            return null;
-        }
-        using Stream? program = typeof(UnixKernelEventSource).Assembly.GetManifestResourceStream(ProgramResource);
-        if (program is null)
-        {
-            why = "this build has no eBPF program (clang, bpftool and libbpf-dev were missing when it was built)";
-            return null;
-        }
-        if (!File.Exists("/sys/kernel/btf/vmlinux"))
-        {
-            why = "the kernel has no BTF (/sys/kernel/btf/vmlinux), which the eBPF program needs";
-            return null;
-        }
-        if (Privilege.Missing() is { } unprivileged)
-        {
-            why = unprivileged;
-            return null;
-        }
-        if (!Tracefs.Ensure(out string? noTracepoints))
-        {
-            why = noTracepoints!;
-            return null;
-        }
-        var bpf = Libbpf.TryLoad(out string? missing);
-        if (bpf is null)
-        {
-            why = missing!;
-            return null;
-        }
-        byte[] image = new byte[program.Length];
-        program.ReadExactly(image);
-        nint obj;
-        fixed (byte* p = image)
-        {
-            obj = bpf.ObjectOpenMem(p, (nuint)image.Length, null);
-        }
-        if (obj == 0)
-        {
-            why = $"the eBPF program could not be opened: {Marshal.GetLastPInvokeErrorMessage()}";
             return null;
         }
         var links = new List<nint>();
