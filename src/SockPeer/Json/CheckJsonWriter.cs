@@ -3,6 +3,8 @@ using SockPeer.Inventory;
 using SockPeer.Model;
 using SockPeer.Reachability;
 
+using static SockPeer.Json.NullableJson;
+
 namespace SockPeer.Json;
 
 /// <summary>`sockpeer check --json`: the verdict document (docs/schema.md, "check").</summary>
@@ -70,8 +72,8 @@ public static class CheckJsonWriter
                 w.WriteString("name", step.Path);
                 WriteStringOrNull(w, "type", step.Type);
                 SchemaJsonWriter.WriteMode(w, "mode", step.Mode);
-                WriteNumberOrNull(w, "uid", step.Uid);
-                WriteNumberOrNull(w, "gid", step.Gid);
+                WriteNullable(w, "uid", step.Uid);
+                WriteNullable(w, "gid", step.Gid);
                 w.WriteBoolean("ok", step.Ok);
                 if (step.LinkTarget is { } target)
                 {
@@ -99,29 +101,5 @@ public static class CheckJsonWriter
                 w.WriteEndObject();
             }
         });
-    }
-
-    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null)
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteString(name, value);
-        }
-    }
-
-    private static void WriteNumberOrNull(Utf8JsonWriter w, string name, uint? value)
-    {
-        if (value is uint v)
-        {
-            w.WriteNumber(name, v);
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
     }
 }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using SockPeer.Graph;
 using SockPeer.Model;
 
+using static SockPeer.Json.NullableJson;
+
 namespace SockPeer.Json;
 
 /// <summary>
@@ -107,17 +109,5 @@ public static class GraphJsonWriter
         }
         w.WriteEndArray();
         w.WriteEndObject();
-    }
-
-    private static void WriteStringOrNull(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null)
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteString(name, value);
-        }
     }
 }

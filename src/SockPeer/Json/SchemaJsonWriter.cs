@@ -4,6 +4,8 @@ using SockPeer.Model;
 using SockPeer.Queries;
 using SockPeer.Views;
 
+using static SockPeer.Json.NullableJson;
+
 namespace SockPeer.Json;
 
 /// <summary>
@@ -216,42 +218,6 @@ public static class SchemaJsonWriter
         else
         {
             WriteSocket(w, s);
-        }
-    }
-
-    private static void WriteNullable(Utf8JsonWriter w, JsonEncodedText name, uint? value)
-    {
-        if (value is uint v)
-        {
-            w.WriteNumber(name, v);
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
-    }
-
-    private static void WriteStringOrNull(Utf8JsonWriter w, JsonEncodedText name, string? value)
-    {
-        if (value is null)
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteString(name, value);
-        }
-    }
-
-    private static void WriteNullable(Utf8JsonWriter w, JsonEncodedText name, ulong? value)
-    {
-        if (value is ulong v)
-        {
-            w.WriteNumber(name, v);
-        }
-        else
-        {
-            w.WriteNull(name);
         }
     }
 
