@@ -22,21 +22,39 @@ internal static class NetNsNaming
         {
             return (sockets, processes);
         }
-        var namedSockets = new UnixSocket[sockets.Count];
-        for (int i = 0; i < namedSockets.Length; i++)
+        // The lists are copied only when a name changes: a snapshot read again for more processes keeps
+        // its socket list (callers and tests rely on a snapshot that did not change being the same one).
+        return (Renamed(sockets, s => s.NetNs, s => s.NetNsName, (s, name) => s with { NetNsName = name }, names),
+                Renamed(processes, p => p.NetNs, p => p.NetNsName, (p, name) => p with { NetNsName = name }, names));
+    }
+
+    private static IReadOnlyList<T> Renamed<T>(IReadOnlyList<T> items, Func<T, ulong?> netNs, Func<T, string?> current,
+        Func<T, string?, T> withName, Dictionary<ulong, string> names)
+    {
+        T[]? renamed = null;
+        for (int i = 0; i < items.Count; i++)
         {
-            var s = sockets[i];
-            string? name = s.NetNs is ulong ns ? names.GetValueOrDefault(ns) : null;
-            namedSockets[i] = name == s.NetNsName ? s : s with { NetNsName = name };
+            var item = items[i];
+            string? name = netNs(item) is ulong ns ? names.GetValueOrDefault(ns) : null;
+            if (name == current(item))
+            {
+                if (renamed is not null)
+                {
+                    renamed[i] = item;
+                }
+                continue;
+            }
+            if (renamed is null)
+            {
+                renamed = new T[items.Count];
+                for (int j = 0; j < i; j++)
+                {
+                    renamed[j] = items[j];
+                }
+            }
+            renamed[i] = withName(item, name);
         }
-        var namedProcesses = new ProcessInfo[processes.Count];
-        for (int i = 0; i < namedProcesses.Length; i++)
-        {
-            var p = processes[i];
-            string? name = p.NetNs is ulong ns ? names.GetValueOrDefault(ns) : null;
-            namedProcesses[i] = name == p.NetNsName ? p : p with { NetNsName = name };
-        }
-        return (namedSockets, namedProcesses);
+        return renamed ?? items;
     }
 
     /// <summary>Namespace inode to name.</summary>

@@ -48,6 +48,25 @@ public class ProcessDetailsTests
         Assert.Equal(bare.Warnings, detailed.Warnings);
     }
 
+    [SkippableFact]
+    public void Reading_more_processes_while_a_namespace_is_named_elsewhere_keeps_the_socket_list()
+    {
+        // A name under /run/netns for a namespace none of these sockets is in: naming again after the
+        // details are read changes nothing, so the list is the same one (it once was copied whenever any
+        // namespace had a name, which made the test above fail while other tests mounted one).
+        Skip.IfNot(SockPeer.Tests.Namespaces.Ns.IsRoot, "needs root to mount a named network namespace");
+        using var named = new SockPeer.Tests.Namespaces.NamedNetNs();
+        using var scene = ClientServerAndBystander();
+        var (clientEnd, _) = scene.Connection("server");
+        var reader = new SocketInventoryReader(new InventoryOptions { ReadProcessDetails = false });
+        var bare = reader.Read();
+
+        var detailed = reader.WithProcesses(bare, [scene.Pid, clientEnd.Pid]);
+
+        Assert.NotEmpty(detailed.Processes);
+        Assert.Same(bare.Sockets, detailed.Sockets);
+    }
+
     [Fact]
     public void Asking_again_for_pids_already_read_returns_the_same_snapshot()
     {
