@@ -31,6 +31,7 @@ public sealed class OtlpEventExporter : IDisposable
 
     private readonly OtlpEventExportOptions _options;
     private readonly Channel<SocketEvent> _queue;
+    // Not disposed: an export finishing after Dispose still gives its room back (no wait handle is ever made).
     private readonly SemaphoreSlim _room;
     private readonly ILoggerFactory _factory;
     private readonly ILogger _logger;
@@ -61,7 +62,7 @@ public sealed class OtlpEventExporter : IDisposable
             SingleReader = true,
         });
         // The SDK's queue drops what does not fit without telling: never give it more than it holds.
-        int sdkQueue = Math.Max(options.MaxBatchSize * 4, 2048);
+        int sdkQueue = options.MaxBatchSize * 4;
         _room = new SemaphoreSlim(sdkQueue, sdkQueue);
         var exporter = new OtlpLogExporter(new OtlpExporterOptions
         {
@@ -152,7 +153,10 @@ public sealed class OtlpEventExporter : IDisposable
         return true;
     }
 
-    /// <summary>Sends what is queued (waiting up to the export timeout), then stops. <see cref="Counts"/> stays readable.</summary>
+    /// <summary>
+    /// Sends what is queued (waiting up to the export timeout), then stops; what could not be sent by
+    /// then counts as failed (and is reported). <see cref="Counts"/> stays readable.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -163,7 +167,12 @@ public sealed class OtlpEventExporter : IDisposable
         _worker.Join();
         Flush(_options.ExportTimeout + _options.ExportInterval);
         _factory.Dispose();
-        _room.Dispose();
+        long abandoned = Counts.Pending;
+        if (abandoned > 0)
+        {
+            Interlocked.Add(ref _failed, abandoned);
+            _options.ExportFailed?.Invoke(new OtlpExportFailure((int)abandoned, Counts));
+        }
     }
 
     private void Run()
