@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds sockpeer_VERSION_amd64.deb from the NativeAOT binaries (sockpeer and sockpeer-serve), with
-# the man page, the shell completions, the systemd unit of `sockpeer serve`
-# (/usr/lib/systemd/system/sockpeer-serve.service, installed, not enabled), the Prometheus scrape job
-# and alert rules and the Grafana dashboard (/usr/share/sockpeer/), copyright and changelog. Usage: packaging/deb/build.sh [BINARY_DIR] [OUT_DIR]
+# the man page, the shell completions, the systemd units of `sockpeer serve` and `sockpeer record`
+# (/usr/lib/systemd/system/sockpeer-{serve,record}.service, installed, not enabled), the Prometheus scrape job
+# and alert rules, the Grafana dashboard and the OpenTelemetry Collector example (/usr/share/sockpeer/), copyright and changelog. Usage: packaging/deb/build.sh [BINARY_DIR] [OUT_DIR]
 #   BINARY_DIR: where `dotnet publish src/SockPeer.Cli` put sockpeer (default artifacts/sockpeer)
 #   OUT_DIR:    where the .deb goes (default artifacts/packages)
 # Needs dpkg-deb and scdoc; runs lintian when it is installed and fails on any lintian error.
@@ -33,10 +33,13 @@ install -m 0644 packaging/completions/sockpeer.fish "$pkg/usr/share/fish/vendor_
 # The unit at Debian's unit path; it runs /usr/bin/sockpeer-serve. Installed, not enabled.
 install -d "$pkg/usr/lib/systemd/system"
 install -m 0644 deploy/systemd/sockpeer-serve.service "$pkg/usr/lib/systemd/system/sockpeer-serve.service"
+# The recorder's unit (`sockpeer record`), likewise installed and not enabled.
+install -m 0644 deploy/systemd/sockpeer-record.service "$pkg/usr/lib/systemd/system/sockpeer-record.service"
 # What deploy/ has for Prometheus and Grafana, for operators to copy into their configuration.
-install -d "$pkg/usr/share/sockpeer/prometheus" "$pkg/usr/share/sockpeer/grafana"
+install -d "$pkg/usr/share/sockpeer/prometheus" "$pkg/usr/share/sockpeer/grafana" "$pkg/usr/share/sockpeer/otel-collector"
 install -m 0644 deploy/prometheus/sockpeer.rules.yml deploy/prometheus/scrape.yml "$pkg/usr/share/sockpeer/prometheus/"
 install -m 0644 deploy/grafana/sockpeer-dashboard.json "$pkg/usr/share/sockpeer/grafana/"
+install -m 0644 deploy/otel-collector/sockpeer-events.yaml "$pkg/usr/share/sockpeer/otel-collector/"
 install -m 0644 docs/schema.md docs/sockpeer.schema.json "$pkg/usr/share/doc/sockpeer/"
 {
     echo "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"

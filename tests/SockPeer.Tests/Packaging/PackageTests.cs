@@ -58,8 +58,10 @@ public sealed class PackageTests
     /// ExecStart's binary exists there). The deploy/ files for Prometheus and Grafana come along, and
     /// the README names the unit the package has.
     /// </summary>
-    [Fact]
-    public void Deb_installs_the_serve_unit_systemd_verifies_and_the_prometheus_and_grafana_files()
+    [Theory]
+    [InlineData("sockpeer-serve.service", "/usr/bin/sockpeer-serve")]
+    [InlineData("sockpeer-record.service", "/usr/bin/sockpeer")]
+    public void Deb_installs_the_units_systemd_verifies_and_the_prometheus_grafana_and_collector_files(string unitName, string binary)
     {
         string deb = PackagingSupport.Require($"sockpeer_{PackagingSupport.Version}_amd64.deb");
         string root = PackagingSupport.TempDir("sockpeer-deb-unit");
@@ -67,14 +69,13 @@ public sealed class PackageTests
         {
             var x = PackagingSupport.Run("dpkg", "-x", deb, root);
             Assert.True(x.ExitCode == 0, x.Stderr);
-            const string Unit = "sockpeer-serve.service";
             string unitDir = Path.Combine(root, "usr", "lib", "systemd", "system");
-            string unit = Path.Combine(unitDir, Unit);
-            Assert.True(File.Exists(unit), $"usr/lib/systemd/system/{Unit} is not in the .deb");
+            string unit = Path.Combine(unitDir, unitName);
+            Assert.True(File.Exists(unit), $"usr/lib/systemd/system/{unitName} is not in the .deb");
             string[] execStart = File.ReadAllLines(unit).Where(l => l.StartsWith("ExecStart=", StringComparison.Ordinal)).ToArray();
             Assert.Single(execStart);
             string program = execStart[0]["ExecStart=".Length..].Split(' ')[0];
-            Assert.Equal("/usr/bin/sockpeer-serve", program);
+            Assert.Equal(binary, program);
             Assert.True(File.Exists(Path.Combine(root, program.TrimStart('/'))), $"the unit runs {program}, which the .deb does not install");
 
             // A scratch root has no targets: lend it the host's (sysinit.target, multi-user.target, the
@@ -88,7 +89,7 @@ public sealed class PackageTests
                 }
             }
             // verify exits 0 on a setting it ignores (a typo, an unknown value) and only says so: any output fails.
-            var verify = PackagingSupport.Run("systemd-analyze", "verify", "--man=no", $"--root={root}", Unit);
+            var verify = PackagingSupport.Run("systemd-analyze", "verify", "--man=no", $"--root={root}", unitName);
             Assert.True(verify.ExitCode == 0 && verify.Stderr.Trim().Length == 0 && verify.Stdout.Trim().Length == 0,
                 $"systemd-analyze verify: exit {verify.ExitCode}: {verify.Stdout}{verify.Stderr}");
 
@@ -97,7 +98,8 @@ public sealed class PackageTests
                 ("usr/share/sockpeer/prometheus/sockpeer.rules.yml", "deploy/prometheus/sockpeer.rules.yml"),
                 ("usr/share/sockpeer/prometheus/scrape.yml", "deploy/prometheus/scrape.yml"),
                 ("usr/share/sockpeer/grafana/sockpeer-dashboard.json", "deploy/grafana/sockpeer-dashboard.json"),
-                ($"usr/lib/systemd/system/{Unit}", $"deploy/systemd/{Unit}"),
+                ("usr/share/sockpeer/otel-collector/sockpeer-events.yaml", "deploy/otel-collector/sockpeer-events.yaml"),
+                ($"usr/lib/systemd/system/{unitName}", $"deploy/systemd/{unitName}"),
             })
             {
                 string path = Path.Combine(root, packaged);
@@ -105,7 +107,7 @@ public sealed class PackageTests
                 Assert.Equal(File.ReadAllText(Path.Combine(SockpeerCli.RepoRoot, source)), File.ReadAllText(path));
             }
             string readme = File.ReadAllText(Path.Combine(SockpeerCli.RepoRoot, "README.md"));
-            Assert.Contains($"`{Unit}`", readme, StringComparison.Ordinal);
+            Assert.Contains($"`{unitName}`", readme, StringComparison.Ordinal);
             Assert.Contains("/usr/share/sockpeer/", readme, StringComparison.Ordinal);
         }
         finally
