@@ -25,13 +25,18 @@ internal sealed class WatchStream : IDisposable
     public WatchStream(params string[] args)
     {
         _json = args.Contains("--json");
-        var info = new ProcessStartInfo(SockpeerCli.Path)
+        // Through env(1), which resets every signal to its default and execs sockpeer (same pid): a test
+        // host started in the background by a non-interactive shell ignores SIGINT, children inherit that,
+        // and a process started with SIGINT ignored keeps it ignored (so `kill -INT` tested nothing here).
+        var info = new ProcessStartInfo("/usr/bin/env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        info.ArgumentList.Add("--default-signal");
+        info.ArgumentList.Add(SockpeerCli.Path);
         info.ArgumentList.Add("watch");
         if (!args.Contains("--source"))
         {
