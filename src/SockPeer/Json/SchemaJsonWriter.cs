@@ -237,9 +237,9 @@ public static class SchemaJsonWriter
     private static void WriteInodes(Utf8JsonWriter w, JsonEncodedText name, IReadOnlyList<uint> inodes)
     {
         w.WriteStartArray(name);
-        foreach (uint i in inodes)
+        for (int i = 0; i < inodes.Count; i++) // indexed: foreach over the interface allocates an enumerator
         {
-            w.WriteNumberValue(i);
+            w.WriteNumberValue(inodes[i]);
         }
         w.WriteEndArray();
     }
@@ -311,8 +311,9 @@ public static class SchemaJsonWriter
         w.WriteString(Names.Shutdown, Values.Of(s.Shutdown));
         WriteNullable(w, Names.Uid, s.Uid);
         w.WriteStartArray(Names.Holders);
-        foreach (var h in s.Holders)
+        for (int i = 0; i < s.Holders.Count; i++)
         {
+            var h = s.Holders[i];
             w.WriteStartObject();
             w.WriteNumber(Names.Pid, h.Pid);
             w.WriteNumber(Names.Fd, h.Fd);
@@ -435,9 +436,9 @@ public static class SchemaJsonWriter
         w.WriteNumber(Names.PPid, p.PPid);
         w.WriteString(Names.Command, p.Command);
         w.WriteStartArray(Names.Cmdline);
-        foreach (var a in p.CommandLine)
+        for (int i = 0; i < p.CommandLine.Count; i++)
         {
-            w.WriteStringValue(a);
+            w.WriteStringValue(p.CommandLine[i]);
         }
         w.WriteEndArray();
         w.WriteNumber(Names.Uid, p.Uid);
