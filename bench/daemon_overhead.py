@@ -237,13 +237,23 @@ def start_watcher(sockpeer, out_path):
     return w
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_watcher(w):
+    """Stops the watcher; returns the CPU seconds it used in all."""
+    used = cpu_seconds(w.pid)
     w.send_signal(signal.SIGINT)
     try:
         w.wait(15)
     except subprocess.TimeoutExpired:
         w.kill()
         w.wait()
+    return used
 
 
 SLOWPATH_EVENT = "/sys/kernel/tracing/events/syscalls/sys_enter_getppid/enable"
@@ -292,6 +302,7 @@ def main():
     daemons = Daemons()
     results = {}  # metric -> condition -> [values]
     watch_lines = []
+    watch_cpu = {}  # benchmark name -> [(CPU seconds during the benchmark, lines printed during it, wall seconds)]
     foreign = []
     load_before = os.getloadavg()
     t0 = time.monotonic()
@@ -309,15 +320,23 @@ def main():
                 for cond in order:
                     out_path = os.path.join(d, f"watch-{name}-{r}.txt")
                     active = start_watcher(sockpeer, out_path) if cond == "watch" else Slowpath() if cond == "slowpath" else None
+                    cpu0 = None
                     try:
                         if cond == "off":
                             foreign.append(foreign_syscall_tracepoints())
+                        if isinstance(active, subprocess.Popen):
+                            # The watcher's own CPU while the benchmark runs (not its start-up).
+                            with open(out_path, "rb") as f:
+                                lines0 = sum(1 for _ in f)
+                            cpu0, t0_run = cpu_seconds(active.pid), time.monotonic()
                         got = bench()
                     finally:
                         if isinstance(active, subprocess.Popen):
-                            stop_watcher(active)
+                            cpu1 = stop_watcher(active)
                             with open(out_path, "rb") as f:
                                 watch_lines.append(sum(1 for _ in f))
+                            if cpu0 is not None:
+                                watch_cpu.setdefault(name, []).append((cpu1 - cpu0, watch_lines[-1] - lines0, time.monotonic() - t0_run))
                         elif active:
                             active.stop()
                     for m, v in got.items():
@@ -344,6 +363,17 @@ def main():
         med = {c: statistics.median(v[c]) for c in conditions}
         runs = "; ".join(f"{c}: " + ", ".join(f"{x:,.0f}" for x in v[c]) for c in conditions)
         print(f"| {m} | " + " | ".join(f"{med[c]:,.0f}" for c in conditions) + " | " + " | ".join(f"{med[c] / med['off']:.3f}" for c in conditions[1:]) + f" | {runs} |")
+    if watch_cpu:
+        print()
+        print("The watcher's own CPU while each benchmark ran (utime+stime from /proc/PID/stat; on 2 cores, CPU it takes from the daemons):")
+        print()
+        print("| daemons | watcher CPU, % of one core (median) | lines printed per second (median) | CPU s per 100k lines (median) | runs (CPU s / lines / s) |")
+        print("|---|---:|---:|---:|---|")
+        for name, runs in watch_cpu.items():
+            share = statistics.median(100 * c / w for c, _, w in runs)
+            rate = statistics.median(n / w for _, n, w in runs)
+            per = statistics.median(c / n * 100000 for c, n, _ in runs if n > 0) if any(n > 0 for _, n, _ in runs) else float("nan")
+            print(f"| {name} | {share:.1f} % | {rate:,.0f} | {per:.3f} | " + ", ".join(f"{c:.2f}/{n:,}/{w:.1f}" for c, n, w in runs) + " |")
     return 0
 
 

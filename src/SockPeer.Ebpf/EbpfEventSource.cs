@@ -390,19 +390,20 @@ public sealed class EbpfEventSource : ISocketEventSource
     private SocketEvent Event(SocketEventKind kind, UnixKernelEvent k, SocketInventory snapshot, UnixSocket socket, UnixSocket? peer, UnixSocket? listener)
     {
         Remember(k);
-        var processes = new List<ProcessInfo>(SocketEvents.ProcessesOf(snapshot, null, socket, peer, listener, null));
+        var found = SocketEvents.ProcessesOf(snapshot, null, socket, peer, listener, null);
+        var processes = found as List<ProcessInfo> ?? new List<ProcessInfo>(found);
         int known = processes.Count;
-        foreach (int pid in (ReadOnlySpan<int>)[k.Pid, .. Pids(socket), .. Pids(peer)])
+        AddSeen(processes, k.Pid);
+        foreach (var holders in (ReadOnlySpan<IReadOnlyList<SocketHolder>?>)[socket.Holders, peer?.Holders])
         {
-            // A process gone before any snapshot saw it (a 20 ms curl): what the kernel said of it.
-            if (!processes.Exists(p => p.Pid == pid) && _seenProcesses.TryGetValue(pid, out var seen))
+            for (int i = 0; i < (holders?.Count ?? 0); i++)
             {
-                processes.Add(seen);
+                AddSeen(processes, holders![i].Pid);
             }
         }
         if (processes.Count > known)
         {
-            processes.Sort((a, b) => a.Pid.CompareTo(b.Pid));
+            processes.Sort(static (a, b) => a.Pid.CompareTo(b.Pid));
         }
         return new SocketEvent(kind, k.Time)
         {
@@ -415,7 +416,21 @@ public sealed class EbpfEventSource : ISocketEventSource
         };
     }
 
-    private static IEnumerable<int> Pids(UnixSocket? s) => s is null ? [] : s.Holders.Select(h => h.Pid);
+    /// <summary>A process gone before any snapshot saw it (a 20 ms curl): what the kernel said of it, unless it is there already.</summary>
+    private void AddSeen(List<ProcessInfo> processes, int pid)
+    {
+        foreach (var p in processes)
+        {
+            if (p.Pid == pid)
+            {
+                return;
+            }
+        }
+        if (_seenProcesses.TryGetValue(pid, out var seen))
+        {
+            processes.Add(seen);
+        }
+    }
 
     /// <summary>What the kernel said of each process that made an event, for those no snapshot saw.</summary>
     private void Remember(UnixKernelEvent k)

@@ -122,7 +122,7 @@ internal static class UnixKernelEventParser
             Listening = state == 10,
             CloseReason = (UnixCloseReason)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(record[48..]), 2),
             Command = Commands.Get(comm[..(commLen < 0 ? 16 : commLen)]),
-            NameBytes = Name(record.Slice(NameOffset, (int)nameLen)),
+            NameBytes = Names.Get(record.Slice(NameOffset, (int)nameLen)),
             SocketId = BinaryPrimitives.ReadUInt64LittleEndian(record[200..]),
             PeerSocketId = BinaryPrimitives.ReadUInt64LittleEndian(record[208..]),
         };
@@ -158,18 +158,42 @@ internal static class UnixKernelEventParser
         }
     }
 
-    /// <summary>As the engine keeps names: a pathname up to its first NUL, an abstract name (leading NUL) exactly.</summary>
-    private static byte[]? Name(ReadOnlySpan<byte> raw)
+    /// <summary>
+    /// Socket names as the engine keeps them (a pathname up to its first NUL, an abstract name, leading
+    /// NUL, exactly), one array per recent name: most events name one of a few listeners, and an array
+    /// per event was most of what parsing allocated. The arrays are shared: never written to. Per thread.
+    /// </summary>
+    private static class Names
     {
-        if (raw.IsEmpty)
+        private const int Kept = 16;
+        [ThreadStatic]
+        private static byte[]?[]? t_recent;
+        [ThreadStatic]
+        private static int t_next;
+
+        public static byte[]? Get(ReadOnlySpan<byte> raw)
         {
-            return null;
+            if (raw.IsEmpty)
+            {
+                return null;
+            }
+            if (raw[0] != 0)
+            {
+                int nul = raw.IndexOf((byte)0);
+                raw = nul < 0 ? raw : raw[..nul];
+            }
+            var recent = t_recent ??= new byte[]?[Kept];
+            foreach (var name in recent)
+            {
+                if (name is not null && raw.SequenceEqual(name))
+                {
+                    return name;
+                }
+            }
+            var made = raw.ToArray();
+            recent[t_next] = made;
+            t_next = (t_next + 1) % Kept;
+            return made;
         }
-        if (raw[0] != 0)
-        {
-            int nul = raw.IndexOf((byte)0);
-            raw = nul < 0 ? raw : raw[..nul];
-        }
-        return raw.ToArray();
     }
 }

@@ -89,7 +89,7 @@ internal static class WatchCommand
         }
 
         var stdout = new FileDescriptorStream(1);
-        var buffer = new ArrayBufferWriter<byte>(4096);
+        var buffer = new ArrayBufferWriter<byte>(FlushAt + 4096);
         var renderer = new WatchRenderer(Terminal.Detect());
         var reader = new SocketInventoryReader(Snapshot.ReaderOptions(parse, manySnapshots: true));
         string? noEbpf = null;
@@ -114,18 +114,31 @@ internal static class WatchCommand
             {
                 return false;
             }
-            buffer.ResetWrittenCount();
+            // Lines gather in the buffer and go out in one write per batch (Flush): a write per line was a
+            // fifth of an unfiltered watcher's CPU on a busy host.
             if (asJson)
             {
                 SocketEventJsonWriter.WriteLine(buffer, e);
-                stdout.Write(buffer.WrittenSpan);
             }
             else
             {
-                WriteText(stdout, renderer.Line(e));
+                AppendText(buffer, renderer.Line(e));
+            }
+            if (buffer.WrittenCount >= FlushAt)
+            {
+                Flush();
             }
             // --count counts what happened after the start: not the initial state, not warnings.
             return e.Kind is not (SocketEventKind.Warning or SocketEventKind.Exists) && count is int n && ++emitted >= n;
+        }
+
+        void Flush()
+        {
+            if (buffer.WrittenCount > 0)
+            {
+                stdout.Write(buffer.WrittenSpan);
+                buffer.ResetWrittenCount();
+            }
         }
 
         if (asJson && noEbpf is not null)
@@ -135,6 +148,7 @@ internal static class WatchCommand
                 Code = "ebpf_unavailable",
                 Message = $"polling, because the eBPF event source cannot run here: {noEbpf}",
             });
+            Flush();
         }
         if (parse.GetValue(_initial))
         {
@@ -142,9 +156,11 @@ internal static class WatchCommand
             {
                 if (Emit(e))
                 {
+                    Flush();
                     return ReturnCode.Ok;
                 }
             }
+            Flush();
         }
         else if (!asJson && kernel is not null)
         {
@@ -163,9 +179,11 @@ internal static class WatchCommand
             {
                 if (Emit(e))
                 {
+                    Flush();
                     return ReturnCode.Ok;
                 }
             }
+            Flush(); // a batch is what the source had: its lines go out now, not at the next batch
             if (FileDescriptorStream.ReaderGone(1))
             {
                 return ReturnCode.Ok; // the reader went away while nothing was written (| head, | true)
@@ -184,5 +202,16 @@ internal static class WatchCommand
     {
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
         stdout.Write(bytes);
+    }
+
+    /// <summary>Lines gathered up to about this many bytes are written at once, also within a batch.</summary>
+    private const int FlushAt = 64 * 1024;
+
+    private static void AppendText(ArrayBufferWriter<byte> buffer, string line)
+    {
+        var span = buffer.GetSpan(System.Text.Encoding.UTF8.GetMaxByteCount(line.Length) + 1);
+        int n = System.Text.Encoding.UTF8.GetBytes(line, span);
+        span[n] = (byte)'\n';
+        buffer.Advance(n + 1);
     }
 }

@@ -52,7 +52,14 @@ public static class SocketEvents
         UnixSocket? socket, UnixSocket? peer, UnixSocket? listener, IReadOnlyList<SocketHolder>? lost)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var pids = SocketInventory.HolderPidsOf([socket, peer, listener]).Concat((lost ?? []).Select(h => h.Pid));
-        return snapshot.ProcessesOf(pids, fallback);
+        var pids = new List<int>();
+        foreach (var holders in (ReadOnlySpan<IReadOnlyList<SocketHolder>?>)[socket?.Holders, peer?.Holders, listener?.Holders, lost])
+        {
+            for (int i = 0; i < (holders?.Count ?? 0); i++)
+            {
+                pids.Add(holders![i].Pid);
+            }
+        }
+        return snapshot.ProcessesOf(pids, fallback); // sorted and each once there
     }
 }

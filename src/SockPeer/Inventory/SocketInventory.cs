@@ -113,10 +113,13 @@ public sealed class SocketInventory
     public IReadOnlyList<ProcessInfo> ProcessesOf(IEnumerable<int> pids, SocketInventory? fallback = null)
     {
         ArgumentNullException.ThrowIfNull(pids);
-        var processes = new List<ProcessInfo>();
-        foreach (int pid in new SortedSet<int>(pids))
+        // A list sorted once, not a sorted set: this runs for every event an unfiltered watcher prints.
+        var ordered = new List<int>(pids);
+        ordered.Sort();
+        var processes = new List<ProcessInfo>(ordered.Count);
+        for (int i = 0; i < ordered.Count; i++)
         {
-            if ((FindProcess(pid) ?? fallback?.FindProcess(pid)) is { } p)
+            if ((i == 0 || ordered[i] != ordered[i - 1]) && (FindProcess(ordered[i]) ?? fallback?.FindProcess(ordered[i])) is { } p)
             {
                 processes.Add(p);
             }
@@ -128,7 +131,7 @@ public sealed class SocketInventory
     public static IReadOnlyList<int> HolderPidsOf(IEnumerable<UnixSocket?> sockets)
     {
         ArgumentNullException.ThrowIfNull(sockets);
-        var pids = new SortedSet<int>();
+        var pids = new List<int>();
         foreach (var s in sockets)
         {
             if (s is null)
@@ -140,7 +143,17 @@ public sealed class SocketInventory
                 pids.Add(h.Pid);
             }
         }
-        return [.. pids];
+        pids.Sort();
+        int n = 0;
+        for (int i = 0; i < pids.Count; i++)
+        {
+            if (i == 0 || pids[i] != pids[n - 1])
+            {
+                pids[n++] = pids[i];
+            }
+        }
+        pids.RemoveRange(n, pids.Count - n);
+        return pids;
     }
 }
 

@@ -237,9 +237,9 @@ public static class SchemaJsonWriter
     private static void WriteInodes(Utf8JsonWriter w, JsonEncodedText name, IReadOnlyList<uint> inodes)
     {
         w.WriteStartArray(name);
-        foreach (uint i in inodes)
+        for (int i = 0; i < inodes.Count; i++) // indexed: foreach over the interface allocates an enumerator
         {
-            w.WriteNumberValue(i);
+            w.WriteNumberValue(inodes[i]);
         }
         w.WriteEndArray();
     }
@@ -311,8 +311,9 @@ public static class SchemaJsonWriter
         w.WriteString(Names.Shutdown, Values.Of(s.Shutdown));
         WriteNullable(w, Names.Uid, s.Uid);
         w.WriteStartArray(Names.Holders);
-        foreach (var h in s.Holders)
+        for (int i = 0; i < s.Holders.Count; i++)
         {
+            var h = s.Holders[i];
             w.WriteStartObject();
             w.WriteNumber(Names.Pid, h.Pid);
             w.WriteNumber(Names.Fd, h.Fd);
@@ -357,6 +358,13 @@ public static class SchemaJsonWriter
     private static class Names
     {
         public static readonly JsonEncodedText Abstract = JsonEncodedText.Encode("abstract");
+        public static readonly JsonEncodedText Cmdline = JsonEncodedText.Encode("cmdline");
+        public static readonly JsonEncodedText Command = JsonEncodedText.Encode("command");
+        public static readonly JsonEncodedText Container = JsonEncodedText.Encode("container");
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+        public static readonly JsonEncodedText PPid = JsonEncodedText.Encode("ppid");
+        public static readonly JsonEncodedText Runtime = JsonEncodedText.Encode("runtime");
+        public static readonly JsonEncodedText User = JsonEncodedText.Encode("user");
         public static readonly JsonEncodedText AwaitingAccept = JsonEncodedText.Encode("awaitingAccept");
         public static readonly JsonEncodedText Backlog = JsonEncodedText.Encode("backlog");
         public static readonly JsonEncodedText BacklogFull = JsonEncodedText.Encode("backlogFull");
@@ -424,37 +432,30 @@ public static class SchemaJsonWriter
     public static void WriteProcess(Utf8JsonWriter w, ProcessInfo p)
     {
         w.WriteStartObject();
-        w.WriteNumber("pid", p.Pid);
-        w.WriteNumber("ppid", p.PPid);
-        w.WriteString("command", p.Command);
-        w.WriteStartArray("cmdline");
-        foreach (var a in p.CommandLine)
+        w.WriteNumber(Names.Pid, p.Pid);
+        w.WriteNumber(Names.PPid, p.PPid);
+        w.WriteString(Names.Command, p.Command);
+        w.WriteStartArray(Names.Cmdline);
+        for (int i = 0; i < p.CommandLine.Count; i++)
         {
-            w.WriteStringValue(a);
+            w.WriteStringValue(p.CommandLine[i]);
         }
         w.WriteEndArray();
-        w.WriteNumber("uid", p.Uid);
-        if (p.User is null)
-        {
-            w.WriteNull("user");
-        }
-        else
-        {
-            w.WriteString("user", p.User);
-        }
+        w.WriteNumber(Names.Uid, p.Uid);
+        WriteStringOrNull(w, Names.User, p.User);
         WriteNullable(w, Names.Netns, p.NetNs);
         WriteStringOrNull(w, Names.NetnsName, p.NetNsName);
         if (p.Container is { } c)
         {
-            w.WriteStartObject("container");
-            w.WriteString("runtime", c.Runtime);
-            w.WriteString("id", c.Id);
-            w.WriteString("name", c.Name);
+            w.WriteStartObject(Names.Container);
+            w.WriteString(Names.Runtime, c.Runtime);
+            w.WriteString(Names.Id, c.Id);
+            w.WriteString(Names.Name, c.Name);
             w.WriteEndObject();
         }
         else
         {
-            w.WriteNull("container");
+            w.WriteNull(Names.Container);
         }
         w.WriteEndObject();
     }

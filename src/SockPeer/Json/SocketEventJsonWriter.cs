@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
 using SockPeer.Events;
 using SockPeer.Model;
@@ -18,12 +17,21 @@ public static class SocketEventJsonWriter
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(e);
-        using (var w = new Utf8JsonWriter(output, SchemaJsonWriter.WriterOptions))
-        {
-            Write(w, e);
-        }
+        // One writer per thread, reset onto each output: an unfiltered watcher writes tens of thousands of lines a second.
+        var w = t_writer ??= new Utf8JsonWriter(output, SchemaJsonWriter.WriterOptions);
+        w.Reset(output); // also clears what a write that threw left behind
+        Write(w, e);
+        w.Flush();
         output.Write("\n"u8);
     }
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    // The last socket name written on this thread, encoded once: an event's peer and listener carry the
+    // same name, and a busy host's events mostly name one listener.
+    [ThreadStatic]
+    private static SchemaJsonWriter.NameCache? t_names;
 
     /// <summary>Writes the event object.</summary>
     public static void Write(Utf8JsonWriter w, SocketEvent e)
@@ -31,10 +39,11 @@ public static class SocketEventJsonWriter
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(e);
         w.WriteStartObject();
-        w.WriteNumber("schema", SchemaJsonWriter.SchemaVersion);
-        w.WriteString("time", Time(e.Time));
-        w.WriteString("event", e.Kind.ToText());
-        w.WriteString("source", e.Source);
+        w.WriteNumber(Names.Schema, SchemaJsonWriter.SchemaVersion);
+        Span<byte> time = stackalloc byte[TimeLength];
+        w.WriteString(Names.Time, Time(e.Time, time));
+        w.WriteString(Names.Event, e.Kind.ToText());
+        w.WriteString(Names.Source, e.Source);
         if (e.Kind == SocketEventKind.Warning)
         {
             w.WriteString("message", e.Message ?? "");
@@ -42,10 +51,11 @@ public static class SocketEventJsonWriter
             w.WriteEndObject();
             return;
         }
-        Socket(w, "socket", e.Socket);
-        Socket(w, "peer", e.Peer);
-        Socket(w, "listener", e.Listener);
-        w.WriteStartArray("processes");
+        var names = t_names ??= new SchemaJsonWriter.NameCache();
+        Socket(w, Names.Socket, e.Socket, names);
+        Socket(w, Names.Peer, e.Peer, names);
+        Socket(w, Names.Listener, e.Listener, names);
+        w.WriteStartArray(Names.Processes);
         foreach (var p in e.Processes)
         {
             SchemaJsonWriter.WriteProcess(w, p);
@@ -53,11 +63,11 @@ public static class SocketEventJsonWriter
         w.WriteEndArray();
         if (e.ObservedFor is { } observed)
         {
-            w.WriteNumber("observedFor", Math.Round(observed.TotalSeconds, 3));
+            w.WriteNumber(Names.ObservedFor, Math.Round(observed.TotalSeconds, 3));
         }
         else
         {
-            w.WriteNull("observedFor");
+            w.WriteNull(Names.ObservedFor);
         }
         if (e.Backlog is { } b)
         {
@@ -69,7 +79,7 @@ public static class SocketEventJsonWriter
         }
         else
         {
-            w.WriteNull("backlog");
+            w.WriteNull(Names.Backlog);
         }
         if (e.Kind == SocketEventKind.Holders)
         {
@@ -80,15 +90,47 @@ public static class SocketEventJsonWriter
         }
         else
         {
-            w.WriteNull("holders");
+            w.WriteNull(Names.Holders);
         }
         w.WriteEndObject();
     }
 
-    /// <summary>UTC with milliseconds: <c>2026-12-01T10:00:00.123Z</c>.</summary>
-    internal static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    private const int TimeLength = 24;
 
-    private static void Socket(Utf8JsonWriter w, string name, UnixSocket? s)
+    /// <summary>
+    /// UTC with milliseconds, <c>2026-12-01T10:00:00.123Z</c> (as the format <c>yyyy-MM-dd'T'HH:mm:ss.fff'Z'</c>
+    /// gives it), in <paramref name="into"/> (24 bytes), without a format string to parse per event.
+    /// </summary>
+    internal static ReadOnlySpan<byte> Time(DateTimeOffset time, Span<byte> into)
+    {
+        var t = time.UtcDateTime;
+        Digits(into[..4], t.Year);
+        into[4] = (byte)'-';
+        Digits(into.Slice(5, 2), t.Month);
+        into[7] = (byte)'-';
+        Digits(into.Slice(8, 2), t.Day);
+        into[10] = (byte)'T';
+        Digits(into.Slice(11, 2), t.Hour);
+        into[13] = (byte)':';
+        Digits(into.Slice(14, 2), t.Minute);
+        into[16] = (byte)':';
+        Digits(into.Slice(17, 2), t.Second);
+        into[19] = (byte)'.';
+        Digits(into.Slice(20, 3), t.Millisecond);
+        into[23] = (byte)'Z';
+        return into[..TimeLength];
+    }
+
+    private static void Digits(Span<byte> into, int value)
+    {
+        for (int i = into.Length - 1; i >= 0; i--)
+        {
+            into[i] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
+    }
+
+    private static void Socket(Utf8JsonWriter w, JsonEncodedText name, UnixSocket? s, SchemaJsonWriter.NameCache names)
     {
         w.WritePropertyName(name);
         if (s is null)
@@ -97,8 +139,24 @@ public static class SocketEventJsonWriter
         }
         else
         {
-            SchemaJsonWriter.WriteSocket(w, s);
+            SchemaJsonWriter.WriteSocket(w, s, names);
         }
+    }
+
+    /// <summary>Property names encoded once.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Backlog = JsonEncodedText.Encode("backlog");
+        public static readonly JsonEncodedText Event = JsonEncodedText.Encode("event");
+        public static readonly JsonEncodedText Holders = JsonEncodedText.Encode("holders");
+        public static readonly JsonEncodedText Listener = JsonEncodedText.Encode("listener");
+        public static readonly JsonEncodedText ObservedFor = JsonEncodedText.Encode("observedFor");
+        public static readonly JsonEncodedText Peer = JsonEncodedText.Encode("peer");
+        public static readonly JsonEncodedText Processes = JsonEncodedText.Encode("processes");
+        public static readonly JsonEncodedText Schema = JsonEncodedText.Encode("schema");
+        public static readonly JsonEncodedText Socket = JsonEncodedText.Encode("socket");
+        public static readonly JsonEncodedText Source = JsonEncodedText.Encode("source");
+        public static readonly JsonEncodedText Time = JsonEncodedText.Encode("time");
     }
 
     private static void Holders(Utf8JsonWriter w, string name, IReadOnlyList<SocketHolder> holders)

@@ -141,4 +141,34 @@ public class WatchRendererTests
         Assert.Contains("\u001b[32mconnect\u001b[0m", Human(e, color: true), StringComparison.Ordinal);
         Assert.DoesNotContain('\u001b', Human(e));
     }
+    [Theory]
+    [InlineData(2026, 12, 3, 12, 0, 0, 250, 0)]
+    [InlineData(1, 1, 1, 0, 0, 0, 0, 0)]
+    [InlineData(999, 2, 28, 23, 59, 59, 999, 9999)] // a year of three digits; the sub-millisecond ticks are cut, as "fff" cuts them
+    [InlineData(2024, 2, 29, 9, 5, 7, 3, 5000)]
+    public void The_time_of_a_JSON_line_is_UTC_with_milliseconds_as_the_format_string_gives_it(int year, int month, int day, int hour, int minute, int second, int ms, int ticks)
+    {
+        var time = new DateTimeOffset(year, month, day, hour, minute, second, ms, TimeSpan.Zero).AddTicks(ticks);
+        string expected = time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var json = Json(new SocketEvent(SocketEventKind.Warning, time) { Message = "m", Code = "c" });
+        Assert.Equal(expected, json.GetProperty("time").GetString());
+        // Another offset: the line is in UTC all the same.
+        var shifted = Json(new SocketEvent(SocketEventKind.Warning, time.ToOffset(TimeSpan.FromHours(5))) { Message = "m", Code = "c" });
+        Assert.Equal(expected, shifted.GetProperty("time").GetString());
+    }
+
+    [Fact]
+    public void Each_JSON_line_names_its_own_sockets_when_lines_of_different_names_follow_each_other()
+    {
+        // The writer keeps the last name it encoded: a line must never carry the name of the line before.
+        var sockets = Snapshot.Sockets.OrderBy(s => s.NameBytes is null).ThenBy(s => s.Inode).ToList();
+        Assert.True(sockets.Select(s => s.Name).Distinct().Count() >= 3, "the hand-built snapshot has several names");
+        foreach (var s in sockets.Concat(sockets.AsEnumerable().Reverse()))
+        {
+            var json = Json(new SocketEvent(SocketEventKind.Exists, Time) { Socket = s, Processes = [], Snapshot = Snapshot });
+            var socket = json.GetProperty("socket");
+            Assert.Equal(s.Name, socket.GetProperty("name").GetString());
+            Assert.Equal(s.NameBytes is null ? null : Convert.ToBase64String(s.NameBytes), socket.GetProperty("nameBytes").GetString());
+        }
+    }
 }
