@@ -27,7 +27,7 @@ internal sealed class JournalRecorder : IDisposable
     public const string RecordSource = "record";
     private static readonly TimeSpan PruneEvery = TimeSpan.FromSeconds(5);
 
-    private readonly FileStream _lock;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _lock;
     private readonly SqliteConnection _db;
     private readonly SqliteCommand _insert;
     private readonly SqliteCommand _commit;
@@ -47,7 +47,7 @@ internal sealed class JournalRecorder : IDisposable
     /// <summary>Events that could not be stored (each was warned about).</summary>
     public long Lost { get; private set; }
 
-    private JournalRecorder(string path, FileStream lockFile, SqliteConnection db, JournalLimits limits, long session)
+    private JournalRecorder(string path, Microsoft.Win32.SafeHandles.SafeFileHandle lockFile, SqliteConnection db, JournalLimits limits, long session)
     {
         Path = path;
         _lock = lockFile;
@@ -77,21 +77,14 @@ internal sealed class JournalRecorder : IDisposable
     public static JournalRecorder Open(string path, string source, JournalLimits limits, out IReadOnlyList<SocketEvent> opened)
     {
         string full = System.IO.Path.GetFullPath(path);
-        FileStream? lockFile = null;
+        Microsoft.Win32.SafeHandles.SafeFileHandle? lockFile = null;
         SqliteConnection? db = null;
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-            lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-            if (!Interop.Flock.TryLockExclusive(lockFile.SafeFileHandle))
-            {
-                string holder = new StreamReader(lockFile).ReadToEnd().Trim();
-                throw new JournalException($"another recorder is writing to {full}" + (holder.Length > 0 ? $" (pid {holder})" : ""));
-            }
-            lockFile.SetLength(0);
-            byte[] pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
-            lockFile.Write(pid);
-            lockFile.Flush();
+            lockFile = Interop.Flock.TryLock(full + ".lock", out string holder)
+                ?? throw new JournalException($"another recorder is writing to {full}" + (holder.Length > 0 ? $" (pid {holder})" : ""));
+            Interop.Flock.Write(lockFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
 
             db = JournalDatabase.Open(full, writable: true);
             JournalSchema.Migrate(db, full);
