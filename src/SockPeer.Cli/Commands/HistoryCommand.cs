@@ -50,7 +50,7 @@ internal static class HistoryCommand
     {
         GlobalOptions.Reject(parse, "history", [GlobalOptions.Output, GlobalOptions.NoHeader, GlobalOptions.Sort]);
         var socketFilter = FilterOptions.Build(parse, pidsMustExist: false);
-        var filter = new WatchFilter(socketFilter);
+        var filter = new SocketEventFilter(socketFilter);
         var now = DateTimeOffset.UtcNow;
         var since = Time(parse.GetValue(_since), "--since", now);
         var until = Time(parse.GetValue(_until), "--until", now);
@@ -63,21 +63,23 @@ internal static class HistoryCommand
         bool summary = parse.GetValue(GlobalOptions.Summary);
         string path = parse.GetValue(RecordCommand.Db) ?? JournalPaths.Default();
 
-        JournalReader journal;
         try
         {
-            journal = JournalReader.Open(path);
+            return Print(JournalReader.Open(path), filter, since, until, kinds, asJson, summary);
         }
         catch (JournalException e)
         {
             throw new CliException(e.Message);
         }
+    });
+
+    private static ReturnCode Print(JournalReader journal, SocketEventFilter filter, DateTimeOffset? since, DateTimeOffset? until, string[] kinds, bool asJson, bool summary)
+    {
         using (journal)
         using (var stdout = Output.OpenStdout())
         {
-            var query = new HistoryQuery(since, until, kinds, HistoryQuery.PrefixOf(socketFilter.Name?.Pattern));
             var renderer = new WatchRenderer(Terminal.Detect());
-            var passed = Passed(journal.Read(query));
+            var passed = JournalHistory.Read(journal, JournalHistory.Query(filter, since, until, kinds), filter);
             if (summary)
             {
                 WriteSummary(stdout, HistorySummary.Of(passed.Select(p => p.Stored)), asJson);
@@ -92,34 +94,12 @@ internal static class HistoryCommand
                 }
                 else
                 {
-                    stdout.Write(Encoding.UTF8.GetBytes(renderer.Line(e.Event ?? Parse(e.Stored)) + "\n"));
+                    stdout.Write(Encoding.UTF8.GetBytes(renderer.Line(e.Event ?? JournalHistory.Parse(e.Stored)) + "\n"));
                 }
             }
             return ReturnCode.Ok;
         }
-
-        // The filters need the event itself: each stored line is read back (unless nothing is filtered).
-        IEnumerable<(StoredEvent Stored, SocketEvent? Event)> Passed(IEnumerable<StoredEvent> rows)
-        {
-            foreach (var row in rows)
-            {
-                if (socketFilter.IsEmpty)
-                {
-                    yield return (row, null);
-                    continue;
-                }
-                var e = Parse(row);
-                if (filter.Matches(e))
-                {
-                    yield return (row, e);
-                }
-            }
-        }
-    });
-
-    private static SocketEvent Parse(StoredEvent row)
-        => SocketEventJsonReader.TryRead(row.Json, out var e, out string? error) ? e!
-            : throw new CliException($"the journal holds a line that is not a watch event ({error}): {Encoding.UTF8.GetString(row.Json.AsSpan(0, Math.Min(row.Json.Length, 120)))}");
+    }
 
     private static DateTimeOffset? Time(string? text, string option, DateTimeOffset now)
     {
@@ -132,22 +112,7 @@ internal static class HistoryCommand
     }
 
     private static string[] Kinds(string? text)
-    {
-        if (text is null)
-        {
-            return [];
-        }
-        var known = Enum.GetValues<SocketEventKind>().Select(k => k.ToText()).ToHashSet();
-        var kinds = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(k => k.ToLowerInvariant()).ToArray();
-        foreach (string k in kinds)
-        {
-            if (!known.Contains(k))
-            {
-                throw new CliException($"--event: unknown event '{SocketName.Escape(k)}' (known: {string.Join(", ", known)})", ReturnCode.Usage);
-            }
-        }
-        return kinds.Length > 0 ? kinds : throw new CliException("--event needs at least one event", ReturnCode.Usage);
-    }
+        => text is null ? [] : JournalHistory.TryParseKinds(text, out var kinds, out string? error) ? kinds : throw new CliException($"--event: {error}", ReturnCode.Usage);
 
     private static void WriteSummary(Stream stdout, IReadOnlyList<SummaryRow> rows, bool asJson)
     {

@@ -58,7 +58,7 @@ internal static class RecordCommand
     {
         GlobalOptions.Reject(parse, "record", [.. GlobalOptions.Table, GlobalOptions.Json, GlobalOptions.Format]);
         var socketFilter = FilterOptions.Build(parse);
-        var filter = new WatchFilter(socketFilter);
+        var filter = new SocketEventFilter(socketFilter);
         var limits = new JournalLimits(parse.GetValue(_retention), parse.GetValue(_maxSize));
         string path = parse.GetValue(Db) ?? JournalPaths.Default();
 
@@ -86,44 +86,19 @@ internal static class RecordCommand
         }
         using (recorder)
         {
-            if (noEbpf is not null)
+            if (noEbpf is not null && recorder.Append([new SocketEvent(SocketEventKind.Warning, DateTimeOffset.UtcNow)
             {
-                Store([new SocketEvent(SocketEventKind.Warning, DateTimeOffset.UtcNow)
-                {
-                    Code = "ebpf_unavailable",
-                    Message = $"polling, because the eBPF event source cannot run here: {noEbpf}",
-                }]);
-            }
-            var first = source.Start(stop.Token);
-            Output.Error($"sockpeer: recording {filter.Count(first)} socket(s) of {first.Sockets.Count} to {recorder.Path} (source {source.Name}); SIGTERM or Ctrl-C to stop");
-            while (!stop.IsCancellationRequested)
+                Code = "ebpf_unavailable",
+                Message = $"polling, because the eBPF event source cannot run here: {noEbpf}",
+            }]).Failure is { } failure)
             {
-                var events = source.Next(stop.Token);
-                Store(events);
-                if (recorder.PruneIfDue(DateTimeOffset.UtcNow) is { } pruned)
-                {
-                    Warn(pruned.Message!);
-                }
+                Warn(failure);
             }
-            recorder.Stop();
+            JournalRecording.Run(source, filter, recorder,
+                first => Output.Error($"sockpeer: recording {filter.Count(first)} socket(s) of {first.Sockets.Count} to {recorder.Path} (source {source.Name}); SIGTERM or Ctrl-C to stop"),
+                Warn, stop.Token);
             Output.Error($"sockpeer: recorded {recorder.Stored} event(s) to {recorder.Path}" + (recorder.Lost > 0 ? $"; {recorder.Lost} could not be stored" : ""));
             return recorder.Lost > 0 ? ReturnCode.Failure : ReturnCode.Ok;
-
-            void Store(IReadOnlyList<SocketEvent> events)
-            {
-                var kept = new List<SocketEvent>(events.Count);
-                foreach (var e in events)
-                {
-                    if (filter.Matches(e))
-                    {
-                        kept.Add(e);
-                    }
-                }
-                if (recorder.Append(kept).Failure is { } failure)
-                {
-                    Warn(failure);
-                }
-            }
         }
 
         void Stop(PosixSignalContext context)

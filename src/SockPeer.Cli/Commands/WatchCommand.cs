@@ -74,7 +74,7 @@ internal static class WatchCommand
     {
         GlobalOptions.Reject(parse, "watch", GlobalOptions.Table);
         var socketFilter = FilterOptions.Build(parse);
-        var filter = new WatchFilter(socketFilter);
+        var filter = new SocketEventFilter(socketFilter);
         var interval = parse.GetValue(_interval) ?? TimeSpan.FromSeconds(1);
         int? count = parse.GetValue(_count);
         bool asJson = GlobalOptions.AsJson(parse);
