@@ -13,7 +13,7 @@ namespace SockPeer.Tests.Journal;
 public sealed class ServeHistoryTests
 {
     [Fact]
-    public void Serve_records_and_api_history_answers_what_history_prints()
+    public async Task Serve_records_and_api_history_answers_what_history_prints()
     {
         using var server = new SocketDriver();
         using var client = new SocketDriver(server.Dir);
@@ -30,8 +30,8 @@ public sealed class ServeHistoryTests
         while (!body.Contains($"\"inode\":{c},", StringComparison.Ordinal))
         {
             Assert.True(DateTime.UtcNow < until, $"/api/history never had #{c}: {body}");
-            Thread.Sleep(200);
-            body = http.GetStringAsync(new Uri(serve.BaseUri, "/api/history?event=connect,pending,accept")).Result;
+            await Task.Delay(200);
+            body = await http.GetStringAsync(new Uri(serve.BaseUri, "/api/history?event=connect,pending,accept"));
         }
         var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         foreach (var l in lines)
@@ -44,17 +44,17 @@ public sealed class ServeHistoryTests
 
         foreach (string bad in (string[])["/api/history?since=soon", "/api/history?event=teleport", "/api/history?pid=abc", "/api/history?until=1&until=2"])
         {
-            var r = http.GetAsync(new Uri(serve.BaseUri, bad)).Result;
+            var r = await http.GetAsync(new Uri(serve.BaseUri, bad));
             Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
-            Assert.Single(r.Content.ReadAsStringAsync().Result.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Single((await r.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries));
         }
     }
 
     [Fact]
-    public void Api_history_without_record_is_404()
+    public async Task Api_history_without_record_is_404()
     {
         using var serve = ServeProcess.Start(["--source", "poll"]);
         using var http = serve.Client();
-        Assert.Equal(HttpStatusCode.NotFound, http.GetAsync(new Uri(serve.BaseUri, "/api/history")).Result.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri(serve.BaseUri, "/api/history"))).StatusCode);
     }
 }
