@@ -13,7 +13,7 @@
    with the number of lines it printed.
 Needs root for eBPF (part 1 is skipped without it). Everything is made in a temporary directory and removed.
 """
-import argparse, json, os, shutil, socket, sqlite3, statistics, subprocess, sys, tempfile, threading, time
+import argparse, base64, json, os, shutil, socket, sqlite3, statistics, subprocess, sys, tempfile, threading, time
 
 CLIENT = r"""
 import socket, sys, time
@@ -104,7 +104,17 @@ def history_part(args, d):
     c1.close()
     srv.close()
     c = sqlite3.connect(db)
-    line = c.execute("SELECT json FROM events WHERE json LIKE '%\"peer\":{%' OR kind = 'listen' LIMIT 1").fetchone()[0]
+    seed = json.loads(c.execute("SELECT json FROM events WHERE kind = 'listen' AND path = ? LIMIT 1", (path,)).fetchone()[0])
+
+    def line_for(p):
+        """The seed's listen line, its sockets renamed to p (name and nameBytes), in the writer's compact form."""
+        e = json.loads(json.dumps(seed))
+        for k in ("socket", "peer", "listener"):
+            if e.get(k) and e[k].get("name") == path:
+                e[k]["name"] = p
+                e[k]["nameBytes"] = base64.b64encode(p.encode()).decode()
+        return json.dumps(e, separators=(",", ":"), ensure_ascii=False)
+    lines = [line_for(f"/run/app{i}.sock") for i in range(50)]
     day_ns = 86400 * 10**9
     start_ns = (time.time_ns() - day_ns)
     n = args.events
@@ -112,7 +122,7 @@ def history_part(args, d):
     c.execute("DELETE FROM events")
     c.executemany(
         "INSERT INTO events (time_ns, kind, path, client_pid, client_fd, client_inode, client_command, client_uid, source, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ebpf', ?)",
-        ((start_ns + i * day_ns // n, ("connect", "accept", "close")[i % 3], f"/run/app{i % 50}.sock", 1000 + i % 997, 5, 100000 + i, "client", 0, line)
+        ((start_ns + i * day_ns // n, ("connect", "accept", "close")[i % 3], f"/run/app{i % 50}.sock", 1000 + i % 997, 5, 100000 + i, "client", 0, lines[i % 50])
          for i in range(n)))
     c.commit()
     c.close()

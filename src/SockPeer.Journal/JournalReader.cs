@@ -67,34 +67,46 @@ internal sealed class JournalReader : IDisposable
     public IEnumerable<StoredEvent> Read(HistoryQuery query)
     {
         using var cmd = _db.CreateCommand();
-        var sql = new StringBuilder("SELECT time_ns, kind, path, client_command, client_user, client_container, client_uid, duration_ns, json FROM events WHERE 1 = 1");
+        const string Columns = "SELECT time_ns, kind, path, client_command, client_user, client_container, client_uid, duration_ns, json, id FROM events";
+        var window = new StringBuilder();
         if (query.Since is { } since)
         {
-            sql.Append(" AND time_ns >= $since");
+            window.Append(" AND time_ns >= $since");
             cmd.Parameters.AddWithValue("$since", EventRow.ToNs(since));
         }
         if (query.Until is { } until)
         {
-            sql.Append(" AND time_ns <= $until");
+            window.Append(" AND time_ns <= $until");
             cmd.Parameters.AddWithValue("$until", EventRow.ToNs(until));
         }
+        var kinds = new StringBuilder();
         if (query.Kinds.Count > 0)
         {
-            sql.Append(" AND kind IN (");
+            kinds.Append(" AND kind IN (");
             int i = 0;
             foreach (string k in query.Kinds)
             {
-                sql.Append(i > 0 ? ", " : "").Append("$k").Append(i);
+                kinds.Append(i > 0 ? ", " : "").Append("$k").Append(i);
                 cmd.Parameters.AddWithValue("$k" + i++, k);
             }
-            sql.Append(')');
+            kinds.Append(')');
         }
+        var sql = new StringBuilder(Columns);
         if (query.PathPrefix is { } prefix)
         {
-            // Warnings have no path and always pass, as watch's filter lets them through.
-            sql.Append(" AND (kind = 'warning' OR (path >= $p0 AND path < $p1))");
+            // The path's rows through the (path, time) index, and the warnings (which have no path and
+            // always pass, as watch's filter lets them through) through their own small index.
+            sql.Append(" WHERE path >= $p0 AND path < $p1").Append(window).Append(kinds);
             cmd.Parameters.AddWithValue("$p0", prefix);
             cmd.Parameters.AddWithValue("$p1", prefix + "\uffff");
+            if (query.Kinds.Count == 0 || query.Kinds.Contains("warning"))
+            {
+                sql.Append(" UNION ALL ").Append(Columns).Append(" WHERE kind = 'warning'").Append(window);
+            }
+        }
+        else
+        {
+            sql.Append(" WHERE 1 = 1").Append(window).Append(kinds);
         }
         sql.Append(" ORDER BY time_ns, id");
         cmd.CommandText = sql.ToString();

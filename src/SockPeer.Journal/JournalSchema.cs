@@ -44,6 +44,7 @@ internal static class JournalSchema
         );
         CREATE INDEX events_time ON events (time_ns);
         CREATE INDEX events_path_time ON events (path, time_ns);
+        CREATE INDEX events_warning_time ON events (time_ns) WHERE kind = 'warning';
         """,
     ];
 
