@@ -50,5 +50,8 @@ internal static class JournalHistory
 
     /// <summary>The SQL prefilter for a filter and a window.</summary>
     public static HistoryQuery Query(SocketEventFilter filter, DateTimeOffset? since, DateTimeOffset? until, IReadOnlyCollection<string> kinds)
-        => new(since, until, kinds, HistoryQuery.PrefixOf(filter.Filter.Name?.Pattern));
+        => new(since, until, kinds, HistoryQuery.PrefixOf(filter.Filter.Name?.Pattern))
+        {
+            PathIsExact = filter.Filter.Name?.Pattern is { } glob && HistoryQuery.PrefixOf(glob) == glob,
+        };
 }

@@ -10,6 +10,9 @@ namespace SockPeer.Journal;
 /// </summary>
 internal sealed record HistoryQuery(DateTimeOffset? Since, DateTimeOffset? Until, IReadOnlyCollection<string> Kinds, string? PathPrefix)
 {
+    /// <summary>The glob has no wildcard: the prefix is the whole name, and the index answers (path, time) directly.</summary>
+    public bool PathIsExact { get; init; }
+
     /// <summary>The literal start of a glob ('/run/app/*' gives '/run/app/'); null when the glob can match other names (no leading '/').</summary>
     public static string? PrefixOf(string? glob)
     {
@@ -96,9 +99,19 @@ internal sealed class JournalReader : IDisposable
         {
             // The path's rows through the (path, time) index, and the warnings (which have no path and
             // always pass, as watch's filter lets them through) through their own small index.
-            sql.Append(" WHERE path >= $p0 AND path < $p1").Append(window).Append(kinds);
+            // One name: path = and the time range both on the (path, time) index. A prefix: the path range
+            // on that index, the time tested on each row ('+' keeps SQLite from the time index, which
+            // would read every event of the window of every path).
+            if (query.PathIsExact)
+            {
+                sql.Append(" WHERE path = $p0").Append(window).Append(kinds);
+            }
+            else
+            {
+                sql.Append(" WHERE path >= $p0 AND path < $p1").Append(window.ToString().Replace("time_ns", "+time_ns", StringComparison.Ordinal)).Append(kinds);
+                cmd.Parameters.AddWithValue("$p1", prefix + "\uffff");
+            }
             cmd.Parameters.AddWithValue("$p0", prefix);
-            cmd.Parameters.AddWithValue("$p1", prefix + "\uffff");
             if (query.Kinds.Count == 0 || query.Kinds.Contains("warning"))
             {
                 sql.Append(" UNION ALL ").Append(Columns).Append(" WHERE kind = 'warning'").Append(window);
