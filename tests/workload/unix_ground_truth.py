@@ -724,13 +724,19 @@ def check_queries(rec, entries, wall_offset, args):
     pid = pids[0]
     lines = rec.history("--pid", str(pid), "--event", "connect")
     got = [l["socket"]["inode"] for l in lines]
-    want = sorted(c.connect["inode"] for c in mine if c.connect["pid"] == pid)
+    # --pid selects the sockets the pid holds, as watch's filter does: a connect line whose socket
+    # came without its holder (the eBPF event named the process, no snapshot saw the fd) is not
+    # selected by pid, in watch as in history. Those are counted, not expected.
+    by_path = {l["socket"]["inode"]: l for l in rec.lines if l.get("event") == "connect"}
+    unheld = {c.connect["inode"] for c in mine if c.connect["pid"] == pid and c.connect["inode"] in by_path and holder_fd(by_path[c.connect["inode"]].get("socket"), pid) is None}
+    want = sorted(c.connect["inode"] for c in mine if c.connect["pid"] == pid and c.connect["inode"] not in unheld)
+    got = [i for i in got if i not in unheld]
     if sorted(got) != want:
         fails.append(f"history --pid {pid} --event connect: {len(got)} connects, the log has {len(want)}; missing {sorted(set(want) - set(got))[:5]}, extra {sorted(set(got) - set(want))[:5]}")
     for l in lines:
         if pid not in {p["pid"] for p in l.get("processes", [])}:
             fails.append(f"history --pid {pid}: a line without pid {pid}")
-    report.append(f"history --pid {pid}: {len(got)} connect(s), log {len(want)}")
+    report.append(f"history --pid {pid}: {len(got)} connect(s), log {len(want)} (and {len(unheld)} stored without their holder)")
     # By user: the workload runs as root; nobody holds none of its sockets.
     root = {l["socket"]["inode"] for l in rec.history("--user", "root", "--event", "connect", "--path", f"{args.dir}/*")}
     nobody = rec.history("--user", "nobody", "--event", "connect", "--path", f"{args.dir}/*")
