@@ -77,6 +77,7 @@ Architecture: $arch
 Maintainer: SockPeer developers <maintainers@sockpeer.dev>
 Installed-Size: $installed_kb
 Depends: libc6 (>= 2.34)
+Recommends: libsqlite3-0
 Suggests: graphviz, prometheus
 Section: net
 Priority: optional

@@ -26,6 +26,8 @@ internal static class Program
         root.Subcommands.Add(CheckCommand.BuildTryRole());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(WatchCommand.Build());
+        root.Subcommands.Add(RecordCommand.Build());
+        root.Subcommands.Add(HistoryCommand.Build());
         root.Subcommands.Add(GraphCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(CompletionCommand.Build());

@@ -76,6 +76,7 @@ internal static class Program
         var source = new SnapshotSource(reader.Read, inv => UnixSocketMeasurements.From(inv, options.Filter, options.MaxListeners), options.MinInterval, Log);
         using var instruments = new SockPeerInstruments(source);
         using var kernelEvents = options.Source == "poll" ? null : StartKernelEvents(options, source, instruments);
+        using var recording = options.RecordFile is { } journal ? Journal.ServeRecording.Start(journal, options, kernelEvents, Log) : null;
         using var exposition = new PrometheusExposition(instruments.Meter);
         var endpoints = new Routes(source, exposition, options);
         Web.GraphPage.MapTo(endpoints, source, options.Filter);

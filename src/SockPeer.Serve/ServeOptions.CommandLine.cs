@@ -30,6 +30,7 @@ internal sealed partial record ServeOptions
     };
     public static readonly Option<string?> CollectorOption = new("--collector") { Description = "How holders are found: bpf (one BPF pass over every process's descriptors; root), procfs (the /proc walk), or auto (default: bpf where it loads); $SOCKPEER_COLLECTOR sets the default" };
     public static readonly Option<string> NetNsOption = new("--netns") { Description = "Network namespaces to cover: all (default), current, a namespace inode, or a path like /run/netns/NAME", DefaultValueFactory = _ => "all" };
+    public static readonly Option<string?> RecordOption = new("--record") { Description = "Also keep every event in this journal, as 'sockpeer record --db FILE' does (same filters); /api/history reads it" };
     public static readonly Option<string?> PidOption = new("--pid") { Description = "Only sockets with PID at either end (PID,PID for several)" };
     public static readonly Option<string?> PathOption = new("--path") { Description = "Only sockets whose name (or peer's name) matches the glob" };
     public static readonly Option<string?> TypeOption = new("--type") { Description = "stream, dgram (or datagram) or seqpacket, in any case (comma-separated for several)" };
@@ -39,6 +40,6 @@ internal sealed partial record ServeOptions
     public static IEnumerable<Option> All =>
     [
         ListenOption, WebConfigOption, MinIntervalOption, MaxListenersOption, OtlpEndpointOption, OtlpIntervalOption, OtlpProtocolOption,
-        ExposeCmdlineOption, SourceOption, CollectorOption, NetNsOption, PidOption, PathOption, TypeOption, StateOption, UserOption,
+        ExposeCmdlineOption, SourceOption, CollectorOption, NetNsOption, RecordOption, PidOption, PathOption, TypeOption, StateOption, UserOption,
     ];
 }

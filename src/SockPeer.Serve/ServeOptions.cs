@@ -26,6 +26,8 @@ internal sealed partial record ServeOptions
 
     /// <summary>--collector: auto, bpf or procfs; null takes $SOCKPEER_COLLECTOR, else auto.</summary>
     public string? Collector { get; init; }
+    /// <summary>--record: the journal this server keeps, and /api/history reads; null when it keeps none.</summary>
+    public string? RecordFile { get; init; }
 
     /// <summary>Reads the options; throws <see cref="UsageException"/> with one line for a bad value.</summary>
     public static ServeOptions From(ParseResult parse)
@@ -79,6 +81,7 @@ internal sealed partial record ServeOptions
         {
             Source = source,
             Collector = collector,
+            RecordFile = parse.GetValue(RecordOption) is { Length: > 0 } record ? Path.GetFullPath(record) : null,
             Listen = ParseListen(parse.GetValue(ListenOption) ?? ""),
             WebConfigFile = parse.GetValue(WebConfigOption),
             MinInterval = ParseDuration("--min-interval", parse.GetValue(MinIntervalOption) ?? "1s", allowZero: true),

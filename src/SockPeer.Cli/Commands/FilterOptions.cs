@@ -65,7 +65,10 @@ internal static class FilterOptions
     public static bool Given(ParseResult parse) => All.Any(o => GlobalOptions.IsGiven(parse, o));
 
     /// <summary>The engine filter the command line asks for; a bad value is a usage error, a pid no process has a failure.</summary>
-    public static SocketFilter Build(ParseResult parse)
+    public static SocketFilter Build(ParseResult parse) => Build(parse, pidsMustExist: true);
+
+    /// <summary>As <see cref="Build(ParseResult)"/>; <c>history</c> asks about pids that are gone, so it passes false.</summary>
+    public static SocketFilter Build(ParseResult parse, bool pidsMustExist)
     {
         // The options as the engine's (name, value) pairs: the engine reads the words.
         var values = new List<(string, string)>();
@@ -87,7 +90,7 @@ internal static class FilterOptions
         {
             throw new CliException(error.Message, error.IsUsage ? ReturnCode.Usage : ReturnCode.Failure);
         }
-        foreach (int pid in filter.Pids)
+        foreach (int pid in pidsMustExist ? filter.Pids : new HashSet<int>())
         {
             if (!Directory.Exists($"/proc/{pid}"))
             {

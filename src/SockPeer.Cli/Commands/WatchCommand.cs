@@ -50,7 +50,7 @@ internal static class WatchCommand
     {
         var command = new Command("watch", "Print Unix socket connections as they come and go (connect, accept, close, listen, backlog, holders), with the processes at both ends. "
             + PollingLimit);
-        _source.AcceptOnlyFromAmong("auto", "poll", "ebpf");
+        _source.AcceptOnlyFromAmong([.. SockPeer.Ebpf.EventSources.Names]);
         foreach (var o in (Option[])[_interval, _count, _duration, _initial, _source])
         {
             command.Options.Add(o);
@@ -74,7 +74,7 @@ internal static class WatchCommand
     {
         GlobalOptions.Reject(parse, "watch", GlobalOptions.Table);
         var socketFilter = FilterOptions.Build(parse);
-        var filter = new WatchFilter(socketFilter);
+        var filter = new SocketEventFilter(socketFilter);
         var interval = parse.GetValue(_interval) ?? TimeSpan.FromSeconds(1);
         int? count = parse.GetValue(_count);
         bool asJson = GlobalOptions.AsJson(parse);
@@ -92,18 +92,10 @@ internal static class WatchCommand
         var buffer = new ArrayBufferWriter<byte>(FlushAt + 4096);
         var renderer = new WatchRenderer(Terminal.Detect());
         var reader = new SocketInventoryReader(Snapshot.ReaderOptions(parse, manySnapshots: true));
-        string? noEbpf = null;
-        ISocketEventSource? kernel = null;
-        if (parse.GetValue(_source) != "poll")
-        {
-            kernel = SockPeer.Ebpf.EbpfEventSource.TryCreate(reader, parse.GetValue(_interval) ?? EbpfResync, socketFilter, out string why);
-            noEbpf = kernel is null ? why : null;
-            if (kernel is null && parse.GetValue(_source) == "ebpf")
-            {
-                throw new CliException($"the eBPF event source cannot run here: {noEbpf}");
-            }
-        }
-        using ISocketEventSource source = kernel ?? new SnapshotPoller(reader, interval);
+        var mode = SockPeer.Ebpf.EventSources.Parse(parse.GetValue(_source));
+        using ISocketEventSource source = SockPeer.Ebpf.EventSources.Open(reader, mode, interval, parse.GetValue(_interval) ?? EbpfResync, socketFilter, out string? noEbpf)
+            ?? throw new CliException($"the eBPF event source cannot run here: {noEbpf}");
+        var kernel = source as SockPeer.Ebpf.EbpfEventSource;
         var started = DateTimeOffset.UtcNow;
         var first = source.Start(stop.Token);
         int emitted = 0;
@@ -165,7 +157,7 @@ internal static class WatchCommand
         else if (!asJson && kernel is not null)
         {
             WriteText(stdout, $"watching {filter.Count(first)} socket(s) of {first.Sockets.Count}: every connect, accept and close from the kernel (eBPF), "
-                + $"with a snapshot every {Durations.Format(((SockPeer.Ebpf.EbpfEventSource)kernel).ResyncInterval)}; Ctrl-C to stop");
+                + $"with a snapshot every {Durations.Format(kernel.ResyncInterval)}; Ctrl-C to stop");
         }
         else if (!asJson)
         {

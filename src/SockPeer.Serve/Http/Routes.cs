@@ -32,6 +32,7 @@ internal sealed class Routes
             ["/metrics"] = Metrics,
             ["/api/snapshot"] = ApiSnapshot,
             ["/healthz"] = Healthz,
+            ["/api/history"] = context => SockPeer.Serve.Journal.HistoryRoute.Write(context, options),
         };
     }
 

@@ -1,17 +1,22 @@
-using SockPeer.Events;
 using SockPeer.Views;
 
-namespace SockPeer.Cli.Rendering;
+namespace SockPeer.Events;
 
 /// <summary>
 /// list's filters applied to an event: it passes when its socket, the other end or the listener
 /// matches, in the snapshot the event's sockets come from. An adapter over <see cref="SocketFilter"/>,
-/// so the watcher follows list's filter whatever becomes of it.
+/// so watch, record, history and serve's /api/history follow list's filter whatever becomes of it.
 /// </summary>
-internal sealed class WatchFilter(SocketFilter filter)
+/// <param name="filter">list's filter.</param>
+public sealed class SocketEventFilter(SocketFilter filter)
 {
+    /// <summary>The filter it applies.</summary>
+    public SocketFilter Filter => filter;
+
+    /// <summary>Whether <paramref name="e"/> passes: warnings and events without a snapshot always do.</summary>
     public bool Matches(SocketEvent e)
     {
+        ArgumentNullException.ThrowIfNull(e);
         if (filter.IsEmpty || e.Kind == SocketEventKind.Warning || e.Snapshot is not { } snapshot)
         {
             return true;
@@ -24,5 +29,8 @@ internal sealed class WatchFilter(SocketFilter filter)
 
     /// <summary>Sockets of a snapshot the filter lets through: what "watching N sockets" counts.</summary>
     public int Count(SockPeer.Inventory.SocketInventory snapshot)
-        => filter.IsEmpty ? snapshot.Sockets.Count : snapshot.Sockets.Count(s => filter.Matches(snapshot, s));
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return filter.IsEmpty ? snapshot.Sockets.Count : snapshot.Sockets.Count(s => filter.Matches(snapshot, s));
+    }
 }
