@@ -41,12 +41,25 @@ internal static class RecordCommand
         CustomParser = r => ParseSize(r),
     };
 
+    private static readonly Option<Uri?> _otlpEndpoint = new("--otlp-endpoint")
+    {
+        Description = "Also send each event as an OpenTelemetry log record to this collector (http://HOST:4318, or HOST:4317 with --otlp-protocol grpc)",
+        HelpName = "URL",
+        CustomParser = ParseEndpoint,
+    };
+    private static readonly Option<string> _otlpProtocol = new("--otlp-protocol")
+    {
+        Description = "How --otlp-endpoint is spoken: http/protobuf (default) or grpc",
+        DefaultValueFactory = _ => "http/protobuf",
+    };
+
     public static Command Build()
     {
         var command = new Command("record", "Keep every event watch would print (connect, accept, close with its duration, listen, backlog, holders, warnings) "
             + "in an SQLite journal, until SIGTERM or SIGINT; read it back with 'sockpeer history'");
         _source.AcceptOnlyFromAmong([.. SockPeer.Ebpf.EventSources.Names]);
-        foreach (var o in (Option[])[Db, _source, _interval, _retention, _maxSize])
+        _otlpProtocol.AcceptOnlyFromAmong("http/protobuf", "grpc");
+        foreach (var o in (Option[])[Db, _source, _interval, _retention, _maxSize, _otlpEndpoint, _otlpProtocol])
         {
             command.Options.Add(o);
         }
@@ -72,9 +85,10 @@ internal static class RecordCommand
         using ISocketEventSource source = SockPeer.Ebpf.EventSources.Open(reader, mode, interval ?? TimeSpan.FromSeconds(1), interval ?? TimeSpan.FromSeconds(5), socketFilter, out string? noEbpf)
             ?? throw new CliException($"the eBPF event source cannot run here: {noEbpf}");
         JournalRecorder recorder;
+        IReadOnlyList<SocketEvent> opened;
         try
         {
-            recorder = JournalRecorder.Open(path, source.Name, limits, out var opened);
+            recorder = JournalRecorder.Open(path, source.Name, limits, out opened);
             foreach (var gap in opened)
             {
                 Warn(gap.Message!);
@@ -84,8 +98,20 @@ internal static class RecordCommand
         {
             throw new CliException(e.Message);
         }
+        using var otlp = parse.GetValue(_otlpEndpoint) is { } endpoint
+            ? new SockPeer.Otlp.OtlpEventExporter(new SockPeer.Otlp.OtlpEventExportOptions
+            {
+                Endpoint = endpoint,
+                Protocol = parse.GetValue(_otlpProtocol)!,
+                ExportFailed = f => Warn($"OTLP export of {f.Records} event(s) to {endpoint} failed ({f.Totals.Lost} lost so far)"),
+            })
+            : null;
         using (recorder)
         {
+            foreach (var gap in opened)
+            {
+                otlp?.Export(gap);
+            }
             if (noEbpf is not null && recorder.Append([new SocketEvent(SocketEventKind.Warning, DateTimeOffset.UtcNow)
             {
                 Code = "ebpf_unavailable",
@@ -96,8 +122,15 @@ internal static class RecordCommand
             }
             JournalRecording.Run(source, filter, recorder,
                 first => Output.Error($"sockpeer: recording {filter.Count(first)} socket(s) of {first.Sockets.Count} to {recorder.Path} (source {source.Name}); SIGTERM or Ctrl-C to stop"),
-                Warn, stop.Token);
+                Warn, stop.Token, otlp is null ? null : e => otlp.Export(e));
             Output.Error($"sockpeer: recorded {recorder.Stored} event(s) to {recorder.Path}" + (recorder.Lost > 0 ? $"; {recorder.Lost} could not be stored" : ""));
+            if (otlp is not null)
+            {
+                otlp.Dispose(); // flushes what is queued, so the counts below are final
+                var counts = otlp.Counts;
+                Output.Error($"sockpeer: exported {counts.Exported} event(s) to {parse.GetValue(_otlpEndpoint)}"
+                    + (counts.Lost > 0 ? $"; {counts.Lost} lost ({counts.Dropped} dropped with the queue full, {counts.Failed} refused or unanswered)" : ""));
+            }
             return recorder.Lost > 0 ? ReturnCode.Failure : ReturnCode.Ok;
         }
 
@@ -109,6 +142,17 @@ internal static class RecordCommand
     });
 
     private static void Warn(string message) => Output.Error($"sockpeer: warning: {message}");
+
+    private static Uri? ParseEndpoint(System.CommandLine.Parsing.ArgumentResult r)
+    {
+        string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            return uri;
+        }
+        r.AddError($"--otlp-endpoint needs an http:// or https:// URL, not '{SocketName.Escape(text)}'");
+        return null;
+    }
 
     private static TimeSpan? ParseRetention(System.CommandLine.Parsing.ArgumentResult r)
     {
