@@ -41,6 +41,8 @@ import urllib.request
 
 LOG_FD = None
 COPIES = {}
+HOST_NETNS = os.stat("/proc/self/ns/net").st_ino
+CROSS_NETNS_UNNAMED = []  # pending lines of another namespace's clients read between two namespaces' dumps
 
 
 def log(op, pid=None, **fields):
@@ -193,7 +195,7 @@ SERVERS = {"now": server_at_once, "late": server_late, "never": server_never, "f
 def connect(path):
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     c.connect(path)
-    log("connect", path=path, fd=c.fileno(), inode=ino(c))
+    log("connect", path=path, fd=c.fileno(), inode=ino(c), netns=os.stat("/proc/self/ns/net").st_ino)
     return c
 
 
@@ -581,6 +583,9 @@ def check(entries, watches, args, counts):
             kinds[l.get("event")] = kinds.get(l.get("event"), 0) + 1
         report.append(f"{name} ({args.source}): {len(lines)} lines {dict(sorted(kinds.items()))}; {len(f)} problem(s)"
           )
+    if CROSS_NETNS_UNNAMED:
+        report.append(f"known limit, not failed: {len(CROSS_NETNS_UNNAMED)} pending line(s) of clients in another namespace "
+                      f"than their listener, read between the two namespaces' dumps: {'; '.join(CROSS_NETNS_UNNAMED[:5])}")
     if counts is not None:
         for path in sorted({c.connect["path"] for c in conns.values()}):
             want_c = sum(1 for c in conns.values() if c.connect["path"] == path)
@@ -637,7 +642,14 @@ def check_one(name, lines, conns, accepts, never, args):
                 fails.append(f"{tag}: lived over two intervals, events {kinds}")
             for _, l in got:
                 # A pending client's listener comes from the snapshot's pendingOn (src/SockPeer/Joining);
-                # a client the kernel still holds in an accept queue always has one.
+                # a client the kernel still holds in an accept queue always has one. Known limit: a
+                # client in another network namespace than its listener that connected between the two
+                # namespaces' dumps is in no queue the snapshot read (namespaces are dumped one after
+                # the other), so its pending line has no listener: counted and reported, not failed.
+                if (l["event"] == "pending" and not name_is(l, path) and c.connect.get("netns") not in (None, HOST_NETNS)
+                        and (l.get("socket") or {}).get("pendingOn") is None and l.get("listener") is None):
+                    CROSS_NETNS_UNNAMED.append(tag)
+                    continue
                 if l["event"] in ("connect", "pending") and not name_is(l, path):
                     fails.append(f"{tag}: {l['event']} does not name {path}: listener {short(l.get('listener'))} socket {short(l.get('socket'))}"
                                  + (f" pendingOn {(l.get('socket') or {}).get('pendingOn')}" if l["event"] == "pending" else ""))
