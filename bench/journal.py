@@ -13,7 +13,9 @@
    with the number of lines it printed.
 Needs root for eBPF (part 1 is skipped without it). Everything is made in a temporary directory and removed.
 """
-import argparse, base64, json, os, shutil, socket, sqlite3, statistics, subprocess, sys, tempfile, threading, time
+import argparse, base64, json, os, shutil, socket, sqlite3, statistics, subprocess, sys, tempfile, time
+
+from ebpf_overhead import serve  # the benches' listener that accepts and closes each connection (bench/ is on the path)
 
 CLIENT = r"""
 import socket, sys, time
@@ -34,22 +36,6 @@ while True:
     n += 1
 print(n)
 """
-
-
-def serve(path):
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(4096)
-
-    def loop():
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            c.close()
-    threading.Thread(target=loop, daemon=True).start()
-    return srv
 
 
 def cpu_seconds(pid):

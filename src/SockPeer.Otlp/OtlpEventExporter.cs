@@ -66,7 +66,7 @@ public sealed class OtlpEventExporter : IDisposable
         _room = new SemaphoreSlim(sdkQueue, sdkQueue);
         var exporter = new OtlpLogExporter(new OtlpExporterOptions
         {
-            Endpoint = LogsEndpoint(options.Endpoint, grpc),
+            Endpoint = OtlpEndpoint.ForSignal(options.Endpoint, grpc, "/v1/logs"),
             Protocol = grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf,
             TimeoutMilliseconds = (int)options.ExportTimeout.TotalMilliseconds,
         });
@@ -93,13 +93,6 @@ public sealed class OtlpEventExporter : IDisposable
         _logger = _factory.CreateLogger(Category);
         _worker = new Thread(Run) { IsBackground = true, Name = "sockpeer-otlp" };
         _worker.Start();
-    }
-
-    /// <summary>The URL requests go to: a base URL gets <c>/v1/logs</c> (http/protobuf only).</summary>
-    public static Uri LogsEndpoint(Uri endpoint, bool grpc)
-    {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        return !grpc && endpoint.AbsolutePath is "/" or "" ? new Uri(endpoint, "/v1/logs") : endpoint;
     }
 
     /// <summary>

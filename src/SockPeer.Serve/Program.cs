@@ -199,11 +199,7 @@ internal static class Program
     private static MeterProvider StartOtlp(ServeOptions options, Uri endpoint)
     {
         bool grpc = options.OtlpProtocol == "grpc";
-        // Like OTEL_EXPORTER_OTLP_ENDPOINT: a base URL gets the signal's path.
-        if (!grpc && endpoint.AbsolutePath is "/" or "")
-        {
-            endpoint = new Uri(endpoint, "/v1/metrics");
-        }
+        endpoint = SockPeer.Otlp.OtlpEndpoint.ForSignal(endpoint, grpc, "/v1/metrics");
         return Sdk.CreateMeterProviderBuilder()
             .AddMeter(SockPeerInstruments.MeterName)
             .AddOtlpExporter((exporter, reader) =>

@@ -57,13 +57,13 @@ internal sealed partial record ServeOptions
         Uri? otlp = null;
         if (parse.GetValue(OtlpEndpointOption) is { } url)
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out otlp) || otlp.Scheme is not ("http" or "https"))
+            if (!SockPeer.Otlp.OtlpEndpoint.TryParse(url, out otlp))
             {
                 throw new UsageException($"--otlp-endpoint needs an http:// or https:// URL, not '{url}'");
             }
         }
         string protocol = parse.GetValue(OtlpProtocolOption) ?? "http/protobuf";
-        if (protocol is not ("http/protobuf" or "grpc"))
+        if (!SockPeer.Otlp.OtlpEndpoint.Protocols.Contains(protocol))
         {
             throw new UsageException($"--otlp-protocol takes http/protobuf or grpc, not '{protocol}'");
         }

@@ -58,7 +58,7 @@ internal static class RecordCommand
         var command = new Command("record", "Keep every event watch would print (connect, accept, close with its duration, listen, backlog, holders, warnings) "
             + "in an SQLite journal, until SIGTERM or SIGINT; read it back with 'sockpeer history'");
         _source.AcceptOnlyFromAmong([.. SockPeer.Ebpf.EventSources.Names]);
-        _otlpProtocol.AcceptOnlyFromAmong("http/protobuf", "grpc");
+        _otlpProtocol.AcceptOnlyFromAmong([.. SockPeer.Otlp.OtlpEndpoint.Protocols]);
         foreach (var o in (Option[])[Db, _source, _interval, _retention, _maxSize, _otlpEndpoint, _otlpProtocol])
         {
             command.Options.Add(o);
@@ -146,7 +146,7 @@ internal static class RecordCommand
     private static Uri? ParseEndpoint(System.CommandLine.Parsing.ArgumentResult r)
     {
         string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        if (SockPeer.Otlp.OtlpEndpoint.TryParse(text, out var uri))
         {
             return uri;
         }
