@@ -50,11 +50,16 @@ public class OperatorSmallTests
         try
         {
             string pid = sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            // Until it has closed them, it still holds the test's own descriptors.
-            for (int i = 0; i < 500 && Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length > 3; i++)
+            // Until it has closed them, it still holds the test's own descriptors; and `python3` may be a
+            // shell shim (pyenv) that holds pipes of its own under that pid until it execs the interpreter.
+            bool Ready() =>
+                File.ReadAllText($"/proc/{pid}/comm").StartsWith("python", StringComparison.Ordinal)
+                && Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length == 3;
+            for (int i = 0; i < 3000 && !Ready(); i++)
             {
                 Thread.Sleep(10);
             }
+            Assert.True(Ready(), $"pid {pid} did not become a python holding only /dev/null in 30 s");
             var r = SockpeerCli.Run("list", "--kind", kind, "--pid", pid);
             Assert.True(r.ExitCode == 1, $"list --kind {kind} --pid {pid}: exit {r.ExitCode}, stdout {r.Stdout}, stderr {r.Stderr}");
             Assert.DoesNotContain("sockpeer:", r.Stderr.Split('\n').Where(l => !l.StartsWith("sockpeer: warning", StringComparison.Ordinal)), StringComparer.Ordinal);
