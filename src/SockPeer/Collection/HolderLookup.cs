@@ -75,7 +75,8 @@ internal sealed class HolderLookup(InventoryOptions options)
         {
             var users = Users();
             var scanner = new ProcScanner(options.ProcRoot, options.Parallelism);
-            scan = scanner.Resolve(fdWalk.GetAwaiter().GetResult(), dump.Index, dump.Sockets.Count, users, options.ReadProcessDetails, _processes);
+            FdScan fds = AccepterRescan.ReadAgainWhereNeeded(fdWalk.GetAwaiter().GetResult(), dump, scanner);
+            scan = scanner.Resolve(fds, dump.Index, dump.Sockets.Count, users, options.ReadProcessDetails, _processes);
         }
         catch (IOException e)
         {

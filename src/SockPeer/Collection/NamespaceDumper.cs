@@ -34,12 +34,13 @@ internal sealed class NamespaceDumper
         IReadOnlyList<UnixDiagRecord> records = AbsentPeerRecovery.Recover(channel, _dump, main.Records, netns, warnings);
         int warned = warnings.Count;
         ListenerQueues queues = ListenerQueueDump.Read(channel, _dump, records, warnings);
+        IReadOnlyList<uint> acceptedSince = [];
         if (!warnings.Skip(warned).Any(w => w.Code == WarningCode.PendingUnknown))
         {
             // Only when the queues could be read: asking again what was refused once costs and mends nothing.
-            (records, queues) = PendingRecheck.Recheck(channel, _dump, records, queues, warnings);
+            (records, queues, acceptedSince) = PendingRecheck.Recheck(channel, _dump, records, queues, warnings);
         }
-        return new NamespaceDump(netns, records, queues, new NamespaceCount(netns, records.Count, inUseBefore, inUseAfter), warnings);
+        return new NamespaceDump(netns, records, queues, new NamespaceCount(netns, records.Count, inUseBefore, inUseAfter), warnings) { AcceptedSince = acceptedSince };
     }
 
     /// <summary>Sockets in use per /proc/net/protocols; -1 when unknown.</summary>

@@ -22,8 +22,12 @@ internal static class PendingRecheck
 
     private const UnixDiagShow OneShow = NamespaceDumper.MainShow & ~UnixDiagShow.Uid; // never UID in a single query (5.3–6.0 oops)
 
-    /// <summary>The records and queues with every unlisted waiting client re-read; the inputs unchanged when none is.</summary>
-    public static (IReadOnlyList<UnixDiagRecord> Records, ListenerQueues Queues) Recheck(
+    /// <summary>
+    /// The records and queues with every unlisted waiting client re-read (the inputs unchanged when
+    /// none is), and the inodes of the server ends added for clients accepted since the main dump: the
+    /// fd walk may have read the accepting process before the accept, so its holders are read again.
+    /// </summary>
+    public static (IReadOnlyList<UnixDiagRecord> Records, ListenerQueues Queues, IReadOnlyList<uint> AcceptedSince) Recheck(
         IDiagChannel channel, DiagDump dump, IReadOnlyList<UnixDiagRecord> records, ListenerQueues queues, List<InventoryWarning> warnings)
     {
         var position = new Dictionary<uint, int>(records.Count);
@@ -34,9 +38,10 @@ internal static class PendingRecheck
         List<uint> unlisted = Unlisted(records, queues, position, out List<uint> skippedListeners);
         if (unlisted.Count == 0 && skippedListeners.Count == 0)
         {
-            return (records, queues);
+            return (records, queues, []);
         }
         var result = new List<UnixDiagRecord>(records);
+        var acceptedSince = new List<uint>();
         var gone = new HashSet<uint>();
         try
         {
@@ -72,6 +77,7 @@ internal static class PendingRecheck
                 {
                     position[server.Inode] = result.Count;
                     result.Add(server);
+                    acceptedSince.Add(server.Inode);
                 }
             }
         }
@@ -83,7 +89,7 @@ internal static class PendingRecheck
         {
             result.RemoveAll(r => gone.Contains(r.Inode));
         }
-        return (result, queues);
+        return (result, queues, acceptedSince);
     }
 
     /// <summary>The listener dump once more, with any listener it names that the main dump skipped added to <paramref name="result"/>.</summary>

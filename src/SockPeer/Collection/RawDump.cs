@@ -13,6 +13,9 @@ internal readonly record struct RawSocket(UnixDiagRecord Record, ulong? NetNs)
 {
     /// <summary>Set by torn-read mending: the peer and state were completed from the other end.</summary>
     public bool PeerMended { get; init; }
+
+    /// <summary>A server end accepted after the main dump, found by the pending recheck (see <see cref="NamespaceDump.AcceptedSince"/>).</summary>
+    public bool AcceptedDuringDump { get; init; }
 }
 
 /// <summary>One namespace's dump size and the kernel's count of sockets in use just before and after it (-1: unknown).</summary>
@@ -33,7 +36,11 @@ internal sealed record ListenerQueues(IReadOnlyDictionary<uint, uint[]> Icons, I
 /// <param name="Queues">Listeners' pending clients.</param>
 /// <param name="Count">The dump size against the kernel's count, for the count check.</param>
 /// <param name="Warnings">Every warning of every dump and query made in it.</param>
-internal sealed record NamespaceDump(ulong? NetNs, IReadOnlyList<UnixDiagRecord> Records, ListenerQueues Queues, NamespaceCount Count, IReadOnlyList<InventoryWarning> Warnings);
+internal sealed record NamespaceDump(ulong? NetNs, IReadOnlyList<UnixDiagRecord> Records, ListenerQueues Queues, NamespaceCount Count, IReadOnlyList<InventoryWarning> Warnings)
+{
+    /// <summary>Server ends of clients accepted while the namespace was dumped, added by the pending recheck.</summary>
+    public IReadOnlyList<uint> AcceptedSince { get; init; } = [];
+}
 
 /// <summary>Every namespace's records together: what the joins work on.</summary>
 internal sealed class RawDump
@@ -107,9 +114,10 @@ internal sealed class RawDumpBuilder
     /// <summary>Adds one namespace's records, queues and count (its warnings are the caller's to return).</summary>
     public void Add(NamespaceDump d)
     {
+        var acceptedSince = d.AcceptedSince.Count == 0 ? null : d.AcceptedSince.ToHashSet();
         foreach (var r in d.Records)
         {
-            _sockets.Add(new RawSocket(r, d.NetNs));
+            _sockets.Add(new RawSocket(r, d.NetNs) { AcceptedDuringDump = acceptedSince?.Contains(r.Inode) == true });
         }
         foreach (var (inode, queue) in d.Queues.Icons)
         {

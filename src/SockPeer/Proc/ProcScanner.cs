@@ -69,6 +69,31 @@ internal sealed partial class ProcScanner
         }
     }
 
+    /// <summary>
+    /// <paramref name="fds"/> with the fd tables of <paramref name="pids"/> read once more and added (the
+    /// grouping drops the links seen twice); the counts of processes scanned and denied are the first read's.
+    /// </summary>
+    internal FdScan ReadAgain(FdScan fds, IEnumerable<int> pids)
+    {
+        int procFd = OpenProcRoot();
+        try
+        {
+            var worker = new FdWorker(procFd, Links);
+            foreach (int pid in pids)
+            {
+                worker.ScanProcess(pid);
+            }
+            worker.Scanned = 0;
+            worker.Denied = 0;
+            worker.DeniedPids.Clear();
+            return new FdScan([.. fds.Workers, worker]);
+        }
+        finally
+        {
+            ProcFs.Close(procFd);
+        }
+    }
+
     /// <summary>Keeps the links that name the given sockets, groups them per socket and reads the holders' details.</summary>
     public ProcScanResult Resolve(FdScan fds, Dictionary<uint, int> sockets, int socketCount, IReadOnlyDictionary<uint, string>? users = null)
         => Resolve(fds, sockets, socketCount, users, details: true);

@@ -84,14 +84,18 @@ public class WatchTests
             Assert.Equal(listener, pending.Inode("listener"));
             Assert.Equal(JsonValueKind.Null, pending.GetProperty("peer").ValueKind);
         }
-        server.Do("acc = [l.accept()[0] for _ in range(3)]; reply()");
+        // The server ends' inodes and fds, as the accepting process has them: the ground truth of each accept's peer.
+        var accepted = server.Do("acc = [l.accept()[0] for _ in range(3)]; reply(ends={str(ino(a)): a.fileno() for a in acc})")
+            .GetProperty("ends").EnumerateObject().ToDictionary(p => uint.Parse(p.Name, System.Globalization.CultureInfo.InvariantCulture), p => p.Value.GetInt32());
         waiting = inodes.ToHashSet();
         while (waiting.Count > 0)
         {
             var accept = watch.WaitFor($"accept of #{string.Join(", #", waiting)}", e => e.Kind() == "accept" && waiting.Contains(e.Inode("socket")));
             waiting.Remove(accept.Inode("socket"));
             Assert.Equal(listener, accept.Inode("listener"));
-            Assert.True(accept.HeldBy("peer", server.Pid, accept.GetProperty("peer").GetProperty("holders")[0].GetProperty("fd").GetInt32()));
+            uint serverEnd = accept.Inode("peer");
+            Assert.True(accepted.TryGetValue(serverEnd, out int fd), $"accept names #{serverEnd} as the server end, not one the server accepted: {accept}");
+            Assert.True(accept.HeldBy("peer", server.Pid, fd), $"accept's server end is not held by {server.Pid}:{fd}: {accept}");
         }
     }
 
