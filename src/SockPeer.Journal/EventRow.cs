@@ -17,13 +17,14 @@ internal readonly record struct EventEnd(int? Pid, int? Fd, uint? Inode, string?
 /// else the event's peer or the listener it reached; the client end is the socket otherwise: the
 /// event's own contract (<see cref="SocketEvent.Socket"/> is the client end of connection events).
 /// </summary>
-internal sealed record EventRow(long TimeNs, string Kind, string? Path, EventEnd Client, EventEnd Server, ulong? NetNs, long? DurationNs, string Source, byte[] Json)
+/// <remarks><see cref="Json"/> lies in the buffer given to <see cref="From"/>: valid until its next use.</remarks>
+internal readonly record struct EventRow(long TimeNs, string Kind, string? Path, EventEnd Client, EventEnd Server, ulong? NetNs, long? DurationNs, string Source, ReadOnlyMemory<byte> Json)
 {
     public static EventRow From(SocketEvent e, ArrayBufferWriter<byte> buffer)
     {
         buffer.ResetWrittenCount();
         SocketEventJsonWriter.WriteLine(buffer, e);
-        byte[] json = buffer.WrittenSpan[..^1].ToArray(); // without the newline
+        var json = buffer.WrittenMemory[..^1]; // without the newline
         var s = e.Socket;
         bool serves = s is not null && s.Role.Serves();
         var client = s is null || serves ? EventEnd.None : End(e, s);

@@ -8,8 +8,11 @@ internal static class JournalDatabase
     /// <summary>
     /// A writer gets WAL (readers never block it, a kill loses at most the transaction in progress),
     /// synchronous=NORMAL (durable at each checkpoint; a power cut may lose the last transactions, never
-    /// the database) and incremental auto-vacuum (pruning can give space back). A reader opens read-only.
-    /// Both wait up to 5 s for a lock.
+    /// the database) and incremental auto-vacuum (pruning can give space back). A new journal gets 64 KiB
+    /// pages: the recorder appends ~1.5 KB a row, and with SQLite's default 4 KiB pages its CPU went mostly
+    /// to one pwrite(2) and one pread(2) a page (WAL, then checkpoint), 54 % against 33 % of a core at
+    /// 10,000 connections a second (bench/journal.py). An existing journal keeps its page size. A reader
+    /// opens read-only. Both wait up to 5 s for a lock.
     /// </summary>
     public static SqliteConnection Open(string path, bool writable)
     {
@@ -27,7 +30,7 @@ internal static class JournalDatabase
             c.Open();
             using var cmd = c.CreateCommand();
             cmd.CommandText = writable
-                ? "PRAGMA busy_timeout = 5000; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                ? "PRAGMA busy_timeout = 5000; PRAGMA page_size = 65536; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                 : "PRAGMA busy_timeout = 5000;";
             cmd.ExecuteNonQuery();
             return c;

@@ -29,7 +29,7 @@ internal sealed class JournalRecorder : IDisposable
 
     private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _lock;
     private readonly SqliteConnection _db;
-    private readonly SqliteCommand _insert;
+    private readonly EventInsert _insert;
     private readonly SqliteCommand _commit;
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly JournalLimits _limits;
@@ -54,16 +54,7 @@ internal sealed class JournalRecorder : IDisposable
         _db = db;
         _limits = limits;
         _session = session;
-        _insert = db.CreateCommand();
-        _insert.CommandText = """
-            INSERT INTO events (time_ns, kind, path, client_pid, client_fd, client_inode, client_command, client_uid, client_user, client_container,
-                server_pid, server_fd, server_inode, server_command, server_uid, netns, duration_ns, source, session, json)
-            VALUES ($t, $k, $p, $cp, $cf, $ci, $cc, $cu, $cn, $cx, $sp, $sf, $si, $sc, $su, $ns, $d, $src, $session, $json)
-            """;
-        foreach (string name in (string[])["$t", "$k", "$p", "$cp", "$cf", "$ci", "$cc", "$cu", "$cn", "$cx", "$sp", "$sf", "$si", "$sc", "$su", "$ns", "$d", "$src", "$session", "$json"])
-        {
-            _insert.Parameters.Add(new SqliteParameter(name, null));
-        }
+        _insert = new EventInsert(db);
         _commit = db.CreateCommand();
         _commit.CommandText = "UPDATE sessions SET last_commit_ns = $now WHERE id = $id";
         _commit.Parameters.AddWithValue("$id", session);
@@ -181,10 +172,9 @@ internal sealed class JournalRecorder : IDisposable
         try
         {
             using var tx = _db.BeginTransaction();
-            _insert.Transaction = tx;
             foreach (var e in batch)
             {
-                Insert(EventRow.From(e, _buffer));
+                _insert.Run(EventRow.From(e, _buffer), _session);
             }
             _commit.Transaction = tx;
             _commit.Parameters["$now"].Value = EventRow.ToNs(now);
@@ -203,33 +193,6 @@ internal sealed class JournalRecorder : IDisposable
         _failed = 0;
         _failedSince = null;
         return new AppendResult(batch.Count, 0, null);
-    }
-
-    private void Insert(EventRow row)
-    {
-        var p = _insert.Parameters;
-        p["$t"].Value = row.TimeNs;
-        p["$k"].Value = row.Kind;
-        p["$p"].Value = (object?)row.Path ?? DBNull.Value;
-        SetEnd(p, "$c", row.Client);
-        SetEnd(p, "$s", row.Server);
-        p["$cn"].Value = (object?)row.Client.User ?? DBNull.Value;
-        p["$cx"].Value = (object?)row.Client.Container ?? DBNull.Value;
-        p["$ns"].Value = row.NetNs is ulong ns ? (long)ns : DBNull.Value;
-        p["$d"].Value = (object?)row.DurationNs ?? DBNull.Value;
-        p["$src"].Value = row.Source;
-        p["$session"].Value = _session;
-        p["$json"].Value = System.Text.Encoding.UTF8.GetString(row.Json);
-        _insert.ExecuteNonQuery();
-    }
-
-    private static void SetEnd(SqliteParameterCollection p, string prefix, EventEnd end)
-    {
-        p[prefix + "p"].Value = (object?)end.Pid ?? DBNull.Value;
-        p[prefix + "f"].Value = (object?)end.Fd ?? DBNull.Value;
-        p[prefix + "i"].Value = end.Inode is uint i ? (long)i : DBNull.Value;
-        p[prefix + "c"].Value = (object?)end.Command ?? DBNull.Value;
-        p[prefix + "u"].Value = end.Uid is uint u ? (long)u : DBNull.Value;
     }
 
     /// <summary>
@@ -253,24 +216,30 @@ internal sealed class JournalRecorder : IDisposable
                 cmd.Parameters.AddWithValue("$cut", EventRow.ToNs(now - keep));
                 byAge = cmd.ExecuteNonQuery();
             }
-            if (_limits.MaxBytes is long max && JournalDatabase.UsedBytes(_db) is var used && used > max)
+            if (byAge > 0)
+            {
+                GiveSpaceBack();
+            }
+            // Rows are removed in proportion to the excess, but a page is freed only when all its rows
+            // are gone (a 64 KiB page holds dozens): measure again, a few rounds at most.
+            for (int round = 0; round < 4 && _limits.MaxBytes is long max && JournalDatabase.UsedBytes(_db) is var used && used > max; round++)
             {
                 using var cmd = _db.CreateCommand();
                 cmd.CommandText = "SELECT count(*) FROM events";
                 long count = (long)cmd.ExecuteScalar()!;
+                if (count == 0)
+                {
+                    break;
+                }
                 long n = Math.Max(1, (long)Math.Ceiling(count * (1 - 0.8 * max / used)));
                 cmd.CommandText = "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY time_ns LIMIT $n)";
                 cmd.Parameters.AddWithValue("$n", n);
-                bySize = cmd.ExecuteNonQuery();
+                bySize += cmd.ExecuteNonQuery();
+                GiveSpaceBack();
             }
             if (byAge + bySize == 0)
             {
                 return null;
-            }
-            using (var cmd = _db.CreateCommand())
-            {
-                cmd.CommandText = "PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);";
-                cmd.ExecuteNonQuery();
             }
         }
         catch (SqliteException e)
@@ -288,6 +257,14 @@ internal sealed class JournalRecorder : IDisposable
             Append([e]);
             return e;
         }
+    }
+
+    /// <summary>Frees the pages deletions emptied and truncates the WAL, so the file shrinks.</summary>
+    private void GiveSpaceBack()
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);";
+        cmd.ExecuteNonQuery();
     }
 
     /// <summary>A clean stop: the session is marked stopped, so the next recorder reports no gap.</summary>
