@@ -29,6 +29,10 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        if (args is [EventExport.OtlpEventsFromStdin.Argument, ..])
+        {
+            return EventExport.OtlpEventsFromStdin.Run(args.AsSpan(1));
+        }
         var root = new RootCommand("sockpeer serve: Prometheus metrics, OTLP and a JSON API for every Unix socket on this host");
         foreach (var option in ServeOptions.All)
         {

@@ -98,19 +98,12 @@ internal static class RecordCommand
         {
             throw new CliException(e.Message);
         }
-        using var otlp = parse.GetValue(_otlpEndpoint) is { } endpoint
-            ? new SockPeer.Otlp.OtlpEventExporter(new SockPeer.Otlp.OtlpEventExportOptions
-            {
-                Endpoint = endpoint,
-                Protocol = parse.GetValue(_otlpProtocol)!,
-                ExportFailed = f => Warn($"OTLP export of {f.Records} event(s) to {endpoint} failed ({f.Totals.Lost} lost so far)"),
-            })
-            : null;
+        using var otlp = parse.GetValue(_otlpEndpoint) is { } endpoint ? RecordOtlpExport.Start(endpoint, parse.GetValue(_otlpProtocol)!) : null;
         using (recorder)
         {
             foreach (var gap in opened)
             {
-                otlp?.Export(gap);
+                otlp?.Send(gap);
             }
             if (noEbpf is not null && recorder.Append([new SocketEvent(SocketEventKind.Warning, DateTimeOffset.UtcNow)
             {
@@ -122,15 +115,9 @@ internal static class RecordCommand
             }
             JournalRecording.Run(source, filter, recorder,
                 first => Output.Error($"sockpeer: recording {filter.Count(first)} socket(s) of {first.Sockets.Count} to {recorder.Path} (source {source.Name}); SIGTERM or Ctrl-C to stop"),
-                Warn, stop.Token, otlp is null ? null : e => otlp.Export(e));
+                Warn, stop.Token, otlp is null ? null : otlp.Send);
             Output.Error($"sockpeer: recorded {recorder.Stored} event(s) to {recorder.Path}" + (recorder.Lost > 0 ? $"; {recorder.Lost} could not be stored" : ""));
-            if (otlp is not null)
-            {
-                otlp.Dispose(); // flushes what is queued, so the counts below are final
-                var counts = otlp.Counts;
-                Output.Error($"sockpeer: exported {counts.Exported} event(s) to {parse.GetValue(_otlpEndpoint)}"
-                    + (counts.Lost > 0 ? $"; {counts.Lost} lost ({counts.Dropped} dropped with the queue full, {counts.Failed} refused or unanswered)" : ""));
-            }
+            otlp?.Dispose(); // the exporter sends what it holds and prints its counts
             return recorder.Lost > 0 ? ReturnCode.Failure : ReturnCode.Ok;
         }
 

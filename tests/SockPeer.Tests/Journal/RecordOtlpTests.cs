@@ -60,6 +60,45 @@ public sealed class RecordOtlpTests
         Assert.All(records.Where(r => Inode(r, "socket.inode") == c1), r => Assert.Contains(client.Pid, Pids(r)));
     }
 
+    /// <summary>
+    /// A collector that refuses every connection (a loopback port nothing listens on): the journal keeps
+    /// every event, the export's failure is a warning line, the final count says how many were lost, and
+    /// record still stops with status 0 (the journal lost nothing).
+    /// </summary>
+    [Fact]
+    public void A_collector_that_refuses_is_a_warning_and_a_lost_count_and_the_journal_keeps_every_event()
+    {
+        int closedPort;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        using var server = new SocketDriver();
+        string db = Path.Combine(server.Dir, "journal.db");
+        string stderr;
+        using (var rec = new Recording(db, "--source", "poll", "--interval", "100ms", "--path", server.Dir + "/*", "--otlp-endpoint", $"http://127.0.0.1:{closedPort}"))
+        {
+            var listener = server.Listen();
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!JournalCliTests.History(db).Any(l => l.Contains($"\"inode\":{listener.Inode}", StringComparison.Ordinal)))
+            {
+                Assert.True(DateTime.UtcNow < until, "the journal never had the listener");
+                Thread.Sleep(100);
+            }
+            int code;
+            (code, stderr) = rec.Stop();
+            Assert.True(code == 0, stderr);
+        }
+        int stored = JournalCliTests.History(db).Count;
+        Assert.True(stored > 0);
+        Assert.Contains($"sockpeer: warning: OTLP export of", stderr, StringComparison.Ordinal);
+        var counts = System.Text.RegularExpressions.Regex.Match(stderr, @"sockpeer: exported (\d+) event\(s\) to \S+; (\d+) lost");
+        Assert.True(counts.Success, stderr);
+        Assert.Equal("0", counts.Groups[1].Value);
+        Assert.Equal(stored, int.Parse(counts.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     private static uint? Inode(ReceivedLog r, string key)
         => r.Attributes.TryGetValue(key, out var v) && v is not null ? Convert.ToUInt32(v, System.Globalization.CultureInfo.InvariantCulture) : null;
 
