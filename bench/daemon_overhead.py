@@ -224,10 +224,24 @@ SETUPS = {"redis": redis_setup, "pg": pg_setup, "web": web_setup}
 
 # ------------------------------------------------------------------ the watcher
 
-def start_watcher(sockpeer, out_path):
+# A --path no socket has: the programs run on every connect, accept and close as with "watch", and the
+# kernel-side name filter then drops each event, so nothing crosses the ring and nothing is printed.
+FILTERED = ["--path", "/nonexistent-sockpeer-bench/*"]
+
+
+def start_watcher_to_null(sockpeer):
+    """The watcher printing to /dev/null: what writing its lines to a file costs (the page cache, writeback) drops out."""
+    w = subprocess.Popen([sockpeer, "watch", "--source", "ebpf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(3)  # no first line to wait for: the program loads and the first snapshot is taken well within this
+    if w.poll() is not None:
+        raise RuntimeError("the watcher exited")
+    return w
+
+
+def start_watcher(sockpeer, out_path, extra=()):
     out = open(out_path, "wb")
     err = open(out_path + ".err", "wb")
-    w = subprocess.Popen([sockpeer, "watch", "--source", "ebpf"], stdout=out, stderr=err, start_new_session=True)
+    w = subprocess.Popen([sockpeer, "watch", "--source", "ebpf", *extra], stdout=out, stderr=err, start_new_session=True)
     out.close()
     err.close()
     # Attached once it has printed its first line (the program loads, then the first snapshot).
@@ -293,7 +307,9 @@ def main():
     ap.add_argument("--only", default="redis,pg,web")
     ap.add_argument("--with", dest="conditions", default="watch",
                     help="conditions compared with none: watch (sockpeer watch --source ebpf > file), "
-                         "slowpath (an ftrace syscall tracepoint that never fires: the syscall slow path alone)")
+                         "slowpath (an ftrace syscall tracepoint that never fires: the syscall slow path alone), "
+                         "filtered (watch with a --path no socket has: the programs run, the kernel drops every event), "
+                         "devnull (watch > /dev/null: as watch, without the file's writes)")
     args = ap.parse_args()
     sockpeer = os.path.abspath(args.sockpeer)
     conditions = ["off"] + args.conditions.split(",")
@@ -319,19 +335,24 @@ def main():
                     order.reverse()
                 for cond in order:
                     out_path = os.path.join(d, f"watch-{name}-{r}.txt")
-                    active = start_watcher(sockpeer, out_path) if cond == "watch" else Slowpath() if cond == "slowpath" else None
+                    active = (start_watcher(sockpeer, out_path) if cond == "watch"
+                              else start_watcher(sockpeer, out_path, FILTERED) if cond == "filtered"
+                              else start_watcher_to_null(sockpeer) if cond == "devnull"
+                              else Slowpath() if cond == "slowpath" else None)
                     cpu0 = None
                     try:
                         if cond == "off":
                             foreign.append(foreign_syscall_tracepoints())
-                        if isinstance(active, subprocess.Popen):
+                        if cond == "watch":
                             # The watcher's own CPU while the benchmark runs (not its start-up).
                             with open(out_path, "rb") as f:
                                 lines0 = sum(1 for _ in f)
                             cpu0, t0_run = cpu_seconds(active.pid), time.monotonic()
                         got = bench()
                     finally:
-                        if isinstance(active, subprocess.Popen):
+                        if cond in ("filtered", "devnull"):
+                            stop_watcher(active)
+                        elif isinstance(active, subprocess.Popen):
                             cpu1 = stop_watcher(active)
                             with open(out_path, "rb") as f:
                                 watch_lines.append(sum(1 for _ in f))
@@ -356,7 +377,8 @@ def main():
           f"watcher output {min(watch_lines, default=0)}-{max(watch_lines, default=0)} lines per run; "
           f"other processes' BPF syscall tracepoints attached during {busy} of {len(foreign)} runs without ours")
     print()
-    labels = {"off": "none", "watch": "`watch --source ebpf > file`", "slowpath": "syscall slow path only"}
+    labels = {"off": "none", "watch": "`watch --source ebpf > file`", "slowpath": "syscall slow path only",
+              "filtered": "programs, every event filtered out", "devnull": "`watch --source ebpf > /dev/null`"}
     print("| benchmark | " + " | ".join(f"{labels[c]} (median)" for c in conditions) + " | " + " | ".join(f"ratio {labels[c]}" for c in conditions[1:]) + " | runs |")
     print("|---|" + "---:|" * (2 * len(conditions) - 1) + "---|")
     for m, v in results.items():
