@@ -238,10 +238,10 @@ def start_watcher_to_null(sockpeer):
     return w
 
 
-def start_watcher(sockpeer, out_path, extra=()):
+def start_watcher(sockpeer, out_path, extra=(), prefix=()):
     out = open(out_path, "wb")
     err = open(out_path + ".err", "wb")
-    w = subprocess.Popen([sockpeer, "watch", "--source", "ebpf", *extra], stdout=out, stderr=err, start_new_session=True)
+    w = subprocess.Popen([*prefix, sockpeer, "watch", "--source", "ebpf", *extra], stdout=out, stderr=err, start_new_session=True)
     out.close()
     err.close()
     # Attached once it has printed its first line (the program loads, then the first snapshot).
@@ -309,7 +309,9 @@ def main():
                     help="conditions compared with none: watch (sockpeer watch --source ebpf > file), "
                          "slowpath (an ftrace syscall tracepoint that never fires: the syscall slow path alone), "
                          "filtered (watch with a --path no socket has: the programs run, the kernel drops every event), "
-                         "devnull (watch > /dev/null: as watch, without the file's writes)")
+                         "devnull (watch > /dev/null: as watch, without the file's writes), "
+                         "batch (watch under chrt --batch: its wake-ups do not preempt the daemons), "
+                         "nice (watch under nice -n 19)")
     args = ap.parse_args()
     sockpeer = os.path.abspath(args.sockpeer)
     conditions = ["off"] + args.conditions.split(",")
@@ -338,6 +340,8 @@ def main():
                     active = (start_watcher(sockpeer, out_path) if cond == "watch"
                               else start_watcher(sockpeer, out_path, FILTERED) if cond == "filtered"
                               else start_watcher_to_null(sockpeer) if cond == "devnull"
+                              else start_watcher(sockpeer, out_path, prefix=["chrt", "--batch", "0"]) if cond == "batch"
+                              else start_watcher(sockpeer, out_path, prefix=["nice", "-n", "19"]) if cond == "nice"
                               else Slowpath() if cond == "slowpath" else None)
                     cpu0 = None
                     try:
@@ -350,7 +354,7 @@ def main():
                             cpu0, t0_run = cpu_seconds(active.pid), time.monotonic()
                         got = bench()
                     finally:
-                        if cond in ("filtered", "devnull"):
+                        if cond in ("filtered", "devnull", "batch", "nice"):
                             stop_watcher(active)
                         elif isinstance(active, subprocess.Popen):
                             cpu1 = stop_watcher(active)
@@ -378,7 +382,8 @@ def main():
           f"other processes' BPF syscall tracepoints attached during {busy} of {len(foreign)} runs without ours")
     print()
     labels = {"off": "none", "watch": "`watch --source ebpf > file`", "slowpath": "syscall slow path only",
-              "filtered": "programs, every event filtered out", "devnull": "`watch --source ebpf > /dev/null`"}
+              "filtered": "programs, every event filtered out", "devnull": "`watch --source ebpf > /dev/null`",
+              "batch": "`chrt --batch 0 watch > file`", "nice": "`nice -n 19 watch > file`"}
     print("| benchmark | " + " | ".join(f"{labels[c]} (median)" for c in conditions) + " | " + " | ".join(f"ratio {labels[c]}" for c in conditions[1:]) + " | runs |")
     print("|---|" + "---:|" * (2 * len(conditions) - 1) + "---|")
     for m, v in results.items():
