@@ -49,11 +49,11 @@ internal readonly record struct EventRow(long TimeNs, string Kind, string? Path,
         }
         var h = s.Holders[0];
         ProcessInfo? p = null;
-        foreach (var candidate in e.Processes)
+        for (int i = 0; i < e.Processes.Count; i++) // indexed: no enumerator allocated per event
         {
-            if (candidate.Pid == h.Pid)
+            if (e.Processes[i].Pid == h.Pid)
             {
-                p = candidate;
+                p = e.Processes[i];
                 break;
             }
         }

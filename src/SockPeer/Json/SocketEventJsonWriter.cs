@@ -56,9 +56,9 @@ public static class SocketEventJsonWriter
         Socket(w, Names.Peer, e.Peer, names);
         Socket(w, Names.Listener, e.Listener, names);
         w.WriteStartArray(Names.Processes);
-        foreach (var p in e.Processes)
+        for (int i = 0; i < e.Processes.Count; i++) // indexed: foreach over the interface allocates an enumerator per event
         {
-            SchemaJsonWriter.WriteProcess(w, p);
+            SchemaJsonWriter.WriteProcess(w, e.Processes[i]);
         }
         w.WriteEndArray();
         if (e.ObservedFor is { } observed)
@@ -162,8 +162,9 @@ public static class SocketEventJsonWriter
     private static void Holders(Utf8JsonWriter w, string name, IReadOnlyList<SocketHolder> holders)
     {
         w.WriteStartArray(name);
-        foreach (var h in holders)
+        for (int i = 0; i < holders.Count; i++)
         {
+            var h = holders[i];
             w.WriteStartObject();
             w.WriteNumber("pid", h.Pid);
             w.WriteNumber("fd", h.Fd);

@@ -12,6 +12,10 @@ public static class SocketName
     /// <summary>Display text for exact name bytes (abstract names begin with NUL).</summary>
     public static string Display(ReadOnlySpan<byte> name)
     {
+        if (IsPlain(name))
+        {
+            return Encoding.ASCII.GetString(name); // most names: nothing to escape, no builder
+        }
         var sb = new StringBuilder(name.Length + 2);
         if (!name.IsEmpty && name[0] == 0)
         {
@@ -23,6 +27,23 @@ public static class SocketName
             AppendEscaped(sb, name, escapeLeadingAt: true);
         }
         return sb.ToString();
+    }
+
+    /// <summary>A pathname of printable ASCII other than a backslash, not starting with '@': shown as it is.</summary>
+    private static bool IsPlain(ReadOnlySpan<byte> name)
+    {
+        if (name.IsEmpty || name[0] is 0 or (byte)'@')
+        {
+            return false;
+        }
+        foreach (byte b in name)
+        {
+            if (b is < 0x20 or >= 0x7F or (byte)'\\')
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Escapes arbitrary bytes (a path given by a user, a command name) the same way.</summary>
