@@ -23,7 +23,7 @@ internal readonly record struct EventRow(long TimeNs, string Kind, string? Path,
     public static EventRow From(SocketEvent e, ArrayBufferWriter<byte> buffer)
     {
         buffer.ResetWrittenCount();
-        SocketEventJsonWriter.WriteLine(buffer, e);
+        SocketEventJsonWriter.WriteLine(buffer, e, compact: true); // history writes it out in full again
         var json = buffer.WrittenMemory[..^1]; // without the newline
         var s = e.Socket;
         bool serves = s is not null && s.Role.Serves();

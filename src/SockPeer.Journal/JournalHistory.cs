@@ -27,6 +27,18 @@ internal static class JournalHistory
         }
     }
 
+    /// <summary>
+    /// The watch line of a stored event, as <c>watch --json</c> printed it (without the newline): the
+    /// journal keeps the compact form (schema version 2 on), which <paramref name="parsed"/> (or the line
+    /// read now) writes out in full. A line stored in full by an older recorder comes out unchanged.
+    /// </summary>
+    public static byte[] Line(StoredEvent row, SocketEvent? parsed)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(row.Json.Length * 2 + 64);
+        SocketEventJsonWriter.WriteLine(buffer, parsed ?? Parse(row));
+        return buffer.WrittenSpan[..^1].ToArray();
+    }
+
     /// <summary>The stored line as an event; a line that is not one is a <see cref="JournalException"/>.</summary>
     public static SocketEvent Parse(StoredEvent row)
         => SocketEventJsonReader.TryRead(row.Json, out var e, out string? error) ? e!

@@ -11,7 +11,7 @@ namespace SockPeer.Journal;
 internal static class JournalSchema
 {
     /// <summary>The version this build writes.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static readonly string[] Steps =
     [
@@ -46,6 +46,11 @@ internal static class JournalSchema
         CREATE INDEX events_path_time ON events (path, time_ns);
         CREATE INDEX events_warning_time ON events (time_ns) WHERE kind = 'warning';
         """,
+        // 1 -> 2: no table changes. From version 2 on, `json` holds the compact line (fields that are
+        // null, false or an empty list left out), which `history` writes out in full; a version-1 line
+        // is full already and reads the same. An older sockpeer refuses a version-2 journal rather than
+        // print compact lines as watch lines.
+        "SELECT 1;",
     ];
 
     /// <summary>The version a database is at: 0 for an empty one.</summary>

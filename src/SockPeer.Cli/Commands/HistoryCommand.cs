@@ -89,7 +89,7 @@ internal static class HistoryCommand
             {
                 if (asJson)
                 {
-                    stdout.Write(e.Stored.Json);
+                    stdout.Write(JournalHistory.Line(e.Stored, e.Event));
                     stdout.WriteByte((byte)'\n');
                 }
                 else

@@ -56,9 +56,9 @@ internal static class HistoryRoute
         {
             using var journal = JournalReader.Open(path);
             int lines = 0;
-            foreach (var (stored, _) in JournalHistory.Read(journal, JournalHistory.Query(filter, since, until, kinds), filter))
+            foreach (var (stored, parsed) in JournalHistory.Read(journal, JournalHistory.Query(filter, since, until, kinds), filter))
             {
-                buffer.Write(stored.Json);
+                buffer.Write(JournalHistory.Line(stored, parsed));
                 buffer.WriteByte((byte)'\n');
                 if (++lines >= MaxLines)
                 {

@@ -248,13 +248,17 @@ public static class SchemaJsonWriter
     public static void WriteSocket(Utf8JsonWriter w, UnixSocket s) => WriteSocket(w, s, null);
 
     /// <summary>One socket object; <paramref name="names"/> caches the last name written.</summary>
-    internal static void WriteSocket(Utf8JsonWriter w, UnixSocket s, NameCache? names)
+    internal static void WriteSocket(Utf8JsonWriter w, UnixSocket s, NameCache? names) => WriteSocket(w, s, names, compact: false);
+
+    /// <summary>One socket object, in full or compact (see <see cref="OptionalFields"/>).</summary>
+    internal static void WriteSocket(Utf8JsonWriter w, UnixSocket s, NameCache? names, bool compact)
     {
+        var f = new OptionalFields(w, compact);
         w.WriteStartObject();
         w.WriteNumber(Names.Inode, s.Inode);
         w.WriteNumber(Names.Cookie, s.Cookie);
-        WriteNullable(w, Names.Netns, s.NetNs);
-        WriteStringOrNull(w, Names.NetnsName, s.NetNsName);
+        f.Number(Names.Netns, s.NetNs);
+        f.String(Names.NetnsName, s.NetNsName);
         w.WriteString(Names.Type, Values.Of(s.Type));
         w.WriteString(Names.State, Values.Of(s.State));
         w.WriteString(Names.Role, Values.Of(s.Role));
@@ -266,70 +270,68 @@ public static class SchemaJsonWriter
         }
         else
         {
-            w.WriteNull(Names.Name);
-            w.WriteNull(Names.NameBytes);
+            f.Null(Names.Name);
+            f.Null(Names.NameBytes);
         }
-        w.WriteBoolean(Names.Abstract, s.IsAbstract);
-        if (s.File is { } f)
+        f.Boolean(Names.Abstract, s.IsAbstract);
+        if (s.File is { } file)
         {
             w.WriteStartObject(Names.File);
-            w.WriteString(Names.Device, f.Device);
-            w.WriteNumber(Names.Inode, f.Inode);
-            w.WriteString(Names.Status, Values.Of(f.Status));
-            if (f.ResolvedPath is { } resolved)
+            w.WriteString(Names.Device, file.Device);
+            w.WriteNumber(Names.Inode, file.Inode);
+            w.WriteString(Names.Status, Values.Of(file.Status));
+            f.String(Names.ResolvedPath, file.ResolvedPath);
+            if (file.Mode is not null || !compact)
             {
-                w.WriteString(Names.ResolvedPath, resolved);
+                WriteMode(w, "mode", file.Mode);
             }
-            else
-            {
-                w.WriteNull(Names.ResolvedPath);
-            }
-            WriteMode(w, "mode", f.Mode);
-            WriteNullable(w, Names.Uid, f.Uid);
-            WriteNullable(w, Names.Gid, f.Gid);
+            f.Number(Names.Uid, file.Uid);
+            f.Number(Names.Gid, file.Gid);
             w.WriteEndObject();
         }
         else
         {
-            w.WriteNull(Names.File);
+            f.Null(Names.File);
         }
-        WriteNullable(w, Names.Peer, s.Peer);
-        WriteNullable(w, Names.Listener, s.Listener);
-        WriteInodes(w, Names.Pending, s.Pending);
-        WriteNullable(w, Names.PendingCount, s.PendingCount);
-        WriteNullable(w, Names.Backlog, s.Backlog);
+        f.Number(Names.Peer, s.Peer);
+        f.Number(Names.Listener, s.Listener);
+        f.Inodes(Names.Pending, s.Pending);
+        f.Number(Names.PendingCount, s.PendingCount);
+        f.Number(Names.Backlog, s.Backlog);
         if (s.Role == SocketRole.Listener && s.PendingCount is not null && s.Backlog is not null)
         {
-            w.WriteBoolean(Names.BacklogFull, s.BacklogFull);
+            f.Boolean(Names.BacklogFull, s.BacklogFull);
         }
         else
         {
-            w.WriteNull(Names.BacklogFull);
+            f.Null(Names.BacklogFull);
         }
         w.WriteNumber(Names.RecvQueue, s.RecvQueue);
         w.WriteNumber(Names.SendQueue, s.SendQueue);
         w.WriteString(Names.Shutdown, Values.Of(s.Shutdown));
-        WriteNullable(w, Names.Uid, s.Uid);
-        w.WriteStartArray(Names.Holders);
-        for (int i = 0; i < s.Holders.Count; i++)
+        f.Number(Names.Uid, s.Uid);
+        if (f.Writes(s.Holders.Count))
         {
-            var h = s.Holders[i];
-            w.WriteStartObject();
-            w.WriteNumber(Names.Pid, h.Pid);
-            w.WriteNumber(Names.Fd, h.Fd);
-            w.WriteEndObject();
+            w.WriteStartArray(Names.Holders);
+            for (int i = 0; i < s.Holders.Count; i++)
+            {
+                var h = s.Holders[i];
+                w.WriteStartObject();
+                w.WriteNumber(Names.Pid, h.Pid);
+                w.WriteNumber(Names.Fd, h.Fd);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
         }
-        w.WriteEndArray();
-        WriteNullable(w, Names.InFlightOn, s.InFlightOn);
-        w.WriteBoolean(Names.Socketpair, s.IsSocketPair);
-        WriteNullable(w, Names.PendingOn, s.PendingOn);
-        w.WriteBoolean(Names.AwaitingAccept, s.AwaitingAccept);
-        w.WriteBoolean(Names.PendingPartial, s.PendingPartial);
-        WriteInodes(w, Names.Clients, s.Clients);
-        w.WriteBoolean(Names.InFlight, s.InFlight);
+        f.Number(Names.InFlightOn, s.InFlightOn);
+        f.Boolean(Names.Socketpair, s.IsSocketPair);
+        f.Number(Names.PendingOn, s.PendingOn);
+        f.Boolean(Names.AwaitingAccept, s.AwaitingAccept);
+        f.Boolean(Names.PendingPartial, s.PendingPartial);
+        f.Inodes(Names.Clients, s.Clients);
+        f.Boolean(Names.InFlight, s.InFlight);
         w.WriteEndObject();
     }
-
 
     /// <summary>
     /// The last socket name, escaped and in base64, encoded once: sockets accepted from one listener
@@ -429,22 +431,29 @@ public static class SchemaJsonWriter
     }
 
     /// <summary>One process object.</summary>
-    public static void WriteProcess(Utf8JsonWriter w, ProcessInfo p)
+    public static void WriteProcess(Utf8JsonWriter w, ProcessInfo p) => WriteProcess(w, p, compact: false);
+
+    /// <summary>One process object, in full or compact (see <see cref="OptionalFields"/>).</summary>
+    internal static void WriteProcess(Utf8JsonWriter w, ProcessInfo p, bool compact)
     {
+        var f = new OptionalFields(w, compact);
         w.WriteStartObject();
         w.WriteNumber(Names.Pid, p.Pid);
         w.WriteNumber(Names.PPid, p.PPid);
         w.WriteString(Names.Command, p.Command);
-        w.WriteStartArray(Names.Cmdline);
-        for (int i = 0; i < p.CommandLine.Count; i++)
+        if (f.Writes(p.CommandLine.Count))
         {
-            w.WriteStringValue(p.CommandLine[i]);
+            w.WriteStartArray(Names.Cmdline);
+            for (int i = 0; i < p.CommandLine.Count; i++)
+            {
+                w.WriteStringValue(p.CommandLine[i]);
+            }
+            w.WriteEndArray();
         }
-        w.WriteEndArray();
         w.WriteNumber(Names.Uid, p.Uid);
-        WriteStringOrNull(w, Names.User, p.User);
-        WriteNullable(w, Names.Netns, p.NetNs);
-        WriteStringOrNull(w, Names.NetnsName, p.NetNsName);
+        f.String(Names.User, p.User);
+        f.Number(Names.Netns, p.NetNs);
+        f.String(Names.NetnsName, p.NetNsName);
         if (p.Container is { } c)
         {
             w.WriteStartObject(Names.Container);
@@ -455,7 +464,7 @@ public static class SchemaJsonWriter
         }
         else
         {
-            w.WriteNull(Names.Container);
+            f.Null(Names.Container);
         }
         w.WriteEndObject();
     }

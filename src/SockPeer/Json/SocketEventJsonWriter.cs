@@ -13,14 +13,21 @@ namespace SockPeer.Json;
 public static class SocketEventJsonWriter
 {
     /// <summary>Appends the event and a newline to <paramref name="output"/>.</summary>
-    public static void WriteLine(IBufferWriter<byte> output, SocketEvent e)
+    public static void WriteLine(IBufferWriter<byte> output, SocketEvent e) => WriteLine(output, e, compact: false);
+
+    /// <summary>
+    /// Appends the event and a newline to <paramref name="output"/>; <paramref name="compact"/> leaves out
+    /// every field that is null, false or an empty list (the journal's form: half the bytes), which
+    /// <see cref="SocketEventJsonReader"/> reads back as those values, so its event writes the full line again.
+    /// </summary>
+    public static void WriteLine(IBufferWriter<byte> output, SocketEvent e, bool compact)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(e);
         // One writer per thread, reset onto each output: an unfiltered watcher writes tens of thousands of lines a second.
         var w = t_writer ??= new Utf8JsonWriter(output, SchemaJsonWriter.WriterOptions);
         w.Reset(output); // also clears what a write that threw left behind
-        Write(w, e);
+        Write(w, e, compact);
         w.Flush();
         output.Write("\n"u8);
     }
@@ -34,10 +41,13 @@ public static class SocketEventJsonWriter
     private static SchemaJsonWriter.NameCache? t_names;
 
     /// <summary>Writes the event object.</summary>
-    public static void Write(Utf8JsonWriter w, SocketEvent e)
+    public static void Write(Utf8JsonWriter w, SocketEvent e) => Write(w, e, compact: false);
+
+    private static void Write(Utf8JsonWriter w, SocketEvent e, bool compact)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(e);
+        var f = new OptionalFields(w, compact);
         w.WriteStartObject();
         w.WriteNumber(Names.Schema, SchemaJsonWriter.SchemaVersion);
         Span<byte> time = stackalloc byte[TimeLength];
@@ -52,22 +62,25 @@ public static class SocketEventJsonWriter
             return;
         }
         var names = t_names ??= new SchemaJsonWriter.NameCache();
-        Socket(w, Names.Socket, e.Socket, names);
-        Socket(w, Names.Peer, e.Peer, names);
-        Socket(w, Names.Listener, e.Listener, names);
-        w.WriteStartArray(Names.Processes);
-        for (int i = 0; i < e.Processes.Count; i++) // indexed: foreach over the interface allocates an enumerator per event
+        Socket(w, Names.Socket, e.Socket, names, f);
+        Socket(w, Names.Peer, e.Peer, names, f);
+        Socket(w, Names.Listener, e.Listener, names, f);
+        if (f.Writes(e.Processes.Count))
         {
-            SchemaJsonWriter.WriteProcess(w, e.Processes[i]);
+            w.WriteStartArray(Names.Processes);
+            for (int i = 0; i < e.Processes.Count; i++) // indexed: foreach over the interface allocates an enumerator per event
+            {
+                SchemaJsonWriter.WriteProcess(w, e.Processes[i], compact);
+            }
+            w.WriteEndArray();
         }
-        w.WriteEndArray();
         if (e.ObservedFor is { } observed)
         {
             w.WriteNumber(Names.ObservedFor, Math.Round(observed.TotalSeconds, 3));
         }
         else
         {
-            w.WriteNull(Names.ObservedFor);
+            f.Null(Names.ObservedFor);
         }
         if (e.Backlog is { } b)
         {
@@ -79,7 +92,7 @@ public static class SocketEventJsonWriter
         }
         else
         {
-            w.WriteNull(Names.Backlog);
+            f.Null(Names.Backlog);
         }
         if (e.Kind == SocketEventKind.Holders)
         {
@@ -90,7 +103,7 @@ public static class SocketEventJsonWriter
         }
         else
         {
-            w.WriteNull(Names.Holders);
+            f.Null(Names.Holders);
         }
         w.WriteEndObject();
     }
@@ -130,17 +143,15 @@ public static class SocketEventJsonWriter
         }
     }
 
-    private static void Socket(Utf8JsonWriter w, JsonEncodedText name, UnixSocket? s, SchemaJsonWriter.NameCache names)
+    private static void Socket(Utf8JsonWriter w, JsonEncodedText name, UnixSocket? s, SchemaJsonWriter.NameCache names, OptionalFields f)
     {
-        w.WritePropertyName(name);
         if (s is null)
         {
-            w.WriteNullValue();
+            f.Null(name);
+            return;
         }
-        else
-        {
-            SchemaJsonWriter.WriteSocket(w, s, names);
-        }
+        w.WritePropertyName(name);
+        SchemaJsonWriter.WriteSocket(w, s, names, f.Compact);
     }
 
     /// <summary>Property names encoded once.</summary>

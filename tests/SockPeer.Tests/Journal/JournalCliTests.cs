@@ -141,6 +141,59 @@ public sealed class JournalCliTests
         Assert.DoesNotContain(History(db), l => Has(l, "listen", old));
     }
 
+    /// <summary>
+    /// The journal keeps the compact line (null, false and empty fields left out: half the bytes), and
+    /// history prints the full watch line: every field of the schema, the stored ones unchanged.
+    /// </summary>
+    [Fact]
+    public void The_journal_stores_the_compact_line_and_history_prints_the_full_one()
+    {
+        using var server = new SocketDriver();
+        string db = Path.Combine(server.Dir, "journal.db");
+        uint listener;
+        using (var rec = new Recording(db, Record(server)))
+        {
+            listener = server.Listen().Inode;
+            WaitForHistory(db, "the listener", lines => lines.Any(l => Has(l, "listen", listener)));
+            rec.Stop();
+        }
+        string stored = Sqlite(db, $"SELECT json FROM events WHERE kind = 'listen' AND json LIKE '%\"inode\":{listener},%'");
+        Assert.DoesNotContain(":null", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(":[]", stored, StringComparison.Ordinal);
+        Assert.Equal("2", Sqlite(db, "SELECT max(version) FROM schema_version"));
+        string full = History(db, "--event", "listen").Single(l => Has(l, "listen", listener)); // valid against the schema's watchEvent
+        Assert.Contains("\"netnsName\":null", full, StringComparison.Ordinal);
+        Assert.Contains("\"pending\":[]", full, StringComparison.Ordinal);
+        Assert.True(stored.Length < full.Length, $"stored {stored.Length} bytes, printed {full.Length}"); // this line is mostly the driver's command line
+        // Every field stored is printed with the same value (objects: field by field).
+        using var s = JsonDocument.Parse(stored);
+        using var f = JsonDocument.Parse(full);
+        SameWherever(s.RootElement, f.RootElement, "");
+    }
+
+    private static void SameWherever(JsonElement stored, JsonElement full, string path)
+    {
+        if (stored.ValueKind == JsonValueKind.Array)
+        {
+            Assert.Equal(stored.GetArrayLength(), full.GetArrayLength());
+            for (int i = 0; i < stored.GetArrayLength(); i++)
+            {
+                SameWherever(stored[i], full[i], $"{path}[{i}]");
+            }
+            return;
+        }
+        if (stored.ValueKind != JsonValueKind.Object)
+        {
+            Assert.True(stored.GetRawText() == full.GetRawText(), $"{path}: stored {stored.GetRawText()}, printed {full.GetRawText()}");
+            return;
+        }
+        foreach (var p in stored.EnumerateObject())
+        {
+            Assert.True(full.TryGetProperty(p.Name, out var printed), $"{path}.{p.Name} stored, not printed");
+            SameWherever(p.Value, printed, path + "." + p.Name);
+        }
+    }
+
     /// <summary>--max-size: the oldest events go until the file is under the limit, and a warning says so; the newest stay.</summary>
     [Fact]
     public void Max_size_removes_the_oldest_events_and_keeps_the_file_under_the_limit()
