@@ -65,7 +65,7 @@ internal sealed class RecordOtlpExport : IDisposable
         SocketEventJsonWriter.WriteLine(_buffer, e);
         if (!_lines.Writer.TryWrite(_buffer.WrittenSpan.ToArray()))
         {
-            _dropped++;
+            Interlocked.Increment(ref _dropped); // the writer thread counts too, when the exporter has stopped
         }
     }
 
