@@ -31,25 +31,17 @@ internal readonly struct OptionalFields(Utf8JsonWriter w, bool compact)
 
     public void Number(JsonEncodedText name, ulong? value)
     {
-        if (value is ulong v)
+        if (value is not null || !compact)
         {
-            w.WriteNumber(name, v);
-        }
-        else
-        {
-            Null(name);
+            NullableJson.WriteNullable(w, name, value);
         }
     }
 
     public void String(JsonEncodedText name, string? value)
     {
-        if (value is not null)
+        if (value is not null || !compact)
         {
-            w.WriteString(name, value);
-        }
-        else
-        {
-            Null(name);
+            NullableJson.WriteStringOrNull(w, name, value);
         }
     }
 

@@ -4,7 +4,6 @@ using SockPeer.Model;
 using SockPeer.Queries;
 using SockPeer.Views;
 
-using static SockPeer.Json.NullableJson;
 
 namespace SockPeer.Json;
 
@@ -232,16 +231,6 @@ public static class SchemaJsonWriter
         {
             w.WriteNull(name);
         }
-    }
-
-    private static void WriteInodes(Utf8JsonWriter w, JsonEncodedText name, IReadOnlyList<uint> inodes)
-    {
-        w.WriteStartArray(name);
-        for (int i = 0; i < inodes.Count; i++) // indexed: foreach over the interface allocates an enumerator
-        {
-            w.WriteNumberValue(inodes[i]);
-        }
-        w.WriteEndArray();
     }
 
     /// <summary>One socket object, as in every document's <c>sockets</c> array.</summary>

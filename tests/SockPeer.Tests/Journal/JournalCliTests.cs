@@ -45,6 +45,16 @@ public sealed class JournalCliTests
         }
     }
 
+    /// <summary>Records while <paramref name="server"/> starts listening, until history has the listen line; the listener's inode.</summary>
+    private static uint RecordOneListener(SocketDriver server, string db)
+    {
+        using var rec = new Recording(db, Record(server));
+        uint listener = server.Listen().Inode;
+        WaitForHistory(db, "the listener", lines => lines.Any(l => Has(l, "listen", listener)));
+        rec.Stop();
+        return listener;
+    }
+
     private static bool Has(string line, string kind, uint inode)
     {
         using var doc = JsonDocument.Parse(line);
@@ -124,13 +134,7 @@ public sealed class JournalCliTests
     {
         using var server = new SocketDriver();
         string db = Path.Combine(server.Dir, "journal.db");
-        uint old;
-        using (var rec = new Recording(db, Record(server)))
-        {
-            old = server.Listen().Inode;
-            WaitForHistory(db, "the listener", lines => lines.Any(l => Has(l, "listen", old)));
-            rec.Stop();
-        }
+        uint old = RecordOneListener(server, db);
         Thread.Sleep(1500);
         using (var rec = new Recording(db, Record(server, "--retention", "1s")))
         {
@@ -150,13 +154,7 @@ public sealed class JournalCliTests
     {
         using var server = new SocketDriver();
         string db = Path.Combine(server.Dir, "journal.db");
-        uint listener;
-        using (var rec = new Recording(db, Record(server)))
-        {
-            listener = server.Listen().Inode;
-            WaitForHistory(db, "the listener", lines => lines.Any(l => Has(l, "listen", listener)));
-            rec.Stop();
-        }
+        uint listener = RecordOneListener(server, db);
         string stored = Sqlite(db, $"SELECT json FROM events WHERE kind = 'listen' AND json LIKE '%\"inode\":{listener},%'");
         using (var compact = JsonDocument.Parse(stored))
         {
@@ -207,13 +205,7 @@ public sealed class JournalCliTests
     {
         using var server = new SocketDriver();
         string db = Path.Combine(server.Dir, "journal.db");
-        uint newest;
-        using (var rec = new Recording(db, Record(server)))
-        {
-            newest = server.Listen().Inode;
-            WaitForHistory(db, "the listener", lines => lines.Any(l => Has(l, "listen", newest)));
-            rec.Stop();
-        }
+        uint newest = RecordOneListener(server, db);
         // 6,000 older copies of that line (about 9 MB), written with SQL.
         Sqlite(db, """
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
