@@ -50,16 +50,26 @@ public class OperatorSmallTests
         try
         {
             string pid = sleeper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            // Until it has closed them, it still holds the test's own descriptors; and `python3` may be a
-            // shell shim (pyenv) that holds pipes of its own under that pid until it execs the interpreter.
-            bool Ready() =>
-                File.ReadAllText($"/proc/{pid}/comm").StartsWith("python", StringComparison.Ordinal)
-                && Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length == 3;
+            // Until its script has run, the pid holds the test host's stdio pipes: `python3` may be a shell
+            // shim (pyenv) that execs the interpreter, and a freshly exec'd python still holds exactly three
+            // descriptors, the inherited pipes (CI failure of 2d79baa). Ready means each of the three is /dev/null.
+            bool Ready()
+            {
+                try
+                {
+                    string[] fds = Directory.GetFileSystemEntries($"/proc/{pid}/fd");
+                    return fds.Length == 3 && fds.All(fd => File.ResolveLinkTarget(fd, false)?.FullName == "/dev/null");
+                }
+                catch (IOException)
+                {
+                    return false; // a descriptor closed while it was read: not ready yet
+                }
+            }
             for (int i = 0; i < 3000 && !Ready(); i++)
             {
                 Thread.Sleep(10);
             }
-            Assert.True(Ready(), $"pid {pid} did not become a python holding only /dev/null in 30 s");
+            Assert.True(Ready(), $"pid {pid} did not come to hold only /dev/null in 30 s");
             var r = SockpeerCli.Run("list", "--kind", kind, "--pid", pid);
             Assert.True(r.ExitCode == 1, $"list --kind {kind} --pid {pid}: exit {r.ExitCode}, stdout {r.Stdout}, stderr {r.Stderr}");
             Assert.DoesNotContain("sockpeer:", r.Stderr.Split('\n').Where(l => !l.StartsWith("sockpeer: warning", StringComparison.Ordinal)), StringComparer.Ordinal);
