@@ -292,26 +292,32 @@ public sealed class EbpfEventSource : ISocketEventSource
             {
                 _connected.Add(k.Inode);
                 _reported.Add(k.Inode);
-                var client = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, peer: null, name: null, SocketRole.Pending) with { AwaitingAccept = true };
+                var client = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, peer: null, name: null, SocketRole.Pending, awaitingAccept: true);
                 var listener = FindListener(snapshot, k);
                 return Event(SocketEventKind.Connect, k, snapshot, client, null, listener);
             }
             case UnixConnectionFactKind.Accept:
             {
-                var server = snapshot.Find(k.Inode) ?? Synthesize(k, k.Inode, f.ClientInode, k.NameBytes, SocketRole.Server);
+                // A socket of the snapshot is copied with what the accept changed; one synthesized is made
+                // with it (a copy of a 40-field record per event is most of what an event allocates).
+                var listener = FindListener(snapshot, k);
+                uint? listenerInode = listener is { Inode: not 0 } ? listener.Inode : null;
+                var server = snapshot.Find(k.Inode) is { } seenServer
+                    ? seenServer.Listener == listenerInode ? seenServer : seenServer with { Listener = listenerInode }
+                    : Synthesize(k, k.Inode, f.ClientInode, k.NameBytes, SocketRole.Server, listener: listenerInode);
                 UnixSocket? client = null;
                 if (f.ClientInode != 0)
                 {
                     _reported.Add(f.ClientInode);
-                    client = snapshot.Find(f.ClientInode);
+                    client = snapshot.Find(f.ClientInode) is { } seenClient
+                        ? seenClient with { Peer = k.Inode, AwaitingAccept = false, PendingOn = null, Role = SocketRole.Client }
+                        : null;
                 }
                 // A client that closed before this accept is gone from every snapshot: its connect says who it was.
                 client ??= f.Connect is { } c ? Synthesize(c, c.Inode, k.Inode, null, SocketRole.Client) : null;
-                var listener = FindListener(snapshot, k);
-                server = server with { Listener = listener is { Inode: not 0 } ? listener.Inode : null };
                 return client is null
                     ? null // a client from before the start, gone before any snapshot saw it
-                    : Event(SocketEventKind.Accept, k, snapshot, client with { Peer = k.Inode, AwaitingAccept = false, PendingOn = null, Role = SocketRole.Client }, server, listener);
+                    : Event(SocketEventKind.Accept, k, snapshot, client, server, listener);
             }
             default:
                 return TranslateClose(f, snapshot);
@@ -353,18 +359,17 @@ public sealed class EbpfEventSource : ISocketEventSource
         }
         _reported.Add(clientInode);
         uint peerInode = serverEnd ? k.Inode : f.ServerInode != 0 ? f.ServerInode : k.PeerInode;
-        var socket = snapshot.Find(clientInode)
-            ?? (connect is not null ? Synthesize(connect, clientInode, peerInode, null, SocketRole.Client) : Synthesize(k, clientInode, peerInode, null, SocketRole.Client));
-        if (f.Accepted == true)
-        {
-            // Accepted, then closed: a connection closing, never a client that gave up waiting (an older
-            // snapshot may still have it pending).
-            socket = socket with { AwaitingAccept = false, PendingOn = null, Peer = peerInode != 0 ? peerInode : socket.Peer, Role = SocketRole.Client };
-        }
-        else if (f.Accepted == false)
-        {
-            socket = socket with { AwaitingAccept = true, Role = SocketRole.Pending }; // a client that gave up waiting to be accepted
-        }
+        // Accepted, then closed: a connection closing, never a client that gave up waiting (an older
+        // snapshot may still have it pending). Not accepted: a client that gave up waiting to be accepted.
+        bool gaveUp = f.Accepted == false;
+        var socket = snapshot.Find(clientInode) is { } seen
+            ? f.Accepted switch
+            {
+                true => seen with { AwaitingAccept = false, PendingOn = null, Peer = peerInode != 0 ? peerInode : seen.Peer, Role = SocketRole.Client },
+                false => seen with { AwaitingAccept = true, Role = SocketRole.Pending },
+                null => seen,
+            }
+            : Synthesize(connect ?? k, clientInode, peerInode, null, gaveUp ? SocketRole.Pending : SocketRole.Client, awaitingAccept: gaveUp);
         // The server end of an accepted connection, also when no snapshot saw it: the accept said who it is.
         var peer = peerInode == 0 ? null
             : snapshot.Find(peerInode)
@@ -447,9 +452,11 @@ public sealed class EbpfEventSource : ISocketEventSource
     }
 
     /// <summary>A socket as the kernel's event describes it, for one no snapshot has seen; the kernel's call says its role (connect: the client, accept: the server).</summary>
-    private static UnixSocket Synthesize(UnixKernelEvent k, uint inode, uint? peer, byte[]? name, SocketRole role) => new()
+    private static UnixSocket Synthesize(UnixKernelEvent k, uint inode, uint? peer, byte[]? name, SocketRole role, bool awaitingAccept = false, uint? listener = null) => new()
     {
         Role = role,
+        AwaitingAccept = awaitingAccept,
+        Listener = listener,
         Inode = inode,
         NetNs = k.NetNs,
         Type = k.Type,

@@ -38,7 +38,10 @@ public sealed class ListenerIndex
             }
             _indexed = snapshot;
         }
-        if (!_byName.TryGetValue(System.Text.Encoding.Latin1.GetString(name), out var candidates))
+        // Looked up by a span, not a new string: this runs once or twice per kernel event.
+        Span<char> text = name.Length <= 256 ? stackalloc char[name.Length] : new char[name.Length];
+        System.Text.Encoding.Latin1.GetChars(name, text);
+        if (!_byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text, out var candidates))
         {
             return null;
         }

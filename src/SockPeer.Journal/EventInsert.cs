@@ -1,4 +1,6 @@
+using System.Text;
 using Microsoft.Data.Sqlite;
+using SockPeer.Journal.Interop;
 using SQLitePCL;
 
 namespace SockPeer.Journal;
@@ -7,7 +9,8 @@ namespace SockPeer.Journal;
 /// The recorder's one prepared INSERT, bound and stepped through SQLite's own API: at 30,000 events a
 /// second, Microsoft.Data.Sqlite's per-execution work (statement enumeration, parameters looked up by
 /// name, each watch line turned into a .NET string and back into UTF-8) cost more than SQLite itself.
-/// The line goes in as the UTF-8 bytes the writer made. Runs inside the caller's transaction.
+/// The line goes in as the UTF-8 bytes the writer made, the other texts through a stack buffer; the binds
+/// go straight to SQLite (<see cref="SqliteBind"/>). Runs inside the caller's transaction.
 /// </summary>
 internal sealed class EventInsert : IDisposable
 {
@@ -19,12 +22,16 @@ internal sealed class EventInsert : IDisposable
 
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
+    private readonly IntPtr _raw; // _statement's pointer, its SafeHandle referenced until Dispose
+    private bool _referenced;
 
     public EventInsert(SqliteConnection connection)
     {
         _db = connection.Handle!;
         int rc = raw.sqlite3_prepare_v2(_db, Sql, out _statement);
         SqliteException.ThrowExceptionForRC(rc, _db);
+        _statement.DangerousAddRef(ref _referenced);
+        _raw = _statement.DangerousGetHandle();
     }
 
     /// <summary>Stores one row; a failure is the <see cref="SqliteException"/> Microsoft.Data.Sqlite would throw.</summary>
@@ -43,8 +50,8 @@ internal sealed class EventInsert : IDisposable
             Int(17, row.DurationNs);
             Text(18, row.Source);
             Int(19, session);
-            Check(raw.sqlite3_bind_text(_statement, 20, row.Json.Span));
-            int rc = raw.sqlite3_step(_statement);
+            Check(SqliteBind.Text(_raw, 20, row.Json.Span));
+            int rc = SqliteBind.Step(_raw);
             if (rc != raw.SQLITE_DONE)
             {
                 SqliteException.ThrowExceptionForRC(rc, _db);
@@ -52,7 +59,7 @@ internal sealed class EventInsert : IDisposable
         }
         finally
         {
-            raw.sqlite3_reset(_statement);
+            _ = SqliteBind.Reset(_raw); // repeats the failed step's code, already thrown
         }
     }
 
@@ -67,10 +74,19 @@ internal sealed class EventInsert : IDisposable
     }
 
     private void Int(int index, long? value)
-        => Check(value is long v ? raw.sqlite3_bind_int64(_statement, index, v) : raw.sqlite3_bind_null(_statement, index));
+        => Check(value is long v ? SqliteBind.Int64(_raw, index, v) : SqliteBind.Null(_raw, index));
 
     private void Text(int index, string? value)
-        => Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
+    {
+        if (value is null)
+        {
+            Check(SqliteBind.Null(_raw, index));
+            return;
+        }
+        int most = Encoding.UTF8.GetMaxByteCount(value.Length);
+        Span<byte> utf8 = most <= 1024 ? stackalloc byte[most] : new byte[most];
+        Check(SqliteBind.Text(_raw, index, utf8[..Encoding.UTF8.GetBytes(value, utf8)]));
+    }
 
     private void Check(int rc)
     {
@@ -80,5 +96,13 @@ internal sealed class EventInsert : IDisposable
         }
     }
 
-    public void Dispose() => _statement.Dispose();
+    public void Dispose()
+    {
+        if (_referenced)
+        {
+            _statement.DangerousRelease();
+            _referenced = false;
+        }
+        _statement.Dispose();
+    }
 }

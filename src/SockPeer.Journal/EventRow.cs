@@ -20,7 +20,8 @@ internal readonly record struct EventEnd(int? Pid, int? Fd, uint? Inode, string?
 /// <remarks><see cref="Json"/> lies in the buffer given to <see cref="From"/>: valid until its next use.</remarks>
 internal readonly record struct EventRow(long TimeNs, string Kind, string? Path, EventEnd Client, EventEnd Server, ulong? NetNs, long? DurationNs, string Source, ReadOnlyMemory<byte> Json)
 {
-    public static EventRow From(SocketEvent e, ArrayBufferWriter<byte> buffer)
+    /// <summary>The row of <paramref name="e"/>; the path's text is kept in <paramref name="names"/> across calls.</summary>
+    public static EventRow From(SocketEvent e, ArrayBufferWriter<byte> buffer, NameText names)
     {
         buffer.ResetWrittenCount();
         SocketEventJsonWriter.WriteLine(buffer, e, compact: true); // history writes it out in full again
@@ -31,7 +32,7 @@ internal readonly record struct EventRow(long TimeNs, string Kind, string? Path,
         var server = serves ? End(e, s!) : (e.Peer ?? e.Listener) is { } other ? End(e, other) : EventEnd.None;
         // The name, as the renderer picks it: the other end's (an accepted socket carries the listener's), the socket's, the listener's.
         var named = e.Peer?.NameBytes is not null ? e.Peer : s?.NameBytes is not null ? s : e.Listener;
-        return new EventRow(ToNs(e.Time), e.Kind.ToText(), named?.Name, client, server, s?.NetNs,
+        return new EventRow(ToNs(e.Time), e.Kind.ToText(), names.Of(named?.NameBytes), client, server, s?.NetNs,
             e.ObservedFor is { } d ? d.Ticks * 100 : null, e.Source, json);
     }
 
@@ -59,5 +60,30 @@ internal readonly record struct EventRow(long TimeNs, string Kind, string? Path,
         }
         string? container = p?.Container is { } c ? $"{c.Runtime}:{c.Name ?? c.Id}" : null;
         return new EventEnd(h.Pid, h.Fd, s.Inode, p?.Command, p?.Uid ?? s.Uid, p?.User, container);
+    }
+}
+
+/// <summary>
+/// The display text of the last name seen, made again only when the name changes: a recorder's events
+/// mostly name the same few listeners, and a new string per event was a tenth of its allocations.
+/// </summary>
+internal sealed class NameText
+{
+    private byte[]? _bytes;
+    private string? _text;
+
+    /// <summary><see cref="SocketName.Display"/> of <paramref name="name"/>; null for none.</summary>
+    public string? Of(byte[]? name)
+    {
+        if (name is null)
+        {
+            return null;
+        }
+        if (_bytes is null || !(ReferenceEquals(_bytes, name) || _bytes.AsSpan().SequenceEqual(name)))
+        {
+            _bytes = name;
+            _text = SocketName.Display(name);
+        }
+        return _text;
     }
 }

@@ -32,6 +32,7 @@ internal sealed class JournalRecorder : IDisposable
     private readonly EventInsert _insert;
     private readonly SqliteCommand _commit;
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly NameText _names = new();
     private readonly JournalLimits _limits;
     private readonly long _session;
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
@@ -174,7 +175,7 @@ internal sealed class JournalRecorder : IDisposable
             using var tx = _db.BeginTransaction();
             foreach (var e in batch)
             {
-                _insert.Run(EventRow.From(e, _buffer), _session);
+                _insert.Run(EventRow.From(e, _buffer, _names), _session);
             }
             _commit.Transaction = tx;
             _commit.Parameters["$now"].Value = EventRow.ToNs(now);

@@ -52,12 +52,20 @@ public static class SocketEvents
         UnixSocket? socket, UnixSocket? peer, UnixSocket? listener, IReadOnlyList<SocketHolder>? lost)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var pids = new List<int>();
-        foreach (var holders in (ReadOnlySpan<IReadOnlyList<SocketHolder>?>)[socket?.Holders, peer?.Holders, listener?.Holders, lost])
+        ReadOnlySpan<IReadOnlyList<SocketHolder>?> all = [socket?.Holders, peer?.Holders, listener?.Holders, lost];
+        int count = 0;
+        foreach (var holders in all)
+        {
+            count += holders?.Count ?? 0;
+        }
+        // On the stack: this runs for every event, and an event's ends have a handful of holders.
+        Span<int> pids = count <= 64 ? stackalloc int[count] : new int[count];
+        int n = 0;
+        foreach (var holders in all)
         {
             for (int i = 0; i < (holders?.Count ?? 0); i++)
             {
-                pids.Add(holders![i].Pid);
+                pids[n++] = holders![i].Pid;
             }
         }
         return snapshot.ProcessesOf(pids, fallback); // sorted and each once there

@@ -113,13 +113,18 @@ public sealed class SocketInventory
     public IReadOnlyList<ProcessInfo> ProcessesOf(IEnumerable<int> pids, SocketInventory? fallback = null)
     {
         ArgumentNullException.ThrowIfNull(pids);
-        // A list sorted once, not a sorted set: this runs for every event an unfiltered watcher prints.
-        var ordered = new List<int>(pids);
-        ordered.Sort();
-        var processes = new List<ProcessInfo>(ordered.Count);
-        for (int i = 0; i < ordered.Count; i++)
+        return ProcessesOf(pids.ToArray().AsSpan(), fallback);
+    }
+
+    /// <summary>As <see cref="ProcessesOf(IEnumerable{int}, SocketInventory?)"/>; sorts <paramref name="pids"/> in place.</summary>
+    internal IReadOnlyList<ProcessInfo> ProcessesOf(Span<int> pids, SocketInventory? fallback)
+    {
+        // Sorted once, not a sorted set: this runs for every event an unfiltered watcher prints.
+        pids.Sort();
+        var processes = new List<ProcessInfo>(pids.Length);
+        for (int i = 0; i < pids.Length; i++)
         {
-            if ((i == 0 || ordered[i] != ordered[i - 1]) && (FindProcess(ordered[i]) ?? fallback?.FindProcess(ordered[i])) is { } p)
+            if ((i == 0 || pids[i] != pids[i - 1]) && (FindProcess(pids[i]) ?? fallback?.FindProcess(pids[i])) is { } p)
             {
                 processes.Add(p);
             }

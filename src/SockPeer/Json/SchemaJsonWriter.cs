@@ -225,12 +225,32 @@ public static class SchemaJsonWriter
     {
         if (mode is ushort m)
         {
-            w.WriteString(name, "0" + Convert.ToString(m & 0xFFF, 8).PadLeft(3, '0'));
+            // "0755", "01777": octal, at least three digits after the leading 0; formatted on the stack
+            // (a watch line has one or two of these, at tens of thousands of lines a second).
+            Span<byte> octal = stackalloc byte[5];
+            int bits = m & 0xFFF;
+            int digits = bits > 0x1FF ? 4 : 3;
+            octal[0] = (byte)'0';
+            for (int i = digits; i >= 1; i--, bits >>= 3)
+            {
+                octal[i] = (byte)('0' + (bits & 7));
+            }
+            w.WriteString(name, octal[..(digits + 1)]);
         }
         else
         {
             w.WriteNull(name);
         }
+    }
+
+    /// <summary>The device as <see cref="SocketFile.Device"/> writes it ("major:minor"), without making the string.</summary>
+    private static void WriteDevice(Utf8JsonWriter w, uint major, uint minor)
+    {
+        Span<byte> text = stackalloc byte[24];
+        major.TryFormat(text, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
+        text[n++] = (byte)':';
+        minor.TryFormat(text[n..], out int m, default, System.Globalization.CultureInfo.InvariantCulture);
+        w.WriteString(Names.Device, text[..(n + m)]);
     }
 
     /// <summary>One socket object, as in every document's <c>sockets</c> array.</summary>
@@ -266,7 +286,7 @@ public static class SchemaJsonWriter
         if (s.File is { } file)
         {
             w.WriteStartObject(Names.File);
-            w.WriteString(Names.Device, file.Device);
+            WriteDevice(w, file.Major, file.Minor);
             w.WriteNumber(Names.Inode, file.Inode);
             w.WriteString(Names.Status, Values.Of(file.Status));
             f.String(Names.ResolvedPath, file.ResolvedPath);

@@ -30,7 +30,7 @@ public static class SocketName
     }
 
     /// <summary>A pathname of printable ASCII other than a backslash, not starting with '@': shown as it is.</summary>
-    private static bool IsPlain(ReadOnlySpan<byte> name)
+    internal static bool IsPlain(ReadOnlySpan<byte> name)
     {
         if (name.IsEmpty || name[0] is 0 or (byte)'@')
         {

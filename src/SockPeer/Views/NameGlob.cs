@@ -1,3 +1,5 @@
+using SockPeer.Model;
+
 namespace SockPeer.Views;
 
 /// <summary>
@@ -45,12 +47,25 @@ public sealed class NameGlob
         => TryParse(pattern, out var glob, out string? error) ? glob! : throw new FormatException(error);
 
     /// <summary>Whether a display name matches (null never does).</summary>
-    public bool Matches(string? name)
+    public bool Matches(string? name) => name is not null && Matches(name.AsSpan());
+
+    /// <summary>
+    /// Whether a socket's name, as raw bytes, matches its display text. A plain name's text is its bytes,
+    /// so it is matched from the stack: a recorder or watcher with --path asks this for every event.
+    /// </summary>
+    internal bool Matches(ReadOnlySpan<byte> nameBytes)
     {
-        if (name is null)
+        if (!SocketName.IsPlain(nameBytes) || nameBytes.Length > 1024)
         {
-            return false;
+            return Matches(SocketName.Display(nameBytes).AsSpan());
         }
+        Span<char> text = stackalloc char[nameBytes.Length];
+        System.Text.Encoding.ASCII.GetChars(nameBytes, text);
+        return Matches((ReadOnlySpan<char>)text);
+    }
+
+    private bool Matches(ReadOnlySpan<char> name)
+    {
         if (Match(_pattern, name))
         {
             return true;
@@ -58,7 +73,7 @@ public sealed class NameGlob
         if (_lastComponent)
         {
             int slash = name.LastIndexOf('/');
-            return slash >= 0 && Match(_pattern, name.AsSpan(slash + 1));
+            return slash >= 0 && Match(_pattern, name[(slash + 1)..]);
         }
         return false;
     }

@@ -59,7 +59,7 @@ public sealed record SocketFilter
     {
         ArgumentNullException.ThrowIfNull(glob);
         ArgumentNullException.ThrowIfNull(s);
-        return glob.Matches(s.Name) || (s.File?.ResolvedPath is { } resolved && glob.Matches(resolved));
+        return (s.NameBytes is { } name && glob.Matches(name)) || (s.File?.ResolvedPath is { } resolved && glob.Matches(resolved));
     }
 
     /// <summary>Whether one of <see cref="Pids"/> holds <paramref name="s"/>.</summary>
