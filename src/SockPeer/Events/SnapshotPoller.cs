@@ -25,6 +25,7 @@ public sealed class SnapshotPoller : ISocketEventSource
     private HashSet<WarningCode> _warningsBefore = [];
     private readonly List<SocketEvent> _queued = [];
     private readonly List<SocketEvent> _deferred = [];
+    private readonly List<Announcement> _deferredAnnouncements = [];
     private SocketInventory? _last;
     private long _nextTick;
     private bool _slowReported;
@@ -167,22 +168,45 @@ public sealed class SnapshotPoller : ISocketEventSource
             }
         }
         _deferred.Clear();
+        // A listener or connection first read without holders was most often made while the fd walk ran
+        // (the walk and the dumps run side by side): its announcement waits one tick for them, so a --pid
+        // filter keeps it and no "holders" event follows. Gone since, it is announced as it was seen.
+        HashSet<SocketKey>? announcedHeld = null;
+        foreach (var a in _deferredAnnouncements)
+        {
+            var socket = Held(a.Socket, newer, ref announcedHeld);
+            var peer = a.Peer is null ? null : Held(a.Peer, newer, ref announcedHeld);
+            bool current = !ReferenceEquals(socket, a.Socket);
+            var listener = a.Listener is { } l && current && newer.Find(l.Inode) is { } nl && nl.Key == l.Key ? nl : a.Listener;
+            events.Add(Event(a.Kind, a.SeenAt, current ? newer : older, current ? older : newer, socket, peer, listener));
+        }
+        _deferredAnnouncements.Clear();
         foreach (var l in diff.ListenersAppeared)
         {
             _since[l.Key] = now;
-            events.Add(Event(SocketEventKind.Listen, now, newer, older, l, null, null));
+            Announce(new Announcement(SocketEventKind.Listen, now, l, null, null));
         }
         foreach (var c in diff.Connected)
         {
             _since[c.Client.Key] = now;
             _announced.Add(c.Client.Key);
-            events.Add(Event(SocketEventKind.Connect, now, newer, older, c.Client, c.Server, c.Listener));
+            Announce(new Announcement(SocketEventKind.Connect, now, c.Client, c.Server, c.Listener));
         }
         foreach (var c in diff.Pending)
         {
             _since[c.Client.Key] = now;
             _announced.Add(c.Client.Key);
-            events.Add(Event(SocketEventKind.Pending, now, newer, older, c.Client, null, c.Listener));
+            Announce(new Announcement(SocketEventKind.Pending, now, c.Client, null, c.Listener));
+        }
+
+        void Announce(Announcement a)
+        {
+            if (a.Socket.Holders.Count == 0)
+            {
+                _deferredAnnouncements.Add(a);
+                return;
+            }
+            events.Add(Event(a.Kind, a.SeenAt, newer, older, a.Socket, a.Peer, a.Listener));
         }
         foreach (var c in diff.Completed)
         {
@@ -200,6 +224,10 @@ public sealed class SnapshotPoller : ISocketEventSource
         }
         foreach (var h in diff.HoldersChanged)
         {
+            if (h.Lost.Count == 0 && announcedHeld?.Contains(h.Newer.Key) == true)
+            {
+                continue; // its listen, just announced, names them
+            }
             var peer = h.Newer.Peer is uint p and not 0 ? newer.Find(p) : null;
             var e = Event(SocketEventKind.Holders, now, newer, older, h.Newer, peer, null, h.Lost) with { HoldersGained = h.Gained, HoldersLost = h.Lost };
             // A socket whose last fd was just closed is read by the dump before it is released and by
@@ -231,6 +259,28 @@ public sealed class SnapshotPoller : ISocketEventSource
 
     private TimeSpan? ObservedFor(UnixSocket s, DateTimeOffset now)
         => _since.TryGetValue(s.Key, out var since) ? now - since : null;
+
+    /// <summary>
+    /// A deferred announcement's socket as <paramref name="newer"/> has it, when it is still there: the same
+    /// record when its role is unchanged, else the record seen with the holders found since (a waiting
+    /// client accepted meanwhile is announced waiting; its accept follows). Gone: the record seen. The
+    /// sockets whose holders the announcement now names go into <paramref name="held"/>.
+    /// </summary>
+    private static UnixSocket Held(UnixSocket seen, SocketInventory newer, ref HashSet<SocketKey>? held)
+    {
+        if (newer.Find(seen.Inode) is not { } now || now.Key != seen.Key)
+        {
+            return seen;
+        }
+        if (now.Holders.Count > 0)
+        {
+            (held ??= []).Add(now.Key);
+        }
+        return now.Role == seen.Role ? now : seen with { Holders = now.Holders };
+    }
+
+    /// <summary>A listen, connect or pending event waiting one tick for its socket's holders.</summary>
+    private readonly record struct Announcement(SocketEventKind Kind, DateTimeOffset SeenAt, UnixSocket Socket, UnixSocket? Peer, UnixSocket? Listener);
 
     /// <summary>An event whose sockets come from <paramref name="snapshot"/>; processes are looked up there, then in <paramref name="other"/>.</summary>
     private SocketEvent Event(SocketEventKind kind, DateTimeOffset now, SocketInventory snapshot, SocketInventory other,

@@ -56,6 +56,75 @@ public class SnapshotPollerTests
     }
 
     [Fact]
+    public void A_listener_first_read_without_holders_is_announced_with_the_holder_of_the_next_tick()
+    {
+        // Issue 22: a listener made while the fd walk ran is dumped before its process's fds are read: its
+        // listen went out holder-less (so `watch --pid` dropped it) and a "holders" event followed at the
+        // next tick. Made on purpose here: the reader's /proc is a view of the real one (a directory of
+        // symlinks) that shows the listener's process only from the second tick on.
+        using var server = new SocketDriver();
+        using var view = new ProcView(hidden: server.Pid);
+        using var poller = new SnapshotPoller(new SocketInventoryReader(new InventoryOptions { NetNs = NetNsScope.Current, ProcRoot = view.Root }), TimeSpan.FromMilliseconds(50));
+        poller.Start(CancellationToken.None);
+        var made = server.Do("""
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(D + "/s.sock"); l.listen(4)
+            reply(l=ino(l), fd=l.fileno())
+            """);
+        uint l = made.GetProperty("l").GetUInt32();
+        int fd = made.GetProperty("fd").GetInt32();
+        var seen = new List<SocketEvent>();
+        var clock = Stopwatch.StartNew();
+        while (poller.Last?.Find(l) is null && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            seen.AddRange(poller.Next(CancellationToken.None));
+        }
+        Assert.Empty(Assert.IsType<SockPeer.Model.UnixSocket>(poller.Last?.Find(l)).Holders);
+        Assert.DoesNotContain(seen, e => e.Socket?.Inode == l);
+        view.Show(server.Pid);
+        var listen = Until(poller, e => e.Socket?.Inode == l)[^1];
+        Assert.Equal(SocketEventKind.Listen, listen.Kind);
+        Assert.Contains(listen.Socket!.Holders, h => h.Pid == server.Pid && h.Fd == fd);
+        Assert.Contains(listen.Processes, p => p.Pid == server.Pid);
+        var after = new List<SocketEvent>();
+        for (int i = 0; i < 3; i++)
+        {
+            after.AddRange(poller.Next(CancellationToken.None));
+        }
+        Assert.DoesNotContain(after, e => e.Socket?.Inode == l); // no "holders" event: the listen named them
+        server.Do("l.close(); reply()");
+        Assert.Equal(SocketEventKind.Unlisten, Until(poller, e => e.Socket?.Inode == l)[^1].Kind);
+    }
+
+    /// <summary>A directory of symlinks to /proc's entries, one pid left out until shown.</summary>
+    private sealed class ProcView : IDisposable
+    {
+        public string Root { get; } = Directory.CreateTempSubdirectory("sockpeer-procview-").FullName;
+
+        public ProcView(int hidden)
+        {
+            foreach (string entry in Directory.EnumerateFileSystemEntries("/proc"))
+            {
+                string name = Path.GetFileName(entry);
+                if (name != hidden.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    File.CreateSymbolicLink(Path.Combine(Root, name), entry);
+                }
+            }
+        }
+
+        public void Show(int pid) => File.CreateSymbolicLink(Path.Combine(Root, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)), $"/proc/{pid}");
+
+        public void Dispose()
+        {
+            foreach (string link in Directory.EnumerateFileSystemEntries(Root))
+            {
+                File.Delete(link); // the links, never what they point to
+            }
+            Directory.Delete(Root);
+        }
+    }
+
+    [Fact]
     public void A_tick_longer_than_the_interval_is_said_once()
     {
         using var poller = Poller(TimeSpan.FromTicks(10)); // one microsecond: every snapshot overruns it
