@@ -67,8 +67,7 @@ internal static class EndpointQueries
         if (unix)
         {
             stdout.Dispose();
-            var rows = SocketViews.Rows(inventory, sockets).ToList();
-            Output.Render(parse, inventory, sockets, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(sockets, rows)));
+            Output.Render(parse, inventory, sockets, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(inventory, sockets)));
         }
         else if (!parse.GetValue(GlobalOptions.Quiet))
         {

@@ -50,8 +50,7 @@ internal static class ListCommand
         }
         else
         {
-            var rows = SocketViews.Rows(inventory, matched).ToList();
-            Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(matched, rows)));
+            Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(inventory, matched)));
         }
         return matched.Count == 0 && !filter.IsEmpty ? ReturnCode.Failure : ReturnCode.Ok;
     });

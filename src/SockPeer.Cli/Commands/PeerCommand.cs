@@ -107,8 +107,7 @@ internal static class PeerCommand
             Output.Text(1).WriteLine($"process {pid} holds no Unix socket; 'sockpeer peer INODE' takes a socket inode");
             return ReturnCode.Failure;
         }
-        var rows = SocketViews.Rows(inventory, matched).ToList();
-        Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(matched, rows)));
+        Output.Render(parse, inventory, matched, completeList: true, filter.Pids, r => r.WriteList(inventory, new ListAnswer(inventory, matched)));
         if (matched.Count == 0)
         {
             return ReturnCode.Failure; // --json: the empty document, exit 1

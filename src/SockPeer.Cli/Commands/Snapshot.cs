@@ -73,8 +73,15 @@ internal static class Snapshot
         {
             options = options with { Parallelism = threads };
         }
-        reader = new SocketInventoryReader(options with { ReadProcessDetails = processDetails, Endpoints = endpoints });
+        // One snapshot, then its answer: the peak RSS is the command's, so the reader compacts before the
+        // model is made, and the raw records go before the renderers allocate (issue 24, population A,
+        // 40,000 sockets: peak 40-46 MiB to 29-30, ~20-35 ms; bench/RESULTS.md).
+        reader = new SocketInventoryReader(options with { ReadProcessDetails = processDetails, Endpoints = endpoints, CompactBeforeProjection = true });
         var inventory = reader.Read();
+        if (inventory.Sockets.Count >= InventoryOptions.CompactionThreshold)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
         if (Environment.GetEnvironmentVariable("SOCKPEER_STATS") == "1")
         {
             var t = inventory.Timings;

@@ -15,7 +15,7 @@ internal sealed class HumanRenderer(TextWriter output, Terminal terminal, TableO
     private const int MaxHolders = 20;
 
     public void WriteList(SocketInventory inventory, ListAnswer answer)
-        => new SocketTable(output, terminal, inventory, table).Write(answer.Rows);
+        => new SocketTable(output, terminal, inventory, table).Write(answer.Rows());
 
     public void WriteSummary(SocketInventory inventory, SocketSummary summary)
     {

@@ -5,8 +5,19 @@ using SockPeer.Views;
 
 namespace SockPeer.Cli.Rendering;
 
-/// <summary>What `list` shows: the sockets the filter selected, as rows and as themselves.</summary>
-internal sealed record ListAnswer(IReadOnlyList<UnixSocket> Sockets, IReadOnlyList<SocketView> Rows);
+/// <summary>
+/// What `list` shows: the sockets the filter selected, as themselves and as rows. The rows are made
+/// when a renderer asks for them: JSON writes the sockets and never needs them (on 40,000 sockets
+/// they are 4 MiB live while the document is written).
+/// </summary>
+internal sealed class ListAnswer(SocketInventory inventory, IReadOnlyList<UnixSocket> sockets)
+{
+    /// <summary>The sockets the filter selected, ordered by inode.</summary>
+    public IReadOnlyList<UnixSocket> Sockets => sockets;
+
+    /// <summary>The rows of the table: each connection once (<see cref="SocketViews.Rows"/>).</summary>
+    public IReadOnlyList<SocketView> Rows() => SocketViews.Rows(inventory, sockets).ToList();
+}
 
 /// <summary>
 /// One output format (`--format human|json`). Commands work out the answer with the engine

@@ -54,7 +54,8 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
                 held.Add(ns);
                 DumpHeld(run, ns, "held by an fd");
             }
-            var present = new HashSet<uint>(run.Builder.Inodes);
+            var present = new HashSet<uint>(dump.Index.Keys);
+            present.UnionWith(run.Builder.AddedInodes);
             HashSet<uint>? inetPresent = null;
             if (inetAsked)
             {
@@ -73,7 +74,7 @@ internal sealed class HeldNamespaceDumps(InventoryOptions options, IDiagChannelF
                 held.Add(ns);
                 DumpHeld(run, ns, "held only by its sockets");
             }
-            present.UnionWith(run.Builder.Inodes);
+            present.UnionWith(run.Builder.AddedInodes);
             AskByInode(run, unmatched, present, plan.Current);
             if (WarnMissing(unmatched, present, run.NotEntered) is { } missing)
             {

@@ -28,7 +28,7 @@ internal sealed class NamespaceDumper
     {
         var warnings = new List<InventoryWarning>();
         long inUseBefore = ReadUnixInUse(protocolsPath);
-        DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow);
+        DiagDumpResult main = _dump.Dump(channel, UnixDiagState.All, MainShow, inUseBefore);
         long inUseAfter = ReadUnixInUse(protocolsPath);
         warnings.AddRange(main.WarningDetails);
         IReadOnlyList<UnixDiagRecord> records = AbsentPeerRecovery.Recover(channel, _dump, main.Records, netns, warnings);

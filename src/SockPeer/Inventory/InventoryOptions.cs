@@ -33,6 +33,20 @@ public sealed record InventoryOptions
     public ISnapshotIterators? Iterators { get; init; }
     /// <summary>With <see cref="NetNsScope.One"/>: a namespace inode, or a path such as /run/netns/NAME or /proc/PID/ns/net.</summary>
     public string? NetNsTarget { get; init; }
+    /// <summary>
+    /// Before the model is projected, collect what the dump passes left behind and give the freed memory
+    /// back to the system (one blocking, compacting collection). For a process that takes one snapshot and
+    /// cares about its peak: on 40,000 sockets the model is then made in memory the dumps' garbage held,
+    /// not in more of it (population A's `list`: peak RSS 44 to 35 MiB on its own, 10–20 ms). Only from <see cref="CompactionThreshold"/>
+    /// sockets. Off by default: a kept reader reuses its heap.
+    /// </summary>
+    public bool CompactBeforeProjection { get; init; }
+
+    /// <summary>
+    /// The snapshot size (sockets) from which compacting pays: below it the dumps leave a few MiB of
+    /// garbage, which the collector's own budget absorbs, and a collection would only cost time.
+    /// </summary>
+    public const int CompactionThreshold = 10_000;
 }
 
 /// <summary>Which network namespaces a snapshot covers.</summary>

@@ -130,6 +130,12 @@ public sealed class SocketInventoryReader
         clock.Lap("mend");
         var indexes = SocketIndexes.Build(raw);
         clock.Lap("index");
+        if (_options.CompactBeforeProjection && raw.Sockets.Count >= InventoryOptions.CompactionThreshold)
+        {
+            // What is live now (the raw records, the indexes, the holders) stays; the dumps' garbage goes.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            clock.Lap("compact");
+        }
         var files = _options.CheckFiles ? new SocketFileCheck(new ProcSocketFileProbe(_options.ProcRoot)) : SocketFileCheck.Disabled;
         UnixSocket[] sockets = ModelProjection.Project(raw, indexes, holders.Scan, files);
         clock.Lap("project");

@@ -25,22 +25,71 @@ public sealed record SocketFile(uint Major, uint Minor, ulong Inode, SocketFileS
 public readonly record struct SocketHolder(int Pid, int Fd);
 
 /// <summary>One AF_UNIX socket with every join the engine made. Inodes are system-wide keys.</summary>
+/// <remarks>
+/// A snapshot holds one of these per socket, so its layout is kept small (128 bytes rather than 184 on
+/// x64): the optional numbers are stored as a value and a bit in <see cref="_has"/> rather than as
+/// nullables (8 bytes each), the flags as bits, the enums as bytes. Every property reads and compares as
+/// the plain auto-property it stands for.
+/// </remarks>
 public sealed record UnixSocket
 {
+    [Flags]
+    private enum Bits : ushort
+    {
+        NetNs = 1 << 0,
+        Peer = 1 << 1,
+        Listener = 1 << 2,
+        PendingOn = 1 << 3,
+        PendingCount = 1 << 4,
+        Backlog = 1 << 5,
+        Uid = 1 << 6,
+        InFlightOn = 1 << 7,
+        AwaitingAccept = 1 << 8,
+        PendingPartial = 1 << 9,
+        IsSocketPair = 1 << 10,
+        InFlight = 1 << 11,
+        PeerMended = 1 << 12,
+    }
+
+    private ulong _netNs;
+    private uint _peer, _listener, _pendingOn, _pendingCount, _backlog, _uid, _inFlightOn;
+    private byte _type, _role, _state, _shutdown;
+    private Bits _has;
+
+    private bool Has(Bits bit) => (_has & bit) != 0;
+
+    private uint? Optional(Bits bit, uint value) => Has(bit) ? value : null;
+
+    private uint Store(Bits bit, uint? value)
+    {
+        _has = value.HasValue ? _has | bit : _has & ~bit;
+        return value.GetValueOrDefault();
+    }
+
+    private void Set(Bits bit, bool value) => _has = value ? _has | bit : _has & ~bit;
+
     /// <summary>Socket inode (socket:[N]).</summary>
     public required uint Inode { get; init; }
     /// <summary>sock_diag cookie; 0 when unknown (the /proc fallback).</summary>
     public ulong Cookie { get; init; }
     /// <summary>Inode of the network namespace the socket lives in, when known.</summary>
-    public ulong? NetNs { get; init; }
+    public ulong? NetNs
+    {
+        get => Has(Bits.NetNs) ? _netNs : null;
+        init
+        {
+            _netNs = value.GetValueOrDefault();
+            Set(Bits.NetNs, value.HasValue);
+        }
+    }
     /// <summary>The name of that namespace: its `ip netns` name, else the container's in it; null when it has none.</summary>
     public string? NetNsName { get; init; }
     /// <summary>Type.</summary>
-    public required UnixSocketType Type { get; init; }
+    public required UnixSocketType Type { get => (UnixSocketType)_type; init => _type = checked((byte)value); }
     /// <summary>The part it plays (listener, client, server, ...), decided once by the engine; every view reads it.</summary>
-    public required SocketRole Role { get; init; }
+    public required SocketRole Role { get => (SocketRole)_role; init => _role = checked((byte)value); }
     /// <summary>State.</summary>
-    public required UnixSocketState State { get; init; }
+    public required UnixSocketState State { get => (UnixSocketState)_state; init => _state = checked((byte)value); }
     /// <summary>Exact name bytes (abstract names with their leading NUL); null when unnamed.</summary>
     public byte[]? NameBytes { get; init; }
     /// <summary>Display text of the name; null when unnamed.</summary>
@@ -50,46 +99,46 @@ public sealed record UnixSocket
     /// <summary>The socket file, for a pathname socket whose file identity the kernel gave.</summary>
     public SocketFile? File { get; init; }
     /// <summary>Peer inode: 0 when the peer closed, null when there is none (or unknown).</summary>
-    public uint? Peer { get; init; }
+    public uint? Peer { get => Optional(Bits.Peer, _peer); init => _peer = Store(Bits.Peer, value); }
     /// <summary>For an accepted socket, the listener it came from.</summary>
-    public uint? Listener { get; init; }
+    public uint? Listener { get => Optional(Bits.Listener, _listener); init => _listener = Store(Bits.Listener, value); }
     /// <summary>For a client waiting in an accept queue, that listener (when the kernel listed it).</summary>
-    public uint? PendingOn { get; init; }
+    public uint? PendingOn { get => Optional(Bits.PendingOn, _pendingOn); init => _pendingOn = Store(Bits.PendingOn, value); }
     /// <summary>A connected client whose connection has not been accepted yet (its listener may be unknown when the pending list was partial).</summary>
-    public bool AwaitingAccept { get; init; }
+    public bool AwaitingAccept { get => Has(Bits.AwaitingAccept); init => Set(Bits.AwaitingAccept, value); }
     /// <summary>Listeners: clients waiting in the accept queue (0 entries for clients that already closed are dropped).</summary>
     public IReadOnlyList<uint> Pending { get; init; } = [];
     /// <summary>Listeners: how many connections wait to be accepted.</summary>
-    public uint? PendingCount { get; init; }
+    public uint? PendingCount { get => Optional(Bits.PendingCount, _pendingCount); init => _pendingCount = Store(Bits.PendingCount, value); }
     /// <summary>Listeners: true when the kernel could not list every pending client.</summary>
-    public bool PendingPartial { get; init; }
+    public bool PendingPartial { get => Has(Bits.PendingPartial); init => Set(Bits.PendingPartial, value); }
     /// <summary>Listeners: the backlog limit.</summary>
-    public uint? Backlog { get; init; }
+    public uint? Backlog { get => Optional(Bits.Backlog, _backlog); init => _backlog = Store(Bits.Backlog, value); }
     /// <summary>Sockets whose peer is this one while this one's peer is not them (datagram servers' clients).</summary>
     public IReadOnlyList<uint> Clients { get; init; } = [];
     /// <summary>Both ends unnamed, each the other's peer.</summary>
-    public bool IsSocketPair { get; init; }
+    public bool IsSocketPair { get => Has(Bits.IsSocketPair); init => Set(Bits.IsSocketPair, value); }
     /// <summary>Bytes (or, for listeners, connections) queued for receiving.</summary>
     public uint RecvQueue { get; init; }
     /// <summary>Send queue (write memory in use; listeners: backlog).</summary>
     public uint SendQueue { get; init; }
     /// <summary>Shutdown state.</summary>
-    public ShutdownState Shutdown { get; init; }
+    public ShutdownState Shutdown { get => (ShutdownState)_shutdown; init => _shutdown = checked((byte)value); }
     /// <summary>Owner uid, when the kernel gave it.</summary>
-    public uint? Uid { get; init; }
+    public uint? Uid { get => Optional(Bits.Uid, _uid); init => _uid = Store(Bits.Uid, value); }
     /// <summary>Every (pid, fd) holding the socket, sorted.</summary>
     public IReadOnlyList<SocketHolder> Holders { get; init; } = [];
     /// <summary>No process holds it and it is believed to be in an SCM_RIGHTS message.</summary>
-    public bool InFlight { get; init; }
+    public bool InFlight { get => Has(Bits.InFlight); init => Set(Bits.InFlight, value); }
     /// <summary>The socket whose receive queue holds this one in flight, when it can be told.</summary>
-    public uint? InFlightOn { get; init; }
+    public uint? InFlightOn { get => Optional(Bits.InFlightOn, _inFlightOn); init => _inFlightOn = Store(Bits.InFlightOn, value); }
     /// <summary>
     /// The dump read this socket's end of a connection torn (before connect() or socketpair() finished
     /// setting it), and <see cref="Peer"/> and <see cref="State"/> were completed from the other end's
     /// record. An inference, not what the kernel said of this socket: a diff between snapshots should not
     /// report its flip as a connect or a close. <see cref="InFlight"/> is likewise an inference.
     /// </summary>
-    public bool PeerMended { get; init; }
+    public bool PeerMended { get => Has(Bits.PeerMended); init => Set(Bits.PeerMended, value); }
     /// <summary>
     /// Listeners: the accept queue is full, so the next connect() waits or fails with EAGAIN. The
     /// kernel's test (<c>unix_recvq_full()</c> in net/unix/af_unix.c) is queue length &gt; backlog: a

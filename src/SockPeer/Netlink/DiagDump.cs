@@ -25,11 +25,15 @@ internal sealed class DiagDump
     private readonly SockDiagDump _loop = new(sequenceBase: 0);
 
     /// <summary>Dumps every AF_UNIX socket whose state bit is set in <paramref name="states"/>.</summary>
+    /// <param name="channel">The channel to the namespace.</param>
+    /// <param name="states">The states to dump (<see cref="UnixDiagState"/> bits).</param>
+    /// <param name="show">The attributes to ask for.</param>
+    /// <param name="expected">About how many sockets there are (0 or less: unknown), to size the result once.</param>
     /// <exception cref="DiagUnavailableException">The kernel has no unix_diag, or the channel fails before any record.</exception>
-    public DiagDumpResult Dump(IDiagChannel channel, uint states, UnixDiagShow show)
+    public DiagDumpResult Dump(IDiagChannel channel, uint states, UnixDiagShow show, long expected = 0)
     {
         var warnings = new List<InventoryWarning>();
-        List<UnixDiagRecord> records = _loop.Dump(channel, new UnixDumpFormat(states, show), warnings);
+        List<UnixDiagRecord> records = _loop.Dump(channel, new UnixDumpFormat(states, show), warnings, expected);
         return new DiagDumpResult { Records = records, WarningDetails = warnings };
     }
 

@@ -61,6 +61,7 @@ internal sealed class SockDiagDump(uint sequenceBase)
     private const int InitialBuffer = 64 * 1024;
     private const int MaxBuffer = 1024 * 1024;
     private const int MaxAttempts = 3;
+    private const int MaxPresized = 1 << 21;
     private byte[] _buffer = new byte[InitialBuffer];
     private uint _sequence = sequenceBase;
 
@@ -71,16 +72,26 @@ internal sealed class SockDiagDump(uint sequenceBase)
     public uint NextSequence() => ++_sequence;
 
     /// <summary>Runs one dump; appends why it may be incomplete to <paramref name="warnings"/>.</summary>
+    /// <param name="channel">The channel to the namespace.</param>
+    /// <param name="format">The family's request and record parser.</param>
+    /// <param name="warnings">Where to append why the dump may be incomplete.</param>
+    /// <param name="expected">
+    /// About how many records to expect (the kernel's count of sockets in use; 0 or less: unknown): the
+    /// record list and the duplicate check are made that large at once rather than grown by doubling,
+    /// which on 40,000 sockets left 3 MiB of outgrown arrays behind at the snapshot's peak.
+    /// </param>
     /// <returns>The records, deduplicated on (inode, cookie).</returns>
     /// <exception cref="DiagUnavailableException">The request failed, or the kernel refused or the channel failed before any record (ENOENT: no handler for this family).</exception>
-    public List<TRecord> Dump<TRecord>(IDiagChannel channel, ISockDiagDumpFormat<TRecord> format, List<InventoryWarning> warnings)
+    public List<TRecord> Dump<TRecord>(IDiagChannel channel, ISockDiagDumpFormat<TRecord> format, List<InventoryWarning> warnings, long expected = 0)
     {
+        // A hint, not a promise: sockets come and go, and a wild count must not become a wild allocation.
+        int capacity = (int)Math.Clamp(expected + expected / 16, 0, MaxPresized);
         var attemptWarnings = new List<InventoryWarning>();
         for (int attempt = 1; ; attempt++)
         {
-            var records = new List<TRecord>();
+            var records = new List<TRecord>(capacity);
             attemptWarnings.Clear(); // what an abandoned attempt saw says nothing about the records kept
-            var outcome = TryDump(channel, format, records, attemptWarnings);
+            var outcome = TryDump(channel, format, records, attemptWarnings, capacity);
             if (outcome == Outcome.Grow)
             {
                 attempt--; // a larger buffer is not a lost reply; growth stops at MaxBuffer
@@ -101,7 +112,7 @@ internal sealed class SockDiagDump(uint sequenceBase)
 
     private enum Outcome { Done, Restart, Grow }
 
-    private Outcome TryDump<TRecord>(IDiagChannel channel, ISockDiagDumpFormat<TRecord> format, List<TRecord> records, List<InventoryWarning> warnings)
+    private Outcome TryDump<TRecord>(IDiagChannel channel, ISockDiagDumpFormat<TRecord> format, List<TRecord> records, List<InventoryWarning> warnings, int capacity)
     {
         SockDiagDumpWording words = format.Wording;
         uint sequence = NextSequence();
@@ -110,7 +121,7 @@ internal sealed class SockDiagDump(uint sequenceBase)
         Send(channel, request, words.Request);
 
         // The dump is not a snapshot: under churn a socket can be missed or seen twice.
-        var seen = new HashSet<(uint, ulong)>();
+        var seen = new HashSet<(uint, ulong)>(capacity);
         bool interruptedNoted = false;
         while (true)
         {

@@ -82,4 +82,21 @@ public class SocketFileCheckTests
         Assert.Equal(SocketFileStatus.Unknown, SocketFileCheck.Disabled.Check("/run/a.sock"u8.ToArray(), Device, 77, Holder));
         Assert.Empty(probe.Calls);
     }
+
+    [Fact]
+    public void Sockets_bound_to_one_file_share_one_record_and_different_files_do_not()
+    {
+        // Every end accepted from a listener carries the listener's name and file: one record serves them all.
+        var check = new SocketFileCheck(new Probe(Errno.None, new FileIdentity(8, 3, 77) { Mode = 0xC1ED, Uid = 0, Gid = 0 }));
+        var first = check.File("/run/a.sock"u8.ToArray(), Device, 77, Holder);
+        var second = check.File("/run/a.sock"u8.ToArray(), Device, 77, [new(43, 5)]);
+        Assert.Same(first, second);
+        Assert.Equal(new SocketFile(8, 3, 77, SocketFileStatus.Ok) { Mode = 0x1ED, Uid = 0, Gid = 0 }, first);
+
+        var replaced = check.File("/run/a.sock"u8.ToArray(), Device, 79, Holder);
+        Assert.Equal(SocketFileStatus.Replaced, replaced.Status);
+        Assert.Equal(79UL, replaced.Inode);
+        Assert.NotSame(first, replaced);
+        Assert.Same(replaced, check.File("/run/a.sock"u8.ToArray(), Device, 79, Holder));
+    }
 }

@@ -21,7 +21,7 @@ public class HumanRendererTests
         inventory ??= Snapshot;
         var sockets = inventory.Sockets.Where(s => filter is null || filter.Matches(inventory, s)).ToList();
         var text = new StringWriter { NewLine = "\n" };
-        new HumanRenderer(text, new Terminal(false), options).WriteList(inventory, new ListAnswer(sockets, SocketViews.Rows(inventory, sockets).ToList()));
+        new HumanRenderer(text, new Terminal(false), options).WriteList(inventory, new ListAnswer(inventory, sockets));
         return text.ToString();
     }
 

@@ -34,7 +34,7 @@ public class JsonRendererTests
     private static JsonElement List(Func<UnixSocket, bool> keep)
     {
         var sockets = Snapshot.Sockets.Where(keep).ToList();
-        return Render("list", r => r.WriteList(Snapshot, new ListAnswer(sockets, SocketViews.Rows(Snapshot, sockets).ToList())));
+        return Render("list", r => r.WriteList(Snapshot, new ListAnswer(Snapshot, sockets)));
     }
 
     private static int[] Pids(JsonElement doc) => [.. doc.GetProperty("processes").EnumerateArray().Select(p => p.GetProperty("pid").GetInt32())];
