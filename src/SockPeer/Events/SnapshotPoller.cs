@@ -226,7 +226,7 @@ public sealed class SnapshotPoller : ISocketEventSource
         {
             if (h.Lost.Count == 0 && announcedHeld?.Contains(h.Newer.Key) == true)
             {
-                continue; // its listen, just announced, names them
+                continue; // the listen, connect or pending just announced names them
             }
             var peer = h.Newer.Peer is uint p and not 0 ? newer.Find(p) : null;
             var e = Event(SocketEventKind.Holders, now, newer, older, h.Newer, peer, null, h.Lost) with { HoldersGained = h.Gained, HoldersLost = h.Lost };

@@ -243,16 +243,6 @@ public static class SchemaJsonWriter
         }
     }
 
-    /// <summary>The device as <see cref="SocketFile.Device"/> writes it ("major:minor"), without making the string.</summary>
-    private static void WriteDevice(Utf8JsonWriter w, uint major, uint minor)
-    {
-        Span<byte> text = stackalloc byte[24];
-        major.TryFormat(text, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
-        text[n++] = (byte)':';
-        minor.TryFormat(text[n..], out int m, default, System.Globalization.CultureInfo.InvariantCulture);
-        w.WriteString(Names.Device, text[..(n + m)]);
-    }
-
     /// <summary>One socket object, as in every document's <c>sockets</c> array.</summary>
     public static void WriteSocket(Utf8JsonWriter w, UnixSocket s) => WriteSocket(w, s, null);
 
@@ -286,7 +276,8 @@ public static class SchemaJsonWriter
         if (s.File is { } file)
         {
             w.WriteStartObject(Names.File);
-            WriteDevice(w, file.Major, file.Minor);
+            Span<byte> device = stackalloc byte[SocketFile.DeviceMaxLength];
+            w.WriteString(Names.Device, device[..file.FormatDevice(device)]);
             w.WriteNumber(Names.Inode, file.Inode);
             w.WriteString(Names.Status, Values.Of(file.Status));
             f.String(Names.ResolvedPath, file.ResolvedPath);

@@ -4,7 +4,26 @@ namespace SockPeer.Model;
 public sealed record SocketFile(uint Major, uint Minor, ulong Inode, SocketFileStatus Status)
 {
     /// <summary>`MAJ:MIN`.</summary>
-    public string Device => $"{Major}:{Minor}";
+    public string Device
+    {
+        get
+        {
+            Span<byte> text = stackalloc byte[DeviceMaxLength];
+            return System.Text.Encoding.ASCII.GetString(text[..FormatDevice(text)]);
+        }
+    }
+
+    /// <summary>The longest <see cref="Device"/>: two 10-digit numbers and the colon.</summary>
+    internal const int DeviceMaxLength = 21;
+
+    /// <summary><see cref="Device"/> in ASCII into <paramref name="ascii"/> (<see cref="DeviceMaxLength"/> bytes or more, so the JSON writer makes no string); the bytes written.</summary>
+    internal int FormatDevice(Span<byte> ascii)
+    {
+        Major.TryFormat(ascii, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
+        ascii[n++] = (byte)':';
+        Minor.TryFormat(ascii[n..], out int m, default, System.Globalization.CultureInfo.InvariantCulture);
+        return n + m;
+    }
 
     /// <summary>
     /// The name as it resolves now (as the first holder sees it), when a symlinked directory on the way
