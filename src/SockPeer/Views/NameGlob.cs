@@ -10,13 +10,49 @@ namespace SockPeer.Views;
 public sealed class NameGlob
 {
     private readonly string _pattern;
+    private readonly string? _resolvedPattern;
     private readonly bool _lastComponent;
 
     private NameGlob(string pattern)
     {
         _pattern = pattern;
         _lastComponent = !pattern.Contains('/', StringComparison.Ordinal);
-        AnchoredPrefix = pattern.StartsWith('/') ? pattern[..LiteralLength(pattern)] : "";
+        string literal = pattern.StartsWith('/') ? pattern[..LiteralLength(pattern)] : "";
+        _resolvedPattern = ThroughResolvedDirectory(pattern, literal);
+        AnchoredPrefix = _resolvedPattern is null ? literal : CommonPrefix(literal, _resolvedPattern[..LiteralLength(_resolvedPattern)]);
+    }
+
+    /// <summary>
+    /// The pattern with its literal directory written as it resolves now, when a symlink on the way makes
+    /// it another path (`/var/run/docker.sock` → `/run/docker.sock` on most distributions): a socket bound
+    /// under the resolved directory is the one the operator named. Null when the same or not a directory
+    /// here. (A name bound through a symlink is matched the other way, by its resolved path.)
+    /// </summary>
+    private static string? ThroughResolvedDirectory(string pattern, string literal)
+    {
+        int slash = literal.LastIndexOf('/');
+        if (slash <= 0)
+        {
+            return null;
+        }
+        string directory = literal[..slash];
+        byte[]? resolved = Interop.ProcFs.ResolveDirectory(Interop.ProcFs.Zero(directory));
+        if (resolved is null)
+        {
+            return null;
+        }
+        string text = System.Text.Encoding.UTF8.GetString(resolved);
+        return text == directory || text.AsSpan().IndexOfAny("*?[\\") >= 0 ? null : text + pattern[slash..]; // a resolved name with glob characters is not made a pattern
+    }
+
+    private static string CommonPrefix(string a, string b)
+    {
+        int n = 0;
+        while (n < a.Length && n < b.Length && a[n] == b[n])
+        {
+            n++;
+        }
+        return a[..n];
     }
 
     /// <summary>The pattern as given.</summary>
@@ -25,7 +61,8 @@ public sealed class NameGlob
     /// <summary>
     /// The text every display name this pattern matches begins with: the pattern's literal start up
     /// to its first '*', '?', '[' or '\'; empty when the pattern does not fix one (a pattern without
-    /// a leading '/' also matches a last path component, so it fixes no start).
+    /// a leading '/' also matches a last path component, so it fixes no start). For a pattern through a
+    /// symlinked directory, what it and its resolved form have in common.
     /// </summary>
     public string AnchoredPrefix { get; }
 
@@ -66,7 +103,7 @@ public sealed class NameGlob
 
     private bool Matches(ReadOnlySpan<char> name)
     {
-        if (Match(_pattern, name))
+        if (Match(_pattern, name) || (_resolvedPattern is not null && Match(_resolvedPattern, name)))
         {
             return true;
         }
