@@ -62,28 +62,3 @@ internal readonly record struct EventRow(long TimeNs, string Kind, string? Path,
         return new EventEnd(h.Pid, h.Fd, s.Inode, p?.Command, p?.Uid ?? s.Uid, p?.User, container);
     }
 }
-
-/// <summary>
-/// The display text of the last name seen, made again only when the name changes: a recorder's events
-/// mostly name the same few listeners, and a new string per event was a tenth of its allocations.
-/// </summary>
-internal sealed class NameText
-{
-    private byte[]? _bytes;
-    private string? _text;
-
-    /// <summary><see cref="SocketName.Display"/> of <paramref name="name"/>; null for none.</summary>
-    public string? Of(byte[]? name)
-    {
-        if (name is null)
-        {
-            return null;
-        }
-        if (_bytes is null || !(ReferenceEquals(_bytes, name) || _bytes.AsSpan().SequenceEqual(name)))
-        {
-            _bytes = name;
-            _text = SocketName.Display(name);
-        }
-        return _text;
-    }
-}

@@ -77,11 +77,13 @@ public sealed record UnixSocket
 
     private bool Has(Bits bit) => (_has & bit) != 0;
 
-    private uint? Optional(Bits bit, uint value) => Has(bit) ? value : null;
+    private T? Optional<T>(Bits bit, T value)
+        where T : struct => Has(bit) ? value : null;
 
-    private uint Store(Bits bit, uint? value)
+    private T Store<T>(Bits bit, T? value)
+        where T : struct
     {
-        _has = value.HasValue ? _has | bit : _has & ~bit;
+        Set(bit, value.HasValue);
         return value.GetValueOrDefault();
     }
 
@@ -92,15 +94,7 @@ public sealed record UnixSocket
     /// <summary>sock_diag cookie; 0 when unknown (the /proc fallback).</summary>
     public ulong Cookie { get; init; }
     /// <summary>Inode of the network namespace the socket lives in, when known.</summary>
-    public ulong? NetNs
-    {
-        get => Has(Bits.NetNs) ? _netNs : null;
-        init
-        {
-            _netNs = value.GetValueOrDefault();
-            Set(Bits.NetNs, value.HasValue);
-        }
-    }
+    public ulong? NetNs { get => Optional(Bits.NetNs, _netNs); init => _netNs = Store(Bits.NetNs, value); }
     /// <summary>The name of that namespace: its `ip netns` name, else the container's in it; null when it has none.</summary>
     public string? NetNsName { get; init; }
     /// <summary>Type.</summary>

@@ -19,7 +19,7 @@ public sealed class NameGlob
         _lastComponent = !pattern.Contains('/', StringComparison.Ordinal);
         string literal = pattern.StartsWith('/') ? pattern[..LiteralLength(pattern)] : "";
         _resolvedPattern = ThroughResolvedDirectory(pattern, literal);
-        AnchoredPrefix = _resolvedPattern is null ? literal : CommonPrefix(literal, _resolvedPattern[..LiteralLength(_resolvedPattern)]);
+        AnchoredPrefix = _resolvedPattern is null ? literal : literal[..literal.AsSpan().CommonPrefixLength(_resolvedPattern.AsSpan(0, LiteralLength(_resolvedPattern)))];
     }
 
     /// <summary>
@@ -43,16 +43,6 @@ public sealed class NameGlob
         }
         string text = System.Text.Encoding.UTF8.GetString(resolved);
         return text == directory || text.AsSpan().IndexOfAny("*?[\\") >= 0 ? null : text + pattern[slash..]; // a resolved name with glob characters is not made a pattern
-    }
-
-    private static string CommonPrefix(string a, string b)
-    {
-        int n = 0;
-        while (n < a.Length && n < b.Length && a[n] == b[n])
-        {
-            n++;
-        }
-        return a[..n];
     }
 
     /// <summary>The pattern as given.</summary>
