@@ -9,6 +9,12 @@
  * tracepoints load wherever BPF tracing does. The socket behind a descriptor is found through the
  * task's fd table, as the kernel's own fget() would. CO-RE: built once against vmlinux.h and
  * relocated by libbpf against the running kernel's BTF.
+ *
+ * Cost: these programs run on every connect, accept and close of the host, of files and TCP sockets
+ * as well, so what every run does first is kept cheap: the walk from the task to the file and the
+ * test "is it an AF_UNIX stream socket" read through BTF pointers (plain loads the verifier guards),
+ * not a helper call per field, and connect needs no entry program (its descriptor is the syscall's
+ * first argument, still in the task's saved registers at exit).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -44,13 +50,8 @@ struct {
     __type(value, struct sockpeer_config);
 } sockpeer_config SEC(".maps");
 
-/* connect(fd, ...) in progress, by thread: the exit tracepoint has only the result. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u64);
-    __type(value, __u32);
-} connecting SEC(".maps");
+/* A pointer read as a number (a void * or a pointer array's element), typed again for direct reads. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 static __always_inline void count_lost(void)
 {
@@ -60,18 +61,19 @@ static __always_inline void count_lost(void)
         __sync_fetch_and_add(n, 1);
 }
 
+/* The file behind a task's descriptor, or null. <task> is a BTF pointer (the current task, or the exiting one). */
 static __always_inline struct file *task_file(struct task_struct *task, __u32 fd)
 {
-    struct files_struct *files = BPF_CORE_READ(task, files);
+    struct files_struct *files = task->files;
     if (!files)
         return 0;
-    struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-    if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+    struct fdtable *fdt = files->fdt;
+    if (!fdt || fd >= fdt->max_fds)
         return 0;
-    struct file **fds = BPF_CORE_READ(fdt, fd);
+    struct file **fds = fdt->fd;
     struct file *f = 0;
     bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-    return f;
+    return f ? bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file)) : 0;
 }
 
 /* The AF_UNIX stream or seqpacket socket behind a file, or null. */
@@ -79,28 +81,35 @@ static __always_inline struct socket *unix_stream_socket(struct file *f)
 {
     if (!f)
         return 0;
-    struct inode *inode = BPF_CORE_READ(f, f_inode);
-    if (!inode || (BPF_CORE_READ(inode, i_mode) & 0xF000) != 0xC000 /* S_IFSOCK */)
+    struct inode *inode = f->f_inode;
+    if (!inode || (inode->i_mode & 0xF000) != 0xC000 /* S_IFSOCK */)
         return 0;
-    struct socket *sock = BPF_CORE_READ(f, private_data);
-    if (!sock)
+    void *data = f->private_data;
+    if (!data)
         return 0;
-    struct sock *sk = BPF_CORE_READ(sock, sk);
-    if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX || BPF_CORE_READ(sk, sk_type) == SOCK_DGRAM)
+    struct socket *sock = bpf_rdonly_cast(data, bpf_core_type_id_kernel(struct socket));
+    struct sock *sk = sock->sk;
+    if (!sk || sk->__sk_common.skc_family != AF_UNIX || sk->sk_type == SOCK_DGRAM)
         return 0;
     return sock;
+}
+
+/* The AF_UNIX socket a struct sock is the start of (unix_sk()). */
+static __always_inline struct unix_sock *unix_of(struct sock *sk)
+{
+    return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct unix_sock));
 }
 
 static __always_inline __u32 socket_inode(struct socket *sock)
 {
     /* SOCK_INODE(): the socket is embedded in struct socket_alloc beside its vfs inode. */
-    struct socket_alloc *alloc = container_of(sock, struct socket_alloc, socket);
-    return (__u32)BPF_CORE_READ(alloc, vfs_inode.i_ino);
+    struct socket_alloc *alloc = bpf_rdonly_cast(sock, bpf_core_type_id_kernel(struct socket_alloc));
+    return (__u32)alloc->vfs_inode.i_ino;
 }
 
 static __always_inline __u32 sock_inode(struct sock *sk)
 {
-    struct socket *sock = sk ? BPF_CORE_READ(sk, sk_socket) : 0;
+    struct socket *sock = sk ? sk->sk_socket : 0;
     return sock ? socket_inode(sock) : 0;
 }
 
@@ -108,10 +117,10 @@ static __always_inline __u32 sock_inode(struct sock *sk)
 static __always_inline bool copy_name(struct sockpeer_event *e, struct sock *sk)
 {
     e->name_len = 0;
-    struct unix_address *addr = sk ? BPF_CORE_READ((struct unix_sock *)sk, addr) : 0;
+    struct unix_address *addr = sk ? unix_of(sk)->addr : 0;
     if (!addr)
         return false;
-    __u32 len = (__u32)BPF_CORE_READ(addr, len);
+    __u32 len = (__u32)addr->len;
     if (len <= sizeof(short))
         return false; /* only sun_family: unnamed */
     len -= sizeof(short);
@@ -169,8 +178,8 @@ static __always_inline __u64 wakeup_flags(void)
 
 static __always_inline int emit(__u32 kind, __u32 fd, struct socket *sock, __u32 reason, struct task_struct *task)
 {
-    struct sock *sk = BPF_CORE_READ(sock, sk);
-    struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+    struct sock *sk = sock->sk;
+    struct sock *peer = unix_of(sk)->peer;
     struct sockpeer_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
         count_lost();
@@ -193,42 +202,33 @@ static __always_inline int emit(__u32 kind, __u32 fd, struct socket *sock, __u32
     e->fd = fd;
     e->inode = socket_inode(sock);
     e->peer_inode = connect ? 0 : sock_inode(peer);
-    e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-    e->type = BPF_CORE_READ(sk, sk_type);
-    e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+    e->netns = sk->__sk_common.skc_net.net->ns.inum;
+    e->type = sk->sk_type;
+    e->state = sk->__sk_common.skc_state;
     e->reason = reason;
     __u64 key = cfg ? cfg->id_key : 0;
-    e->sock_id = (__u64)sk ^ key;
-    e->peer_id = peer ? (__u64)peer ^ key : 0;
+    /* The addresses as numbers (the verifier allows no arithmetic on a BTF pointer): read, not loaded. */
+    __u64 sk_addr = (__u64)BPF_CORE_READ(sock, sk);
+    __u64 peer_addr = peer ? (__u64)BPF_CORE_READ(unix_of(sk), peer) : 0;
+    e->sock_id = sk_addr ^ key;
+    e->peer_id = peer_addr ? peer_addr ^ key : 0;
     /* The process's command, as /proc/PID/comm and the snapshots name it, not the calling thread's
        (a .NET server accepts on a thread called ".NET TP Worker"). */
-    struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+    struct task_struct *leader = task->group_leader;
     bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), leader ? leader->comm : task->comm);
     bpf_ringbuf_submit(e, wakeup_flags());
-    return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_connect")
-int sockpeer_connect_enter(struct trace_event_raw_sys_enter *ctx)
-{
-    __u64 id = bpf_get_current_pid_tgid();
-    __u32 fd = (__u32)ctx->args[0];
-    bpf_map_update_elem(&connecting, &id, &fd, BPF_ANY);
     return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_connect")
 int sockpeer_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
-    __u64 id = bpf_get_current_pid_tgid();
-    __u32 *fd = bpf_map_lookup_elem(&connecting, &id);
-    if (!fd)
-        return 0;
-    __u32 n = *fd;
-    bpf_map_delete_elem(&connecting, &id);
     if (ctx->ret != 0)
         return 0; /* no connection (AF_UNIX has no EINPROGRESS) */
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct task_struct *task = bpf_get_current_task_btf();
+    /* The descriptor: the syscall's first argument, as the task's registers were saved at entry. */
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+    __u32 n = (__u32)PT_REGS_PARM1_CORE_SYSCALL(regs);
     struct socket *sock = unix_stream_socket(task_file(task, n));
     return sock ? emit(SOCKPEER_EVENT_CONNECT, n, sock, 0, task) : 0;
 }
@@ -238,7 +238,7 @@ static __always_inline int accepted(struct trace_event_raw_sys_exit *ctx)
     if (ctx->ret < 0)
         return 0;
     __u32 n = (__u32)ctx->ret;
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    struct task_struct *task = bpf_get_current_task_btf();
     struct socket *sock = unix_stream_socket(task_file(task, n));
     return sock ? emit(SOCKPEER_EVENT_ACCEPT, n, sock, 0, task) : 0;
 }
@@ -258,7 +258,7 @@ struct file___f_count {
 static __always_inline __s64 references(struct file *f)
 {
     if (bpf_core_field_exists(f->f_ref))
-        return BPF_CORE_READ(f, f_ref.refcnt.counter) + 1; /* file_ref_t counts one reference as 0 */
+        return f->f_ref.refcnt.counter + 1; /* file_ref_t counts one reference as 0 */
     return BPF_CORE_READ((struct file___f_count *)f, f_count.counter);
 }
 
@@ -298,9 +298,9 @@ struct {
  */
 static __always_inline int report_close(struct socket *sock, __u32 fd, __u32 reason, struct task_struct *task)
 {
-    struct sock *sk = BPF_CORE_READ(sock, sk);
-    struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
-    if (peer ? BPF_CORE_READ(peer, __sk_common.skc_state) == TCP_CLOSE : BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
+    struct sock *sk = sock->sk;
+    struct sock *peer = unix_of(sk)->peer;
+    if (peer ? peer->__sk_common.skc_state == TCP_CLOSE : sk->__sk_common.skc_state != TCP_LISTEN)
         return 0;
     return emit(SOCKPEER_EVENT_CLOSE, fd, sock, reason, task);
 }
@@ -350,7 +350,7 @@ static __always_inline int closing(struct task_struct *task, __u32 fd, __u32 rea
 SEC("tracepoint/syscalls/sys_enter_close")
 int sockpeer_close_enter(struct trace_event_raw_sys_enter *ctx)
 {
-    return closing((struct task_struct *)bpf_get_current_task(), (__u32)ctx->args[0], SOCKPEER_CLOSE_SYSCALL);
+    return closing(bpf_get_current_task_btf(), (__u32)ctx->args[0], SOCKPEER_CLOSE_SYSCALL);
 }
 
 /* The close has dropped its reference: no longer in flight; the file's entry goes with the last. */
