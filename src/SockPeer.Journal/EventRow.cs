@@ -21,7 +21,7 @@ internal readonly record struct EventEnd(int? Pid, int? Fd, uint? Inode, string?
 internal readonly record struct EventRow(long TimeNs, string Kind, string? Path, EventEnd Client, EventEnd Server, ulong? NetNs, long? DurationNs, string Source, ReadOnlyMemory<byte> Json)
 {
     /// <summary>The row of <paramref name="e"/>; the path's text is kept in <paramref name="names"/> across calls.</summary>
-    public static EventRow From(SocketEvent e, ArrayBufferWriter<byte> buffer, NameText names)
+    public static EventRow From(SocketEvent e, ArrayBufferWriter<byte> buffer, SocketNameText names)
     {
         buffer.ResetWrittenCount();
         SocketEventJsonWriter.WriteLine(buffer, e, compact: true); // history writes it out in full again

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using SockPeer.Events;
+using SockPeer.Model;
 
 namespace SockPeer.Journal;
 
@@ -32,7 +33,7 @@ internal sealed class JournalRecorder : IDisposable
     private readonly EventInsert _insert;
     private readonly SqliteCommand _commit;
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
-    private readonly NameText _names = new();
+    private readonly SocketNameText _names = new();
     private readonly JournalLimits _limits;
     private readonly long _session;
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
