@@ -114,7 +114,7 @@ internal static class WatchCommand
             }
             else
             {
-                AppendText(buffer, renderer.Line(e));
+                renderer.WriteLine(e, buffer);
             }
             if (buffer.WrittenCount >= FlushAt)
             {
@@ -198,12 +198,4 @@ internal static class WatchCommand
 
     /// <summary>Lines gathered up to about this many bytes are written at once, also within a batch.</summary>
     private const int FlushAt = 64 * 1024;
-
-    private static void AppendText(ArrayBufferWriter<byte> buffer, string line)
-    {
-        var span = buffer.GetSpan(System.Text.Encoding.UTF8.GetMaxByteCount(line.Length) + 1);
-        int n = System.Text.Encoding.UTF8.GetBytes(line, span);
-        span[n] = (byte)'\n';
-        buffer.Advance(n + 1);
-    }
 }

@@ -55,7 +55,20 @@ public static class SocketName
     }
 
     /// <summary>Escapes a string that may hold control characters.</summary>
-    public static string Escape(string text) => Escape(Encoding.UTF8.GetBytes(text));
+    public static string Escape(string text) => IsPlain(text) ? text : Escape(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Printable ASCII without a backslash: escaping leaves it as it is (most commands), so no copy is made.</summary>
+    private static bool IsPlain(string text)
+    {
+        foreach (char c in text)
+        {
+            if (c is < ' ' or > '~' or '\\')
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private static void AppendEscaped(StringBuilder sb, ReadOnlySpan<byte> bytes, bool escapeLeadingAt)
     {

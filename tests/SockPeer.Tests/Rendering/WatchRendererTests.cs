@@ -171,4 +171,44 @@ public class WatchRendererTests
             Assert.Equal(s.NameBytes is null ? null : Convert.ToBase64String(s.NameBytes), socket.GetProperty("nameBytes").GetString());
         }
     }
+
+    [Theory]
+    // Adelaide's clocks go back from 03:00 to 02:00 local (+10:30 to +9:30) at 16:30 UTC: a
+    // half-hour offset and a change in the middle of a UTC hour; Berlin's go forward at 01:00 UTC.
+    [InlineData("Australia/Adelaide", 2026, 4, 4, 16, 29, 59, 999)]
+    [InlineData("Australia/Adelaide", 2026, 4, 4, 16, 30, 0, 0)]
+    [InlineData("Europe/Berlin", 2026, 3, 29, 0, 59, 59, 500)]
+    [InlineData("Europe/Berlin", 2026, 3, 29, 1, 0, 0, 1)]
+    [InlineData("UTC", 2026, 12, 3, 12, 0, 0, 250)]
+    public void The_time_of_a_human_line_is_the_zones_local_time_across_its_offset_changes(string zoneId, int year, int month, int day, int hour, int minute, int second, int ms)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
+        var renderer = new WatchRenderer(new Terminal(false), zone);
+        var time = new DateTimeOffset(year, month, day, hour, minute, second, ms, TimeSpan.Zero);
+        // The renderer keeps the offset of the minute it saw last: a line a minute before comes first.
+        renderer.Line(new SocketEvent(SocketEventKind.Warning, time.AddMinutes(-1)) { Message = "m" });
+        string line = renderer.Line(new SocketEvent(SocketEventKind.Warning, time) { Message = "m" });
+        string expected = TimeZoneInfo.ConvertTime(time, zone).ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.StartsWith(expected + " ", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_line_written_as_UTF8_is_the_line_itself_also_when_it_is_long_and_not_ASCII(bool color)
+    {
+        // Longer than the builder's first chunk, with a character of two UTF-16 units placed, over the
+        // paddings, at every position around where the first chunk ends.
+        for (int padding = 180; padding <= 260; padding++)
+        {
+            string name = "/run/" + new string('x', padding) + "\U0001F600-é/app.sock";
+            var socket = Snapshot.Find(1001)! with { NameBytes = Encoding.UTF8.GetBytes(name) };
+            var e = new SocketEvent(SocketEventKind.Listen, Time) { Socket = socket, Processes = Snapshot.Processes, Snapshot = Snapshot };
+            var renderer = new WatchRenderer(new Terminal(color));
+            var buffer = new ArrayBufferWriter<byte>();
+            renderer.WriteLine(e, buffer);
+            Assert.Equal(renderer.Line(e) + "\n", Encoding.UTF8.GetString(buffer.WrittenSpan));
+            Assert.Contains("\U0001F600-é", Encoding.UTF8.GetString(buffer.WrittenSpan), StringComparison.Ordinal);
+        }
+    }
 }
