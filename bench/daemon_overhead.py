@@ -22,10 +22,12 @@ The load average is printed before and after: read the ratios against it.
 Needs root (eBPF), redis-server redis-tools postgresql postgresql-contrib nginx php-fpm apache2-utils.
 """
 import argparse
+import json
 import glob
 import os
 import pwd
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -258,6 +260,83 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(root):
+    """CPU of a process and every live descendant, with the children they reaped (a daemon and its workers, live or gone)."""
+    parent, ticks = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry)] = int(fields[1])
+        ticks[int(entry)] = sum(int(x) for x in fields[11:15])  # its own and its reaped children's (a backend that exited)
+    total = 0
+    for pid, t in ticks.items():
+        p = pid
+        while p > 1 and p != root:
+            p = parent.get(p, 0)
+        if p == root:
+            total += t
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def host_cpu_seconds():
+    """(busy, idle) CPU seconds of the whole host so far, from /proc/stat (idle includes iowait)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:8]]
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / hz, idle / hz
+
+
+bpftool_cpu = 0.0  # what reading the programs' statistics cost this script's children, kept out of the load generator's
+
+
+def program_seconds():
+    """Seconds our eBPF programs have run (kernel.bpf_stats_enabled), and how many times."""
+    global bpftool_cpu
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True, text=True, timeout=10).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    bpftool_cpu += after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    ns = runs = 0
+    for prog in json.loads(out or "[]"):
+        if prog.get("name", "").startswith("sockpeer_"):
+            ns += prog.get("run_time_ns", 0)
+            runs += prog.get("run_cnt", 0)
+    return ns / 1e9, runs
+
+
+class Account:
+    """
+    Where the CPU of one benchmark run goes: the host's busy and idle time (/proc/stat), the daemons'
+    (each with its descendants, which includes our programs' time, as a tracepoint program runs in the task that
+    made the syscall), the load generator's (this script's waited-for children), the watcher's, and our
+    programs' (kernel.bpf_stats_enabled). Per request, the difference between two conditions is the
+    CPU the watcher adds, split by where it lands.
+    """
+
+    def __init__(self, sessions, watcher):
+        self.sessions, self.watcher = sessions, watcher
+        self.start = self.read()
+
+    def read(self):
+        busy, idle = host_cpu_seconds()
+        prog, runs = program_seconds()
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        daemons = {f"daemon {name}": tree_cpu_seconds(pid) for name, pid in self.sessions}
+        return {"busy": busy, "idle": idle, **daemons,
+                "loadgen": kids.ru_utime + kids.ru_stime - bpftool_cpu, "watcher": cpu_seconds(self.watcher) if self.watcher else 0.0,
+                "programs": prog, "program runs": runs}
+
+    def stop(self):
+        end = self.read()
+        return {k: end[k] - self.start[k] for k in end}
+
+
 def stop_watcher(w):
     """Stops the watcher; returns the CPU seconds it used in all."""
     used = cpu_seconds(w.pid)
@@ -268,6 +347,30 @@ def stop_watcher(w):
         w.kill()
         w.wait()
     return used
+
+
+BURNER = """
+import sys, time
+busy, period = float(sys.argv[1]), 0.05
+try:
+    while True:
+        start = time.perf_counter()
+        while time.perf_counter() - start < busy:
+            pass
+        time.sleep(max(0.0, period - (time.perf_counter() - start)))
+except KeyboardInterrupt:
+    pass
+"""
+
+
+def start_burner(share):
+    """
+    A process that spins <share> of one core, in one burst every 50 ms as the watcher drains: what
+    taking that much CPU in that rhythm costs the daemons, whoever takes it (no BPF, no output).
+    """
+    p = subprocess.Popen([sys.executable, "-c", BURNER, str(share * 0.05)], start_new_session=True)
+    time.sleep(0.5)
+    return p
 
 
 SLOWPATH_EVENT = "/sys/kernel/tracing/events/syscalls/sys_enter_getppid/enable"
@@ -311,7 +414,13 @@ def main():
                          "filtered (watch with a --path no socket has: the programs run, the kernel drops every event), "
                          "devnull (watch > /dev/null: as watch, without the file's writes), "
                          "batch (watch under chrt --batch: its wake-ups do not preempt the daemons), "
-                         "nice (watch under nice -n 19)")
+                         "nice (watch under nice -n 19), "
+                         "burn (no watcher: a process spinning --burn-share of one core in a burst every 50 ms)")
+    ap.add_argument("--burn-share", type=float, default=0.06,
+                    help="for the burn condition: the share of one core it spins (the watcher's, measured)")
+    ap.add_argument("--account", action="store_true",
+                    help="also split each run's CPU per request: daemons (with our programs' share, from "
+                         "kernel.bpf_stats_enabled, turned on for the run), load generator, watcher, the rest of the host, idle")
     args = ap.parse_args()
     sockpeer = os.path.abspath(args.sockpeer)
     conditions = ["off"] + args.conditions.split(",")
@@ -322,6 +431,13 @@ def main():
     watch_lines = []
     watch_cpu = {}  # benchmark name -> [(CPU seconds during the benchmark, lines printed during it, wall seconds)]
     foreign = []
+    accounts = {}  # benchmark name -> condition -> [Account.stop() of each run]
+    stats_before = None
+    if args.account:
+        with open(STATS_SWITCH) as f:
+            stats_before = f.read().strip()
+        with open(STATS_SWITCH, "w") as f:
+            f.write("1")
     load_before = os.getloadavg()
     t0 = time.monotonic()
     try:
@@ -342,9 +458,15 @@ def main():
                               else start_watcher_to_null(sockpeer) if cond == "devnull"
                               else start_watcher(sockpeer, out_path, prefix=["chrt", "--batch", "0"]) if cond == "batch"
                               else start_watcher(sockpeer, out_path, prefix=["nice", "-n", "19"]) if cond == "nice"
+                              else start_burner(args.burn_share) if cond == "burn"
                               else Slowpath() if cond == "slowpath" else None)
                     cpu0 = None
+                    account = None
                     try:
+                        if args.account:
+                            account = Account([(n, p.pid) for n, p in daemons.procs],
+                                              active.pid if isinstance(active, subprocess.Popen) else None)
+                            t_acc = time.monotonic()
                         if cond == "off":
                             foreign.append(foreign_syscall_tracepoints())
                         if cond == "watch":
@@ -353,8 +475,13 @@ def main():
                                 lines0 = sum(1 for _ in f)
                             cpu0, t0_run = cpu_seconds(active.pid), time.monotonic()
                         got = bench()
+                        if account:
+                            used = account.stop()
+                            used["wall"] = time.monotonic() - t_acc
+                            used["rate"] = next(iter(got.values())) if len(got) == 1 else None
+                            accounts.setdefault(name, {}).setdefault(cond, []).append(used)
                     finally:
-                        if cond in ("filtered", "devnull", "batch", "nice"):
+                        if cond in ("filtered", "devnull", "batch", "nice", "burn"):
                             stop_watcher(active)
                         elif isinstance(active, subprocess.Popen):
                             cpu1 = stop_watcher(active)
@@ -374,6 +501,9 @@ def main():
             with open(SLOWPATH_EVENT, "w") as f:
                 f.write("0")
         shutil.rmtree(d, ignore_errors=True)
+        if stats_before is not None:
+            with open(STATS_SWITCH, "w") as f:
+                f.write(stats_before)
     load_after = os.getloadavg()
     busy = sum(1 for x in foreign if x > 0)
     print(f"rounds {args.rounds} x {args.seconds} s, conditions rotated; load average before {load_before[0]:.1f}/{load_before[1]:.1f}, "
@@ -383,7 +513,8 @@ def main():
     print()
     labels = {"off": "none", "watch": "`watch --source ebpf > file`", "slowpath": "syscall slow path only",
               "filtered": "programs, every event filtered out", "devnull": "`watch --source ebpf > /dev/null`",
-              "batch": "`chrt --batch 0 watch > file`", "nice": "`nice -n 19 watch > file`"}
+              "batch": "`chrt --batch 0 watch > file`", "nice": "`nice -n 19 watch > file`",
+              "burn": f"a process spinning {args.burn_share:.0%} of a core in 50 ms bursts"}
     print("| benchmark | " + " | ".join(f"{labels[c]} (median)" for c in conditions) + " | " + " | ".join(f"ratio {labels[c]}" for c in conditions[1:]) + " | runs |")
     print("|---|" + "---:|" * (2 * len(conditions) - 1) + "---|")
     for m, v in results.items():
@@ -401,7 +532,46 @@ def main():
             rate = statistics.median(n / w for _, n, w in runs)
             per = statistics.median(c / n * 100000 for c, n, _ in runs if n > 0) if any(n > 0 for _, n, _ in runs) else float("nan")
             print(f"| {name} | {share:.1f} % | {rate:,.0f} | {per:.3f} | " + ", ".join(f"{c:.2f}/{n:,}/{w:.1f}" for c, n, w in runs) + " |")
+    if accounts:
+        print_accounts(accounts, conditions, labels)
     return 0
+
+
+STATS_SWITCH = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+def print_accounts(accounts, conditions, labels):
+    """Per benchmark and condition, the medians of where the CPU went, per request where a run has one rate."""
+    print()
+    print("Where the CPU went (medians over the runs; µs of CPU per request, or cores when a run has several rates; "
+          "each daemon's column includes our programs' share, which `programs` gives, `rest` is the host's busy time outside every column before it; "
+          "busy + idle = the 2 cores × wall):")
+    print()
+    for name, by_cond in accounts.items():
+        first = next(iter(by_cond.values()))[0]
+        parts = [k for k in first if k.startswith("daemon ")] + ["programs", "loadgen", "watcher", "rest", "idle"]
+        print("| benchmark | condition | req/s | " + " | ".join(parts) + " | total | program runs per request |")
+        print("|---|---|---:|" + "---:|" * (len(parts) + 2))
+        for cond in conditions:
+            runs = by_cond.get(cond, [])
+            if not runs:
+                continue
+            rows = []
+            for u in runs:
+                split = {k: v for k, v in u.items() if k.startswith("daemon ")}
+                split.update({"programs": u["programs"], "loadgen": u["loadgen"], "watcher": u["watcher"], "idle": u["idle"]})
+                split["rest"] = u["busy"] - sum(v for k, v in u.items() if k.startswith("daemon ")) - u["loadgen"] - u["watcher"]
+                requests = u["rate"] * u["wall"] if u["rate"] else None
+                scale = (1e6 / requests) if requests else (1 / u["wall"])
+                row = {k: v * scale for k, v in split.items()}
+                row["total"] = sum(v for k, v in row.items() if k != "programs")
+                row["runs"] = u["program runs"] / requests if requests else u["program runs"] / u["wall"]
+                row["rate"] = u["rate"] or 0
+                rows.append(row)
+            med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+            unit = "" if runs[0]["rate"] else " cores"
+            print(f"| {name} | {labels[cond]} | {med['rate']:,.0f} | " + " | ".join(f"{med[k]:.1f}{unit}" for k in parts)
+                  + f" | {med['total']:.1f} | {med['runs']:.1f} |")
 
 
 if __name__ == "__main__":
