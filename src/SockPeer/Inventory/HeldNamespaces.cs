@@ -81,8 +81,14 @@ internal static class HeldNamespaces
         // spreads those calls over the cores.
         var candidates = result.Holders.ToArray();
         var kinds = new SocketKind[candidates.Length];
-        Parallel.For(0, candidates.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount },
-            i => kinds[i] = Kind(candidates[i].Value, procRoot, inetPresent is not null && !inetPresent.Contains(candidates[i].Key)));
+        ProcLoop.For(candidates.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Environment.ProcessorCount },
+            static () => 0,
+            (i, none) =>
+            {
+                kinds[i] = Kind(candidates[i].Value, procRoot, inetPresent is not null && !inetPresent.Contains(candidates[i].Key));
+                return none;
+            },
+            static _ => { });
         var pidfds = new Dictionary<int, SafeFd?>();
         try
         {

@@ -35,9 +35,9 @@ internal sealed partial class ProcScanner
         var infos = new ProcessInfo?[pids.Length];
         var entries = cache is null ? null : new ProcessDetailsCache.Entry?[pids.Length];
         var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism };
-        Parallel.For(0, pids.Length, options,
+        ProcLoop.For(pids.Length, options,
             () => new InfoReader(procFd),
-            (i, _, reader) =>
+            (i, reader) =>
             {
                 if (cache is null)
                 {

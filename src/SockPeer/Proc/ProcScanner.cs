@@ -47,9 +47,9 @@ internal sealed partial class ProcScanner
             int[] pids = ListPids(procFd);
             var workers = new List<FdWorker>();
             var options = new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = cancellationToken };
-            Parallel.For(0, pids.Length, options,
+            ProcLoop.For(pids.Length, options,
                 () => new FdWorker(procFd, Links),
-                (i, _, worker) =>
+                (i, worker) =>
                 {
                     worker.ScanProcess(pids[i]);
                     return worker;
