@@ -18,8 +18,8 @@ public sealed class EbpfEventSource : ISocketEventSource
 
     /// <summary>
     /// Facts translated per batch at most; the rest wait for the next call, which does not wait. A busy
-    /// host's 50 ms of facts (1,000 and more) translated at once were all alive when a collection came,
-    /// and the collector's copying of them was a fifth of an unfiltered watcher's CPU.
+    /// host's facts of one drain (1,000 and more at 50 ms) translated at once were all alive when a
+    /// collection came, and the collector's copying of them was a fifth of an unfiltered watcher's CPU.
     /// </summary>
     private const int MaxBatch = 256;
     private const uint RingBufferBytes = 8 << 20; // about 40,000 events: seconds of a busy host's churn
