@@ -351,7 +351,7 @@ def stop_watcher(w):
 
 BURNER = """
 import sys, time
-busy, period = float(sys.argv[1]), 0.05
+busy, period = float(sys.argv[1]), float(sys.argv[2])
 try:
     while True:
         start = time.perf_counter()
@@ -363,12 +363,13 @@ except KeyboardInterrupt:
 """
 
 
-def start_burner(share):
+def start_burner(share, period):
     """
-    A process that spins <share> of one core, in one burst every 50 ms as the watcher drains: what
-    taking that much CPU in that rhythm costs the daemons, whoever takes it (no BPF, no output).
+    A process that spins <share> of one core, in one burst every <period> seconds (the watcher drains
+    every 50 ms): what taking that much CPU in that rhythm costs the daemons, whoever takes it (no BPF,
+    no output).
     """
-    p = subprocess.Popen([sys.executable, "-c", BURNER, str(share * 0.05)], start_new_session=True)
+    p = subprocess.Popen([sys.executable, "-c", BURNER, str(share * period), str(period)], start_new_session=True)
     time.sleep(0.5)
     return p
 
@@ -418,6 +419,8 @@ def main():
                          "burn (no watcher: a process spinning --burn-share of one core in a burst every 50 ms)")
     ap.add_argument("--burn-share", type=float, default=0.06,
                     help="for the burn condition: the share of one core it spins (the watcher's, measured)")
+    ap.add_argument("--burn-period", type=float, default=0.05,
+                    help="for the burn condition: seconds between its bursts (the watcher's drain interval is 0.05)")
     ap.add_argument("--account", action="store_true",
                     help="also split each run's CPU per request: daemons (with our programs' share, from "
                          "kernel.bpf_stats_enabled, turned on for the run), load generator, watcher, the rest of the host, idle")
@@ -458,7 +461,7 @@ def main():
                               else start_watcher_to_null(sockpeer) if cond == "devnull"
                               else start_watcher(sockpeer, out_path, prefix=["chrt", "--batch", "0"]) if cond == "batch"
                               else start_watcher(sockpeer, out_path, prefix=["nice", "-n", "19"]) if cond == "nice"
-                              else start_burner(args.burn_share) if cond == "burn"
+                              else start_burner(args.burn_share, args.burn_period) if cond == "burn"
                               else Slowpath() if cond == "slowpath" else None)
                     cpu0 = None
                     account = None
@@ -514,7 +517,7 @@ def main():
     labels = {"off": "none", "watch": "`watch --source ebpf > file`", "slowpath": "syscall slow path only",
               "filtered": "programs, every event filtered out", "devnull": "`watch --source ebpf > /dev/null`",
               "batch": "`chrt --batch 0 watch > file`", "nice": "`nice -n 19 watch > file`",
-              "burn": f"a process spinning {args.burn_share:.0%} of a core in 50 ms bursts"}
+              "burn": f"a process spinning {args.burn_share:.1%} of a core, a burst every {args.burn_period * 1000:g} ms"}
     print("| benchmark | " + " | ".join(f"{labels[c]} (median)" for c in conditions) + " | " + " | ".join(f"ratio {labels[c]}" for c in conditions[1:]) + " | runs |")
     print("|---|" + "---:|" * (2 * len(conditions) - 1) + "---|")
     for m, v in results.items():
