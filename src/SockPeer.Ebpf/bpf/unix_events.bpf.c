@@ -11,10 +11,11 @@
  * relocated by libbpf against the running kernel's BTF.
  *
  * Cost: these programs run on every connect, accept and close of the host, of files and TCP sockets
- * as well, so what every run does first is kept cheap: the walk from the task to the file and the
- * test "is it an AF_UNIX stream socket" read through BTF pointers (plain loads the verifier guards),
- * not a helper call per field, and connect needs no entry program (its descriptor is the syscall's
- * first argument, still in the task's saved registers at exit).
+ * as well, so what every run does first is kept cheap: the walk from the task to its fd table reads
+ * through the task's BTF pointer (plain loads the verifier guards, not a helper call per field), and
+ * connect needs no entry program (its descriptor is the syscall's first argument, still in the task's
+ * saved registers at exit). From the file on, reads go through bpf_probe_read_kernel: a BTF pointer
+ * there would need the bpf_rdonly_cast kfunc (kernel 6.2), and Debian 12's kernel is 6.1.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -50,9 +51,6 @@ struct {
     __type(value, struct sockpeer_config);
 } sockpeer_config SEC(".maps");
 
-/* A pointer read as a number (a void * or a pointer array's element), typed again for direct reads. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 static __always_inline void count_lost(void)
 {
     __u32 zero = 0;
@@ -73,7 +71,7 @@ static __always_inline struct file *task_file(struct task_struct *task, __u32 fd
     struct file **fds = fdt->fd;
     struct file *f = 0;
     bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-    return f ? bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file)) : 0;
+    return f;
 }
 
 /* The AF_UNIX stream or seqpacket socket behind a file, or null. */
@@ -81,35 +79,28 @@ static __always_inline struct socket *unix_stream_socket(struct file *f)
 {
     if (!f)
         return 0;
-    struct inode *inode = f->f_inode;
-    if (!inode || (inode->i_mode & 0xF000) != 0xC000 /* S_IFSOCK */)
+    struct inode *inode = BPF_CORE_READ(f, f_inode);
+    if (!inode || (BPF_CORE_READ(inode, i_mode) & 0xF000) != 0xC000 /* S_IFSOCK */)
         return 0;
-    void *data = f->private_data;
-    if (!data)
+    struct socket *sock = BPF_CORE_READ(f, private_data);
+    if (!sock)
         return 0;
-    struct socket *sock = bpf_rdonly_cast(data, bpf_core_type_id_kernel(struct socket));
-    struct sock *sk = sock->sk;
-    if (!sk || sk->__sk_common.skc_family != AF_UNIX || sk->sk_type == SOCK_DGRAM)
+    struct sock *sk = BPF_CORE_READ(sock, sk);
+    if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX || BPF_CORE_READ(sk, sk_type) == SOCK_DGRAM)
         return 0;
     return sock;
-}
-
-/* The AF_UNIX socket a struct sock is the start of (unix_sk()). */
-static __always_inline struct unix_sock *unix_of(struct sock *sk)
-{
-    return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct unix_sock));
 }
 
 static __always_inline __u32 socket_inode(struct socket *sock)
 {
     /* SOCK_INODE(): the socket is embedded in struct socket_alloc beside its vfs inode. */
-    struct socket_alloc *alloc = bpf_rdonly_cast(sock, bpf_core_type_id_kernel(struct socket_alloc));
-    return (__u32)alloc->vfs_inode.i_ino;
+    struct socket_alloc *alloc = container_of(sock, struct socket_alloc, socket);
+    return (__u32)BPF_CORE_READ(alloc, vfs_inode.i_ino);
 }
 
 static __always_inline __u32 sock_inode(struct sock *sk)
 {
-    struct socket *sock = sk ? sk->sk_socket : 0;
+    struct socket *sock = sk ? BPF_CORE_READ(sk, sk_socket) : 0;
     return sock ? socket_inode(sock) : 0;
 }
 
@@ -117,10 +108,10 @@ static __always_inline __u32 sock_inode(struct sock *sk)
 static __always_inline bool copy_name(struct sockpeer_event *e, struct sock *sk)
 {
     e->name_len = 0;
-    struct unix_address *addr = sk ? unix_of(sk)->addr : 0;
+    struct unix_address *addr = sk ? BPF_CORE_READ((struct unix_sock *)sk, addr) : 0;
     if (!addr)
         return false;
-    __u32 len = (__u32)addr->len;
+    __u32 len = (__u32)BPF_CORE_READ(addr, len);
     if (len <= sizeof(short))
         return false; /* only sun_family: unnamed */
     len -= sizeof(short);
@@ -178,8 +169,8 @@ static __always_inline __u64 wakeup_flags(void)
 
 static __always_inline int emit(__u32 kind, __u32 fd, struct socket *sock, __u32 reason, struct task_struct *task)
 {
-    struct sock *sk = sock->sk;
-    struct sock *peer = unix_of(sk)->peer;
+    struct sock *sk = BPF_CORE_READ(sock, sk);
+    struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
     struct sockpeer_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
     if (!e) {
         count_lost();
@@ -202,16 +193,13 @@ static __always_inline int emit(__u32 kind, __u32 fd, struct socket *sock, __u32
     e->fd = fd;
     e->inode = socket_inode(sock);
     e->peer_inode = connect ? 0 : sock_inode(peer);
-    e->netns = sk->__sk_common.skc_net.net->ns.inum;
-    e->type = sk->sk_type;
-    e->state = sk->__sk_common.skc_state;
+    e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+    e->type = BPF_CORE_READ(sk, sk_type);
+    e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
     e->reason = reason;
     __u64 key = cfg ? cfg->id_key : 0;
-    /* The addresses as numbers (the verifier allows no arithmetic on a BTF pointer): read, not loaded. */
-    __u64 sk_addr = (__u64)BPF_CORE_READ(sock, sk);
-    __u64 peer_addr = peer ? (__u64)BPF_CORE_READ(unix_of(sk), peer) : 0;
-    e->sock_id = sk_addr ^ key;
-    e->peer_id = peer_addr ? peer_addr ^ key : 0;
+    e->sock_id = (__u64)sk ^ key;
+    e->peer_id = peer ? (__u64)peer ^ key : 0;
     /* The process's command, as /proc/PID/comm and the snapshots name it, not the calling thread's
        (a .NET server accepts on a thread called ".NET TP Worker"). */
     struct task_struct *leader = task->group_leader;
@@ -258,7 +246,7 @@ struct file___f_count {
 static __always_inline __s64 references(struct file *f)
 {
     if (bpf_core_field_exists(f->f_ref))
-        return f->f_ref.refcnt.counter + 1; /* file_ref_t counts one reference as 0 */
+        return BPF_CORE_READ(f, f_ref.refcnt.counter) + 1; /* file_ref_t counts one reference as 0 */
     return BPF_CORE_READ((struct file___f_count *)f, f_count.counter);
 }
 
@@ -298,9 +286,9 @@ struct {
  */
 static __always_inline int report_close(struct socket *sock, __u32 fd, __u32 reason, struct task_struct *task)
 {
-    struct sock *sk = sock->sk;
-    struct sock *peer = unix_of(sk)->peer;
-    if (peer ? peer->__sk_common.skc_state == TCP_CLOSE : sk->__sk_common.skc_state != TCP_LISTEN)
+    struct sock *sk = BPF_CORE_READ(sock, sk);
+    struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+    if (peer ? BPF_CORE_READ(peer, __sk_common.skc_state) == TCP_CLOSE : BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
         return 0;
     return emit(SOCKPEER_EVENT_CLOSE, fd, sock, reason, task);
 }
