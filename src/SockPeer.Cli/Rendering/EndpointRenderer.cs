@@ -208,7 +208,7 @@ internal sealed class EndpointRenderer(TextWriter output, Terminal terminal, Soc
 
     private void Field(System.Text.StringBuilder line, string text, int width, string? color)
     {
-        line.Append(color is not null && terminal.Color ? $"\u001b[{color}m{text}\u001b[0m" : text);
+        terminal.Paint(line, text, color);
         line.Append(' ', Math.Max(1, width - text.Length));
     }
 

@@ -247,14 +247,7 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
                 };
             }
             string? color = row is null ? null : Color(row, columns[i]);
-            if (color is not null && terminal.Color && text.Length > 0)
-            {
-                line.Append("\u001b[").Append(color).Append('m').Append(text).Append("\u001b[0m");
-            }
-            else
-            {
-                line.Append(text);
-            }
+            terminal.Paint(line, text, text.Length > 0 ? color : null);
             visible += text.Length;
             if (last)
             {

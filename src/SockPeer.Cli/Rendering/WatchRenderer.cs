@@ -55,7 +55,7 @@ internal sealed class WatchRenderer(Terminal terminal, TimeZoneInfo zone)
         AppendTime(line, e.Time);
         line.Append(' ');
         string kind = e.Kind.ToText();
-        Paint(line, kind, Color(e));
+        terminal.Paint(line, kind, Color(e));
         line.Append(' ', Math.Max(1, EventWidth - kind.Length));
         if (e.Kind == SocketEventKind.Warning)
         {
@@ -100,7 +100,7 @@ internal sealed class WatchRenderer(Terminal terminal, TimeZoneInfo zone)
         if (e.Backlog is { } b)
         {
             line.Append("  ");
-            Paint(line, b.Full ? "full" : "drained", b.Full ? Terminal.Red : null);
+            terminal.Paint(line, b.Full ? "full" : "drained", b.Full ? Terminal.Red : null);
             line.Append(' ').Append(b.Pending).Append('/').Append(b.Limit);
         }
         if (e.Kind == SocketEventKind.Holders)
@@ -110,7 +110,7 @@ internal sealed class WatchRenderer(Terminal terminal, TimeZoneInfo zone)
         }
         if (e.ObservedFor is { } observed)
         {
-            StartPaint(line, Terminal.Dim);
+            terminal.StartPaint(line, Terminal.Dim);
             line.Append("  after ");
             if (observed.TotalSeconds < 60)
             {
@@ -120,7 +120,7 @@ internal sealed class WatchRenderer(Terminal terminal, TimeZoneInfo zone)
             {
                 line.Append(observed.ToString(observed.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture));
             }
-            EndPaint(line, Terminal.Dim);
+            terminal.EndPaint(line, Terminal.Dim);
         }
         return line;
     }
@@ -135,12 +135,12 @@ internal sealed class WatchRenderer(Terminal terminal, TimeZoneInfo zone)
             _offsetMinute = minute;
         }
         var local = time.UtcDateTime + _offset;
-        StartPaint(line, Terminal.Dim);
+        terminal.StartPaint(line, Terminal.Dim);
         Digits(line, local.Hour, 2).Append(':');
         Digits(line, local.Minute, 2).Append(':');
         Digits(line, local.Second, 2).Append('.');
         Digits(line, local.Millisecond, 3);
-        EndPaint(line, Terminal.Dim);
+        terminal.EndPaint(line, Terminal.Dim);
     }
 
     private static StringBuilder Digits(StringBuilder line, int value, int width)
@@ -150,30 +150,6 @@ internal sealed class WatchRenderer(Terminal terminal, TimeZoneInfo zone)
             line.Append((char)('0' + value / unit % 10));
         }
         return line;
-    }
-
-    /// <summary><see cref="Terminal.Paint"/>, appended.</summary>
-    private void Paint(StringBuilder line, string text, string? code)
-    {
-        StartPaint(line, code);
-        line.Append(text);
-        EndPaint(line, code);
-    }
-
-    private void StartPaint(StringBuilder line, string? code)
-    {
-        if (code is not null && terminal.Color)
-        {
-            line.Append("\u001b[").Append(code).Append('m');
-        }
-    }
-
-    private void EndPaint(StringBuilder line, string? code)
-    {
-        if (code is not null && terminal.Color)
-        {
-            line.Append("\u001b[0m");
-        }
     }
 
     /// <summary>The first few holders, then how many more (the JSON line has them all).</summary>
