@@ -38,13 +38,16 @@ public static class SocketName
         }
         foreach (byte b in name)
         {
-            if (b is < 0x20 or >= 0x7F or (byte)'\\')
+            if (!ShownAsIs(b))
             {
                 return false;
             }
         }
         return true;
     }
+
+    /// <summary>A character escaping leaves as it is: printable ASCII other than a backslash.</summary>
+    private static bool ShownAsIs(int c) => c is >= 0x20 and < 0x7F and not '\\';
 
     /// <summary>Escapes arbitrary bytes (a path given by a user, a command name) the same way.</summary>
     public static string Escape(ReadOnlySpan<byte> bytes)
@@ -62,7 +65,7 @@ public static class SocketName
     {
         foreach (char c in text)
         {
-            if (c is < ' ' or > '~' or '\\')
+            if (!ShownAsIs(c))
             {
                 return false;
             }
