@@ -28,26 +28,34 @@ public static class CollectorSelection
     /// <summary>
     /// The iterators to read through, or null for procfs. <paramref name="requested"/> null takes
     /// $SOCKPEER_COLLECTOR, else <c>auto</c>; <paramref name="manySnapshots"/>: the reader is kept.
+    /// What can be checked at once is (privilege, BTF, libbpf); the program itself loads on another
+    /// thread while the first snapshot's dumps run, and a failure there is the reader's to report:
+    /// give it <see cref="IsRequired"/> as <see cref="InventoryOptions.IteratorsRequired"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The name is none of <see cref="Names"/>.</exception>
     /// <exception cref="InvalidOperationException"><c>bpf</c> was asked for and cannot run here (the message says why).</exception>
     public static SnapshotIterators? Open(string? requested, bool manySnapshots)
     {
-        string name = string.IsNullOrEmpty(requested) ? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? "auto" : requested;
-        switch (name)
+        switch (NameOf(requested))
         {
             case "procfs":
                 return null;
             case "bpf":
-                return SnapshotIterators.TryLoad(out string why) ?? throw new InvalidOperationException($"the bpf collector cannot run here: {why}");
+                return SnapshotIterators.StartLoading(out string why) ?? throw new InvalidOperationException($"the bpf collector cannot run here: {why}");
             case "auto":
                 if (Interop.Privilege.Missing() is not null)
                 {
                     return null; // not counting descriptors it could not use
                 }
-                return manySnapshots || Interop.DescriptorCount.AtLeast(SingleSnapshotBreakEven) >= SingleSnapshotBreakEven ? SnapshotIterators.TryLoad(out _) : null;
+                return manySnapshots || Interop.DescriptorCount.AtLeast(SingleSnapshotBreakEven) >= SingleSnapshotBreakEven ? SnapshotIterators.StartLoading(out _) : null;
             default:
-                throw new ArgumentException($"--collector takes auto, bpf or procfs, not '{name}'", nameof(requested));
+                throw new ArgumentException($"--collector takes auto, bpf or procfs, not '{NameOf(requested)}'", nameof(requested));
         }
     }
+
+    /// <summary>Whether the collector named (or $SOCKPEER_COLLECTOR's) is <c>bpf</c>, which must run or fail, where <c>auto</c> falls back.</summary>
+    public static bool IsRequired(string? requested) => NameOf(requested) == "bpf";
+
+    private static string NameOf(string? requested)
+        => string.IsNullOrEmpty(requested) ? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? "auto" : requested;
 }

@@ -76,7 +76,7 @@ internal static class Program
     {
         // A kept reader: the bpf collector's program is loaded once, and each snapshot reads its iterators.
         using var iterators = SockPeer.Ebpf.CollectorSelection.Open(options.Collector, manySnapshots: true);
-        var reader = new SocketInventoryReader(options.Inventory with { Iterators = iterators });
+        var reader = new SocketInventoryReader(options.Inventory with { Iterators = iterators, IteratorsRequired = SockPeer.Ebpf.CollectorSelection.IsRequired(options.Collector) });
         var source = new SnapshotSource(reader.Read, inv => UnixSocketMeasurements.From(inv, options.Filter, options.MaxListeners), options.MinInterval, Log);
         using var instruments = new SockPeerInstruments(source);
         using var kernelEvents = options.Source == "poll" ? null : StartKernelEvents(options, source, instruments);

@@ -28,7 +28,8 @@ internal static class BenchRoles
     private static int Run(int count, ParseResult parse)
     {
         long loading = Stopwatch.GetTimestamp();
-        var options = Snapshot.ReaderOptions(parse, manySnapshots: true); // loads the bpf collector's program, when it runs
+        var options = Snapshot.ReaderOptions(parse, manySnapshots: true);
+        options.Iterators?.WaitLoaded(out _); // the bpf collector's program, timed apart from the snapshots
         double loadMs = Stopwatch.GetElapsedTime(loading).TotalMilliseconds;
         var reader = new SocketInventoryReader(options);
         int middle = count >= 200 ? 100 : count / 2;

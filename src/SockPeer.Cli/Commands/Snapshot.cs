@@ -36,7 +36,8 @@ internal static class Snapshot
         };
         try
         {
-            return options with { Iterators = SockPeer.Ebpf.CollectorSelection.Open(parse.GetValue(Collector), manySnapshots) };
+            string? collector = parse.GetValue(Collector);
+            return options with { Iterators = SockPeer.Ebpf.CollectorSelection.Open(collector, manySnapshots), IteratorsRequired = SockPeer.Ebpf.CollectorSelection.IsRequired(collector) };
         }
         catch (ArgumentException e)
         {
@@ -87,6 +88,7 @@ internal static class Snapshot
             var t = inventory.Timings;
             Output.Error($"sockpeer: stats: {inventory.Collector.ToString().ToLowerInvariant()} collector, dump {t.Dump.TotalMilliseconds:F1} ms, scan {t.Scan.TotalMilliseconds:F1} ms, join {t.Join.TotalMilliseconds:F1} ms, "
                 + $"{inventory.Sockets.Count} sockets, allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, heap {GC.GetTotalMemory(false) >> 20} MiB, gen0 GCs {GC.CollectionCount(0)}");
+            Output.Error("sockpeer: stats: passes " + string.Join(", ", t.Passes.Select(p => $"{p.Name} {p.Elapsed.TotalMilliseconds:F1} ms {p.Allocated >> 10} KiB")));
         }
         return inventory;
     }

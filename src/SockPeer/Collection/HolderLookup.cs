@@ -8,7 +8,11 @@ namespace SockPeer.Collection;
 /// <param name="Scan">Holders and their processes; null when the walk failed or was not asked for.</param>
 /// <param name="ProcessesHidden">procfs hides other users' processes (hidepid): a socket with no holder may just be held by one of them.</param>
 /// <param name="Warnings">What could not be seen: the walk failed, processes denied or hidden.</param>
-internal sealed record HolderFindings(ProcScanResult? Scan, bool ProcessesHidden, IReadOnlyList<InventoryWarning> Warnings);
+internal sealed record HolderFindings(ProcScanResult? Scan, bool ProcessesHidden, IReadOnlyList<InventoryWarning> Warnings)
+{
+    /// <summary>Whether the bpf collector's iterator found the holders (else the /proc walk did, or nothing was walked).</summary>
+    public bool ByIterator { get; init; }
+}
 
 /// <summary>
 /// Finds which processes hold each socket. The fd walk needs nothing from the dumps, so it starts
@@ -38,12 +42,20 @@ internal sealed class HolderLookup(InventoryOptions options)
         {
             // The bpf collector: one iter/task_file pass finds every socket and namespace descriptor.
             // Pipes, FIFOs and ptys are named by their /proc links, so asking for them walks /proc.
-            return Task.Factory.StartNew(() => ReadFdIterator(iterators), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            return Task.Factory.StartNew(() => iterators.WaitLoaded(out string why) ? ReadFdIterator(iterators) : WalkInstead(why, cancellationToken),
+                cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
-        // The endpoint kinds' links (pipes, FIFOs, ptys) are kept by the same walk, only when asked for.
-        var scanner = new ProcScanner(options.ProcRoot, options.Parallelism) { Links = options.Endpoints };
-        return Task.Factory.StartNew(() => scanner.ScanFds(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return Task.Factory.StartNew(() => WalkProc(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
+
+    /// <summary>The /proc walk; the endpoint kinds' links (pipes, FIFOs, ptys) are kept by it, only when asked for.</summary>
+    private FdScan WalkProc(CancellationToken cancellationToken)
+        => new ProcScanner(options.ProcRoot, options.Parallelism) { Links = options.Endpoints }.ScanFds(cancellationToken);
+
+    /// <summary>The iterators' program did not load: the /proc walk, unless the bpf collector was asked for by name.</summary>
+    /// <exception cref="InventoryException">It was.</exception>
+    private FdScan WalkInstead(string why, CancellationToken cancellationToken)
+        => options.IteratorsRequired ? throw new InventoryException($"the bpf collector cannot run here: {why}") : WalkProc(cancellationToken);
 
     private readonly byte[] _fdIterator = new byte[64 * 1024];
 
@@ -71,11 +83,14 @@ internal sealed class HolderLookup(InventoryOptions options)
         }
         var warnings = new List<InventoryWarning>();
         ProcScanResult? scan = null;
+        bool byIterator = false;
         try
         {
             var users = Users();
             var scanner = new ProcScanner(options.ProcRoot, options.Parallelism);
-            FdScan fds = AccepterRescan.ReadAgainWhereNeeded(fdWalk.GetAwaiter().GetResult(), dump, scanner);
+            FdScan walked = fdWalk.GetAwaiter().GetResult();
+            byIterator = walked.ByIterator;
+            FdScan fds = AccepterRescan.ReadAgainWhereNeeded(walked, dump, scanner);
             scan = scanner.Resolve(fds, dump.Index, dump.Sockets.Count, users, options.ReadProcessDetails, _processes);
         }
         catch (IOException e)
@@ -95,7 +110,7 @@ internal sealed class HolderLookup(InventoryOptions options)
         {
             warnings.Add(new InventoryWarning(WarningCode.ProcessesHidden, $"procfs is mounted with hidepid={hidepid}: processes of other users are invisible, their sockets show no holders"));
         }
-        return new HolderFindings(scan, hidepid is not null, warnings);
+        return new HolderFindings(scan, hidepid is not null, warnings) { ByIterator = byIterator };
     }
 
     /// <summary>The details of <paramref name="pids"/>, read now, taking what the cache holds of them.</summary>

@@ -13,6 +13,16 @@ public interface ISnapshotIterators
     /// the end and closes, or a negative errno.
     /// </summary>
     int OpenFileDescriptors();
+
+    /// <summary>
+    /// Waits until the program is loaded (an implementation may load it on another thread while the
+    /// snapshot's dumps run); false, with the reason (one sentence), when it could not be.
+    /// </summary>
+    bool WaitLoaded(out string why)
+    {
+        why = "";
+        return true;
+    }
 }
 
 /// <summary>What produced a snapshot's raw facts.</summary>

@@ -31,6 +31,12 @@ public sealed record InventoryOptions
     /// Everything after the collection (joins, roles, views) is the same for both.
     /// </summary>
     public ISnapshotIterators? Iterators { get; init; }
+    /// <summary>
+    /// When <see cref="Iterators"/> could not be loaded: true fails the snapshot with an
+    /// <see cref="InventoryException"/> (the bpf collector was asked for by name); false walks /proc
+    /// instead, and <see cref="SocketInventory.Collector"/> says so (auto).
+    /// </summary>
+    public bool IteratorsRequired { get; init; }
     /// <summary>With <see cref="NetNsScope.One"/>: a namespace inode, or a path such as /run/netns/NAME or /proc/PID/ns/net.</summary>
     public string? NetNsTarget { get; init; }
     /// <summary>

@@ -175,4 +175,8 @@ public sealed record SnapshotTimings(TimeSpan Dump, TimeSpan Scan, TimeSpan Join
 /// <summary>How long one pass of a snapshot took.</summary>
 /// <param name="Name">The pass, as named in the reader (for example <c>dump</c>, <c>mend</c>, <c>in-flight</c>).</param>
 /// <param name="Elapsed">Wall-clock time.</param>
-public readonly record struct PassTiming(string Name, TimeSpan Elapsed);
+public readonly record struct PassTiming(string Name, TimeSpan Elapsed)
+{
+    /// <summary>Bytes the process allocated on the managed heap during the pass (every thread's: the holder pass runs beside the dumps).</summary>
+    public long Allocated { get; init; }
+}

@@ -185,7 +185,7 @@ public sealed class SocketInventoryReader
             MountedNetNsNames = mounted,
             Endpoints = endpoints?.Set,
             ProcessesNotInspected = holders.Scan?.ProcessesDenied ?? 0,
-            Collector = _options.Iterators is null ? SnapshotCollector.Procfs : SnapshotCollector.Bpf,
+            Collector = holders.ByIterator || (_options.Iterators is not null && !_options.ResolveHolders) ? SnapshotCollector.Bpf : SnapshotCollector.Procfs,
             Timings = new SnapshotTimings(dumpTime, scanTime, clock.Total - dumpTime - scanTime) { Passes = clock.Passes },
         };
     }
@@ -249,6 +249,7 @@ public sealed class SocketInventoryReader
     {
         private readonly List<PassTiming> _passes = new(10);
         private long _last = Stopwatch.GetTimestamp();
+        private long _allocated = GC.GetTotalAllocatedBytes(precise: false);
 
         public IReadOnlyList<PassTiming> Passes => _passes;
 
@@ -259,7 +260,9 @@ public sealed class SocketInventoryReader
         {
             long now = Stopwatch.GetTimestamp();
             var elapsed = Stopwatch.GetElapsedTime(_last, now);
-            _passes.Add(new PassTiming(pass, elapsed));
+            long allocated = GC.GetTotalAllocatedBytes(precise: false);
+            _passes.Add(new PassTiming(pass, elapsed) { Allocated = allocated - _allocated });
+            _allocated = allocated;
             Total += elapsed;
             _last = now;
         }

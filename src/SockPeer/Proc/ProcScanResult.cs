@@ -41,8 +41,11 @@ internal sealed class FdScan
         worker.Holders.AddRange(read.Holders);
         worker.NetNsLinks.AddRange(read.NetNsLinks);
         worker.Scanned = read.Processes;
-        return new FdScan([worker]);
+        return new FdScan([worker]) { ByIterator = true };
     }
+
+    /// <summary>Whether the bpf collector's iterator found these (else the /proc walk did).</summary>
+    internal bool ByIterator { get; private init; }
 
     internal List<ProcScanner.FdWorker> Workers { get; }
 }
