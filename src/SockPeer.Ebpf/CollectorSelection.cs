@@ -20,10 +20,11 @@ public static class CollectorSelection
 
     /// <summary>
     /// Descriptors held by the host's processes from which one snapshot is faster with the bpf
-    /// collector, program load included: on population A (40,000 socket descriptors) the two took the
-    /// same time, the 60 ms load eating what the walk saved (bench/RESULTS.md, "Issue 24").
+    /// collector, program load included. The load (~60 ms) runs beside the sock_diag dumps: with
+    /// 22,500 descriptors bpf took 173 ms against procfs's 186, with 9,300 116 against 88
+    /// (bench/RESULTS.md, "Stop 26").
     /// </summary>
-    public const int SingleSnapshotBreakEven = 40_000;
+    public const int SingleSnapshotBreakEven = 20_000;
 
     /// <summary>
     /// The iterators to read through, or null for procfs. <paramref name="requested"/> null takes
