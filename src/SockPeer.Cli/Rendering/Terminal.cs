@@ -22,6 +22,9 @@ internal sealed class Terminal
     /// <summary><see cref="Paint(string, string)"/> appended to <paramref name="line"/>, without making a string; no colour for a null <paramref name="code"/>.</summary>
     public StringBuilder Paint(StringBuilder line, string text, string? code) => EndPaint(StartPaint(line, code).Append(text), code);
 
+    /// <summary>As above, for text built in a builder (copied chunk by chunk, no string made).</summary>
+    public StringBuilder Paint(StringBuilder line, StringBuilder text, string? code) => EndPaint(StartPaint(line, code).Append(text), code);
+
     /// <summary>The escape that starts <paramref name="code"/>'s colour, when colours are on; text painted in parts goes between it and <see cref="EndPaint"/>.</summary>
     public StringBuilder StartPaint(StringBuilder line, string? code)
         => code is not null && Color ? line.Append("\u001b[").Append(code).Append('m') : line;
