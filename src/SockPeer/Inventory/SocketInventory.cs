@@ -8,7 +8,7 @@ namespace SockPeer.Inventory;
 /// </summary>
 public sealed class SocketInventory
 {
-    private readonly Dictionary<uint, UnixSocket> _byInode;
+    private readonly SocketLookup _byInode;
     private readonly Dictionary<int, ProcessInfo> _byPid;
 
     /// <summary>Builds a snapshot from its parts.</summary>
@@ -19,11 +19,7 @@ public sealed class SocketInventory
         WarningDetails = warnings;
         Warnings = Messages(warnings);
         PeersKnown = peersKnown;
-        _byInode = new Dictionary<uint, UnixSocket>(sockets.Count);
-        foreach (var s in sockets)
-        {
-            _byInode[s.Inode] = s;
-        }
+        _byInode = new SocketLookup(sockets);
         _byPid = ByPid(processes);
     }
 
@@ -95,7 +91,7 @@ public sealed class SocketInventory
     }
 
     /// <summary>The socket with this inode, if seen.</summary>
-    public UnixSocket? Find(uint inode) => _byInode.GetValueOrDefault(inode);
+    public UnixSocket? Find(uint inode) => _byInode.Find(inode);
 
     /// <summary>The process with this pid, if it holds a socket.</summary>
     public ProcessInfo? FindProcess(int pid) => _byPid.GetValueOrDefault(pid);
