@@ -33,12 +33,13 @@ internal sealed class DiagDump
     public DiagDumpResult Dump(IDiagChannel channel, uint states, UnixDiagShow show, long expected = 0)
     {
         var warnings = new List<InventoryWarning>();
-        List<UnixDiagRecord> records = _loop.Dump(channel, new UnixDumpFormat(states, show), warnings, expected);
+        // A table per dump: kept between snapshots it would keep every name ever seen.
+        List<UnixDiagRecord> records = _loop.Dump(channel, new UnixDumpFormat(states, show, new NameTable()), warnings, expected);
         return new DiagDumpResult { Records = records, WarningDetails = warnings };
     }
 
     /// <summary>The AF_UNIX dump for <see cref="SockDiagDump"/>.</summary>
-    private sealed class UnixDumpFormat(uint states, UnixDiagShow show) : ISockDiagDumpFormat<UnixDiagRecord>
+    private sealed class UnixDumpFormat(uint states, UnixDiagShow show, NameTable names) : ISockDiagDumpFormat<UnixDiagRecord>
     {
         private static readonly SockDiagDumpWording Words = new(Dump: "sock_diag", Request: "sock_diag", Refused: "AF_UNIX", Contents: "the socket list");
 
@@ -46,7 +47,7 @@ internal sealed class DiagDump
 
         public void WriteRequest(Span<byte> destination, uint sequence) => UnixDiagRequest.WriteDump(destination, sequence, states, show);
 
-        public UnixDiagRecord Parse(ReadOnlySpan<byte> payload) => UnixDiagParser.Parse(payload);
+        public UnixDiagRecord Parse(ReadOnlySpan<byte> payload) => UnixDiagParser.Parse(payload, names);
 
         public (uint Inode, ulong Cookie) Identity(UnixDiagRecord record) => (record.Inode, record.Cookie);
 

@@ -59,7 +59,10 @@ internal static class UnixDiagParser
     /// </code>
     /// </summary>
     /// <exception cref="NetlinkFormatException">The payload is truncated or an attribute is malformed.</exception>
-    public static UnixDiagRecord Parse(ReadOnlySpan<byte> payload)
+    public static UnixDiagRecord Parse(ReadOnlySpan<byte> payload) => Parse(payload, null);
+
+    /// <summary>As above; equal names share the array <paramref name="names"/> keeps for them.</summary>
+    public static UnixDiagRecord Parse(ReadOnlySpan<byte> payload, NameTable? names)
     {
         if (payload.Length < MessageLength)
         {
@@ -94,7 +97,7 @@ internal static class UnixDiagParser
             switch ((UnixDiagAttribute)kind)
             {
                 case UnixDiagAttribute.Name:
-                    name = ReadName(data);
+                    name = ReadName(data, names);
                     break;
                 case UnixDiagAttribute.Vfs:
                     Need(data, 8, kind);
@@ -171,14 +174,13 @@ internal static class UnixDiagParser
     /// A pathname arrives with its trailing NUL (and the kernel may send bytes after it); an abstract
     /// name starts with NUL and is exact bytes, inner NULs included.
     /// </summary>
-    private static byte[] ReadName(ReadOnlySpan<byte> data)
+    private static byte[] ReadName(ReadOnlySpan<byte> data, NameTable? names)
     {
-        if (data.IsEmpty || data[0] == 0)
+        if (!data.IsEmpty && data[0] != 0 && data.IndexOf((byte)0) is int nul and >= 0)
         {
-            return data.ToArray();
+            data = data[..nul];
         }
-        int nul = data.IndexOf((byte)0);
-        return (nul < 0 ? data : data[..nul]).ToArray();
+        return names is null ? data.ToArray() : names.Intern(data);
     }
 
     private static void Need(ReadOnlySpan<byte> data, int length, ushort kind)
