@@ -75,6 +75,18 @@ public class SocketFileCheckTests
     }
 
     [Fact]
+    public void The_same_name_and_file_held_by_another_process_is_judged_again_in_its_view()
+    {
+        // A holder in another mount namespace (a container) may see another file, or none, at that path.
+        var probe = new Probe(Errno.None, new FileIdentity(8, 3, 77));
+        var check = new SocketFileCheck(probe);
+        check.Check("/run/a.sock"u8.ToArray(), Device, 77, Holder);
+        check.Check("/run/a.sock"u8.ToArray(), Device, 77, [new(43, 5)]);
+        check.Check("/run/a.sock"u8.ToArray(), Device, 77, [new(43, 6)]);
+        Assert.Equal(["holder 42 /run/a.sock", "holder 43 /run/a.sock"], probe.Calls);
+    }
+
+    [Fact]
     public void Abstract_names_and_disabled_checks_are_unknown_without_any_stat()
     {
         var probe = new Probe(Errno.None, new FileIdentity(8, 3, 77));

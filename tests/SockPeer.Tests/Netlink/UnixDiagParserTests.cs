@@ -20,6 +20,23 @@ public class UnixDiagParserTests
     private const string Uid = "08 00 07 00 | e8 03 00 00";                            // 1000
 
     [Fact]
+    public void Equal_names_parsed_with_one_table_share_one_array_and_other_names_do_not()
+    {
+        const string OtherPath = "09 00 00 00 | 2f 62 2e 73 00 | 00 00 00"; // "/b.s\0"
+        const string PathWithTail = "0a 00 00 00 | 2f 61 2e 73 00 78 | 00 00"; // "/a.s\0x": the kernel's bytes after the NUL are not the name
+        var names = new NameTable();
+        var a = UnixDiagParser.Parse(Hex.Bytes(Connected + NamePath), names);
+        var b = UnixDiagParser.Parse(Hex.Bytes(Listener + PathWithTail), names);
+        var c = UnixDiagParser.Parse(Hex.Bytes(Connected + OtherPath), names);
+
+        Assert.Same(a.Name, b.Name);
+        Assert.Equal("2f612e73", Hex.Of(b.Name!));
+        Assert.NotSame(a.Name, c.Name);
+        Assert.Equal("2f622e73", Hex.Of(c.Name!));
+        Assert.NotSame(a.Name, UnixDiagParser.Parse(Hex.Bytes(Connected + NamePath)).Name); // no table: a copy each
+    }
+
+    [Fact]
     public void Full_connected_record_with_every_attribute()
     {
         var r = UnixDiagParser.Parse(Hex.Bytes(Connected + NamePath + Vfs + Peer + RqLen + Shutdown + Uid));
