@@ -130,13 +130,25 @@ internal static class PendingRecheck
             }
         }
         // A client some dumped server end names as its peer was accepted while the dump ran (a torn
-        // read): torn-read mending joins the two, no question to the kernel needed.
-        var namedAsPeer = new HashSet<uint>();
+        // read): torn-read mending joins the two, no question to the kernel needed. Only the clients
+        // that read as waiting are looked for (a set of every peer was 2 MiB on 40,000 sockets).
+        var readAsWaiting = new HashSet<uint>();
         foreach (var r in records)
         {
-            if (r.HasPeer && r.Peer != 0)
+            if (SocketRoleRules.ReadsAsAwaitingAccept(r))
             {
-                namedAsPeer.Add(r.Peer);
+                readAsWaiting.Add(r.Inode);
+            }
+        }
+        var namedAsPeer = new HashSet<uint>();
+        if (readAsWaiting.Count > 0)
+        {
+            foreach (var r in records)
+            {
+                if (r.HasPeer && r.Peer != 0 && readAsWaiting.Contains(r.Peer))
+                {
+                    namedAsPeer.Add(r.Peer);
+                }
             }
         }
         var unlisted = new List<uint>();
