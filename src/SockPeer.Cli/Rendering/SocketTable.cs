@@ -239,7 +239,7 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
             string? color = row is null ? null : Color(row, columns[i]);
             if (row is not null && limit is null && options.Width is null)
             {
-                // Nothing is cut: the cell goes from its builder into the line, with no string made (40,000 rows: 8 MiB less garbage).
+                // Nothing is cut: the cell goes from its builder into the line, with no string made (population A, 20,000 rows: 7 MiB less garbage).
                 var cell = AppendCell(_cell.Clear(), row, columns[i]);
                 terminal.Paint(line, cell, cell.Length > 0 ? color : null);
                 visible += cell.Length;

@@ -8,11 +8,8 @@ namespace SockPeer.Collection;
 /// <param name="Scan">Holders and their processes; null when the walk failed or was not asked for.</param>
 /// <param name="ProcessesHidden">procfs hides other users' processes (hidepid): a socket with no holder may just be held by one of them.</param>
 /// <param name="Warnings">What could not be seen: the walk failed, processes denied or hidden.</param>
-internal sealed record HolderFindings(ProcScanResult? Scan, bool ProcessesHidden, IReadOnlyList<InventoryWarning> Warnings)
-{
-    /// <summary>Whether the bpf collector's iterator found the holders (else the /proc walk did, or nothing was walked).</summary>
-    public bool ByIterator { get; init; }
-}
+/// <param name="Collector">Which collector found the holders: bpf when its iterator was read (or would have been, had holders been asked for), procfs when /proc was walked.</param>
+internal sealed record HolderFindings(ProcScanResult? Scan, bool ProcessesHidden, IReadOnlyList<InventoryWarning> Warnings, SnapshotCollector Collector);
 
 /// <summary>
 /// Finds which processes hold each socket. The fd walk needs nothing from the dumps, so it starts
@@ -38,15 +35,19 @@ internal sealed class HolderLookup(InventoryOptions options)
         {
             return null;
         }
-        if (options.Iterators is { } iterators && (options.Endpoints & ~(Endpoints.EndpointKinds.Tcp | Endpoints.EndpointKinds.Udp)) == 0)
+        if (IteratorsAsked && options.Iterators is { } iterators)
         {
-            // The bpf collector: one iter/task_file pass finds every socket and namespace descriptor.
-            // Pipes, FIFOs and ptys are named by their /proc links, so asking for them walks /proc.
             return Task.Factory.StartNew(() => iterators.WaitLoaded(out string why) ? ReadFdIterator(iterators) : WalkInstead(why, cancellationToken),
                 cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         return Task.Factory.StartNew(() => WalkProc(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
+
+    /// <summary>
+    /// The bpf collector: one iter/task_file pass finds every socket and namespace descriptor. Pipes,
+    /// FIFOs and ptys are named by their /proc links, so asking for them walks /proc.
+    /// </summary>
+    private bool IteratorsAsked => options.Iterators is not null && (options.Endpoints & ~(Endpoints.EndpointKinds.Tcp | Endpoints.EndpointKinds.Udp)) == 0;
 
     /// <summary>The /proc walk; the endpoint kinds' links (pipes, FIFOs, ptys) are kept by it, only when asked for.</summary>
     private FdScan WalkProc(CancellationToken cancellationToken)
@@ -79,17 +80,18 @@ internal sealed class HolderLookup(InventoryOptions options)
     {
         if (fdWalk is null)
         {
-            return new HolderFindings(null, false, []);
+            return new HolderFindings(null, false, [], IteratorsAsked ? SnapshotCollector.Bpf : SnapshotCollector.Procfs);
         }
         var warnings = new List<InventoryWarning>();
         ProcScanResult? scan = null;
-        bool byIterator = false;
+        // The iterator's own failure (below) is still the bpf collector's; a program that did not load is the walk's.
+        var collector = IteratorsAsked && options.Iterators!.WaitLoaded(out _) ? SnapshotCollector.Bpf : SnapshotCollector.Procfs;
         try
         {
             var users = Users();
             var scanner = new ProcScanner(options.ProcRoot, options.Parallelism);
             FdScan walked = fdWalk.GetAwaiter().GetResult();
-            byIterator = walked.ByIterator;
+            collector = walked.ByIterator ? SnapshotCollector.Bpf : SnapshotCollector.Procfs;
             FdScan fds = AccepterRescan.ReadAgainWhereNeeded(walked, dump, scanner);
             scan = scanner.Resolve(fds, dump.Index, dump.Sockets.Count, users, options.ReadProcessDetails, _processes);
         }
@@ -110,7 +112,7 @@ internal sealed class HolderLookup(InventoryOptions options)
         {
             warnings.Add(new InventoryWarning(WarningCode.ProcessesHidden, $"procfs is mounted with hidepid={hidepid}: processes of other users are invisible, their sockets show no holders"));
         }
-        return new HolderFindings(scan, hidepid is not null, warnings) { ByIterator = byIterator };
+        return new HolderFindings(scan, hidepid is not null, warnings, collector);
     }
 
     /// <summary>The details of <paramref name="pids"/>, read now, taking what the cache holds of them.</summary>

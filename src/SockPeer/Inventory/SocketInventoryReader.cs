@@ -185,7 +185,7 @@ public sealed class SocketInventoryReader
             MountedNetNsNames = mounted,
             Endpoints = endpoints?.Set,
             ProcessesNotInspected = holders.Scan?.ProcessesDenied ?? 0,
-            Collector = holders.ByIterator || (_options.Iterators is not null && !_options.ResolveHolders) ? SnapshotCollector.Bpf : SnapshotCollector.Procfs,
+            Collector = holders.Collector,
             Timings = new SnapshotTimings(dumpTime, scanTime, clock.Total - dumpTime - scanTime) { Passes = clock.Passes },
         };
     }

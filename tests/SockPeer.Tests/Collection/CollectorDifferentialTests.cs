@@ -144,6 +144,19 @@ public sealed class CollectorDifferentialTests : IDisposable
         Assert.Contains(doc.GetProperty("sockets").EnumerateArray(), s => s.GetProperty("inode").GetUInt32() == _scene.Inode("live"));
     }
 
+    [SkippableFact]
+    public void Asking_for_pipes_walks_proc_under_bpf_too_and_the_document_says_so()
+    {
+        Skip.IfNot(HostFacts.IsRoot, "the bpf collector needs root (CAP_BPF and CAP_PERFMON)");
+        // Pipes, FIFOs and ptys are named by their /proc links: the walk that reads them finds the holders too.
+        var r = SockpeerCli.Run("list", "--json", "--collector", "bpf", "--kind", "all", "--netns", "current");
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
+        var doc = r.Json();
+        Assert.Equal("procfs", doc.GetProperty("collector").GetString());
+        var live = Sockets(doc)[_scene.Inode("live")];
+        Assert.Contains(live.GetProperty("holders").EnumerateArray(), h => h.GetProperty("pid").GetInt32() == _scene.Socket("live").Pid);
+    }
+
     [Fact]
     public void A_collector_name_that_is_not_one_is_a_usage_error()
     {
