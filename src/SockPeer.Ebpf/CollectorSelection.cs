@@ -29,9 +29,11 @@ public static class CollectorSelection
     /// <summary>
     /// The iterators to read through, or null for procfs. <paramref name="requested"/> null takes
     /// $SOCKPEER_COLLECTOR, else <c>auto</c>; <paramref name="manySnapshots"/>: the reader is kept.
-    /// What can be checked at once is (privilege, BTF, libbpf); the program itself loads on another
-    /// thread while the first snapshot's dumps run, and a failure there is the reader's to report:
-    /// give it <see cref="IsRequired"/> as <see cref="InventoryOptions.IteratorsRequired"/>.
+    /// What can be checked at once is (privilege, BTF, libbpf). For one snapshot the program itself
+    /// loads on another thread while the snapshot's dumps run, and a refusal there is the reader's to
+    /// report: give it <see cref="IsRequired"/> as <see cref="InventoryOptions.IteratorsRequired"/>.
+    /// A kept reader (<paramref name="manySnapshots"/>) pays the load once, so it is waited for here,
+    /// and a refusal is known before the first snapshot, as an exception for <c>bpf</c> and procfs for <c>auto</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The name is none of <see cref="Names"/>.</exception>
     /// <exception cref="InvalidOperationException"><c>bpf</c> was asked for and cannot run here (the message says why).</exception>
@@ -42,16 +44,31 @@ public static class CollectorSelection
             case "procfs":
                 return null;
             case "bpf":
-                return SnapshotIterators.StartLoading(out string why) ?? throw new InvalidOperationException($"the bpf collector cannot run here: {why}");
+                return Loaded(SnapshotIterators.StartLoading(out string why), manySnapshots, ref why) ?? throw new InvalidOperationException($"the bpf collector cannot run here: {why}");
             case "auto":
                 if (Interop.Privilege.Missing() is not null)
                 {
                     return null; // not counting descriptors it could not use
                 }
-                return manySnapshots || Interop.DescriptorCount.AtLeast(SingleSnapshotBreakEven) >= SingleSnapshotBreakEven ? SnapshotIterators.StartLoading(out _) : null;
+                string ignored = "";
+                return manySnapshots || Interop.DescriptorCount.AtLeast(SingleSnapshotBreakEven) >= SingleSnapshotBreakEven ? Loaded(SnapshotIterators.StartLoading(out _), manySnapshots, ref ignored) : null;
             default:
                 throw new ArgumentException($"--collector takes auto, bpf or procfs, not '{NameOf(requested)}'", nameof(requested));
         }
+    }
+
+    /// <summary>
+    /// <paramref name="iterators"/>, loaded first when <paramref name="wait"/> is set: null, with the
+    /// reason in <paramref name="why"/>, when the kernel refused them.
+    /// </summary>
+    private static SnapshotIterators? Loaded(SnapshotIterators? iterators, bool wait, ref string why)
+    {
+        if (iterators is null || !wait || iterators.WaitLoaded(out why))
+        {
+            return iterators;
+        }
+        iterators.Dispose();
+        return null;
     }
 
     /// <summary>Whether the collector named (or $SOCKPEER_COLLECTOR's) is <c>bpf</c>, which must run or fail, where <c>auto</c> falls back.</summary>
