@@ -228,16 +228,7 @@ internal sealed class FileKeyComparer : IEqualityComparer<FileKey>
     public static readonly FileKeyComparer Instance = new();
 
     public bool Equals(FileKey x, FileKey y)
-        => x.Pid == y.Pid && x.Device == y.Device && x.Inode == y.Inode
-            && (ReferenceEquals(x.Name, y.Name) || (x.Name is not null && y.Name is not null && x.Name.AsSpan().SequenceEqual(y.Name)));
+        => x.Pid == y.Pid && x.Device == y.Device && x.Inode == y.Inode && NameBytesComparer.Instance.Equals(x.Name, y.Name);
 
-    public int GetHashCode(FileKey key)
-    {
-        var hash = new HashCode();
-        hash.Add(key.Pid);
-        hash.Add(key.Device);
-        hash.Add(key.Inode);
-        hash.AddBytes(key.Name);
-        return hash.ToHashCode();
-    }
+    public int GetHashCode(FileKey key) => HashCode.Combine(key.Pid, key.Device, key.Inode, NameBytesComparer.Instance.GetHashCode(key.Name));
 }

@@ -1,3 +1,5 @@
+using SockPeer.Model;
+
 namespace SockPeer.Netlink;
 
 /// <summary>
@@ -8,37 +10,17 @@ namespace SockPeer.Netlink;
 /// </summary>
 internal sealed class NameTable
 {
-    private readonly HashSet<byte[]> _names = new(NameBytesComparer.Instance);
+    private readonly HashSet<byte[]?> _names = new(NameBytesComparer.Instance);
 
     /// <summary>The array holding <paramref name="name"/>'s bytes: the one made before for the same bytes, or a new one.</summary>
     public byte[] Intern(ReadOnlySpan<byte> name)
     {
         var lookup = _names.GetAlternateLookup<ReadOnlySpan<byte>>();
-        if (!lookup.TryGetValue(name, out byte[]? same))
+        if (!lookup.TryGetValue(name, out byte[]? same) || same is null)
         {
             same = name.ToArray();
             _names.Add(same);
         }
         return same;
-    }
-
-    private sealed class NameBytesComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
-    {
-        public static readonly NameBytesComparer Instance = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));
-
-        public int GetHashCode(byte[] name) => GetHashCode((ReadOnlySpan<byte>)name);
-
-        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
-
-        public int GetHashCode(ReadOnlySpan<byte> alternate)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(alternate);
-            return hash.ToHashCode();
-        }
-
-        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }
