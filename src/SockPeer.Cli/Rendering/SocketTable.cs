@@ -237,38 +237,36 @@ internal sealed class SocketTable(TextWriter output, Terminal terminal, SocketIn
                 last = true;
             }
             string? color = row is null ? null : Color(row, columns[i]);
+            int length;
             if (row is not null && limit is null && options.Width is null)
             {
                 // Nothing is cut: the cell goes from its builder into the line, with no string made (population A, 20,000 rows: 7 MiB less garbage).
                 var cell = AppendCell(_cell.Clear(), row, columns[i]);
                 terminal.Paint(line, cell, cell.Length > 0 ? color : null);
-                visible += cell.Length;
-                if (last)
-                {
-                    break;
-                }
-                line.Append(' ', w - cell.Length);
-                visible += w - cell.Length;
-                continue;
+                length = cell.Length;
             }
-            string text = row is null ? Columns.Header(columns[i]) : Cell(row, columns[i]);
-            if (limit is not null || options.Width is not null)
+            else
             {
-                text = columns[i] switch
+                string text = row is null ? Columns.Header(columns[i]) : Cell(row, columns[i]);
+                if (limit is not null || options.Width is not null)
                 {
-                    Column.End or Column.Other => ShortenEnd(text, w),
-                    Column.Name => ShortenName(text, w),
-                    _ => Shorten(text, w),
-                };
+                    text = columns[i] switch
+                    {
+                        Column.End or Column.Other => ShortenEnd(text, w),
+                        Column.Name => ShortenName(text, w),
+                        _ => Shorten(text, w),
+                    };
+                }
+                terminal.Paint(line, text, text.Length > 0 ? color : null);
+                length = text.Length;
             }
-            terminal.Paint(line, text, text.Length > 0 ? color : null);
-            visible += text.Length;
+            visible += length;
             if (last)
             {
                 break;
             }
-            line.Append(' ', w - text.Length);
-            visible += w - text.Length;
+            line.Append(' ', w - length);
+            visible += w - length;
         }
         // No trailing blanks: the last cells may be empty.
         int end = line.Length;
